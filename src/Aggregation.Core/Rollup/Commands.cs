@@ -1,0 +1,64 @@
+using System.Collections.Immutable;
+using Aggregation.Periods;
+
+namespace Aggregation.Rollup;
+
+public enum ValueKind
+{
+    Number = 0,
+    Flag = 1,
+    Entities = 2,
+    Withdrawn = 3,
+}
+
+/// <summary>One value of a report, already validated at the edge (ids known, numbers integral and non-negative).</summary>
+[GenerateSerializer, Immutable, Alias("aggregation.ValueCommand")]
+public sealed record ValueCommand(
+    [property: Id(0)] string Element,
+    [property: Id(1)] ValueKind Kind,
+    [property: Id(2)] long Number,
+    [property: Id(3)] ImmutableArray<string> Entities);
+
+/// <summary>
+/// A report for one unit, programme and period. Values replace earlier values of the same unit,
+/// period and element when <see cref="ReportedAt"/> (then the idempotency key) is later: arrival
+/// order does not matter.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("aggregation.ReportCommand")]
+public sealed record ReportCommand(
+    [property: Id(0)] string IdempotencyKey,
+    [property: Id(1)] string ProgrammeId,
+    [property: Id(2)] Period Period,
+    [property: Id(3)] DateTimeOffset ReportedAt,
+    [property: Id(4)] ImmutableArray<ValueCommand> Values,
+    [property: Id(5)] string Source);
+
+/// <summary>A field of a request that was rejected, named as in the gRPC request (<c>values[2].number</c>).</summary>
+[GenerateSerializer, Immutable, Alias("aggregation.FieldError")]
+public sealed record FieldError([property: Id(0)] string Field, [property: Id(1)] string Description);
+
+/// <summary>What happened to a report in its unit.</summary>
+[GenerateSerializer, Immutable, Alias("aggregation.ApplyResult")]
+public sealed record ApplyResult(
+    [property: Id(0)] bool Accepted,
+    [property: Id(1)] ImmutableArray<FieldError> Errors,
+    [property: Id(2)] ImmutableArray<string> SupersededElements,
+    [property: Id(3)] long Version)
+{
+    public static ApplyResult Rejected(IEnumerable<FieldError> errors) => new(false, [.. errors], [], 0);
+}
+
+/// <summary>A child's whole aggregated contribution to one programme, with the child's version.</summary>
+[GenerateSerializer, Immutable, Alias("aggregation.Contribution")]
+public sealed record Contribution(
+    [property: Id(0)] string ProgrammeId,
+    [property: Id(1)] long Version,
+    [property: Id(2)] long[] Cells);
+
+/// <summary>The aggregated cells of a unit for one programme (own values plus its children's latest contributions).</summary>
+[GenerateSerializer, Immutable, Alias("aggregation.RollupSnapshot")]
+public sealed record RollupSnapshot(
+    [property: Id(0)] string ProgrammeId,
+    [property: Id(1)] long Version,
+    [property: Id(2)] long[] Cells,
+    [property: Id(3)] ImmutableArray<string> ReportedChildren);

@@ -1,0 +1,220 @@
+using Aggregation.Hierarchy;
+using Aggregation.Periods;
+using Aggregation.Programmes;
+
+namespace Aggregation.Rollup;
+
+public enum IndicatorStatus
+{
+    /// <summary>The denominator is zero or the figure cannot be read at this granularity.</summary>
+    NoData,
+
+    /// <summary>The plan sets no target (counts such as cases handled).</summary>
+    NoTarget,
+    Met,
+
+    /// <summary>Not yet met, but the period (or the road to the deadline) is not over and progress is in proportion.</summary>
+    OnTrack,
+    OffTrack,
+}
+
+public sealed record ElementFigure(DataElement Element, long? Value);
+
+public sealed record IndicatorFigure(
+    Indicator Indicator,
+    double? Value,
+    long? Numerator,
+    long? Denominator,
+    double? Target,
+    IndicatorStatus Status);
+
+/// <summary>Units of a data set's level that reported anything of it in the period, against the units expected to.</summary>
+public sealed record Completeness(DataSet DataSet, long Reported, long Expected);
+
+public sealed record RollupView(
+    AdminUnit Unit,
+    Programme Programme,
+    Period Period,
+    long Version,
+    IReadOnlyList<ElementFigure> Elements,
+    IReadOnlyList<IndicatorFigure> Indicators,
+    IReadOnlyList<Completeness> Completeness);
+
+/// <summary>Turns a unit's cells into figures: element values, indicators with status, reporting completeness.</summary>
+public static class RollupReader
+{
+    private const double Epsilon = 1e-9;
+
+    public static RollupView Read(Catalog catalog, Programme programme, AdminUnit unit, ReadOnlySpan<long> cells, long version, Period period, DateOnly today)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(programme);
+        ArgumentNullException.ThrowIfNull(unit);
+        var layout = programme.Layout;
+        var index = programme.Calendar.IndexOf(period);
+        if (index < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(period), period, $"Outside programme {programme.Id}.");
+        }
+
+        var elements = new List<ElementFigure>(programme.Elements.Count);
+        foreach (var e in programme.Elements)
+        {
+            elements.Add(new ElementFigure(e, Cell(cells, layout.ElementMetric(e), period, index)));
+        }
+
+        var indicators = new List<IndicatorFigure>();
+        foreach (var indicator in programme.Indicators)
+        {
+            if (!indicator.AppliesTo.Contains(unit.Level))
+            {
+                continue;
+            }
+
+            var numerator = Evaluate(indicator.Numerator, catalog, programme, unit, cells, period, index, today);
+            var denominator = indicator.Denominator is null ? null : Evaluate(indicator.Denominator, catalog, programme, unit, cells, period, index, today);
+            double? value = indicator.Denominator is null
+                ? numerator
+                : numerator is not null && denominator is > 0 ? (double)numerator.Value / denominator.Value : null;
+            var target = EffectiveTarget(indicator.Target, period);
+            indicators.Add(new IndicatorFigure(indicator, value, numerator, denominator, target, Status(indicator.Target, target, value, period, programme, today)));
+        }
+
+        var completeness = new List<Completeness>();
+        foreach (var ds in programme.DataSets)
+        {
+            var reported = Cell(cells, layout.ReportedMetric(ds), period, index);
+            var expected = catalog.UnitsAtLevel(unit.Key, ds.Level, programme.Id);
+            if (reported is not null && expected > 0)
+            {
+                completeness.Add(new Completeness(ds, reported.Value, expected));
+            }
+        }
+
+        return new RollupView(unit, programme, period, version, elements, indicators, completeness);
+    }
+
+    private static long? Cell(ReadOnlySpan<long> cells, Metric metric, Period period, int index)
+    {
+        var cell = metric.CellOf(period.Type, index);
+        return cell < 0 ? null : cells[cell];
+    }
+
+    private static long? Evaluate(Quantity quantity, Catalog catalog, Programme programme, AdminUnit unit, ReadOnlySpan<long> cells, Period period, int index, DateOnly today)
+    {
+        var layout = programme.Layout;
+        switch (quantity)
+        {
+            case SumOf sum:
+                var total = 0L;
+                foreach (var e in sum.Elements)
+                {
+                    long? v;
+                    if (sum.Cumulative)
+                    {
+                        var metric = layout.CumulativeMetric(e);
+                        if (period.Type < e.PeriodType)
+                        {
+                            return null;
+                        }
+
+                        var (_, last) = programme.Calendar.BaseRange(e.PeriodType, period.Type, index);
+                        v = cells[metric.CumulativeCell(last)];
+                    }
+                    else
+                    {
+                        v = Cell(cells, layout.ElementMetric(e), period, index);
+                    }
+
+                    if (v is null)
+                    {
+                        return null;
+                    }
+
+                    total += v.Value;
+                }
+
+                return total;
+            case UnitsWhere u:
+                return Cell(cells, layout.UnitConditionMetric(u), period, index);
+            case PeriodsWhere p:
+                return Cell(cells, layout.PeriodConditionMetric(p), period, index);
+            case UnitsAtLevel l:
+                return catalog.UnitsAtLevel(unit.Key, l.Level, programme.Id);
+            case PeriodsElapsedAtLevel pe:
+                if (period.Type < pe.ReportingPeriod)
+                {
+                    return null;
+                }
+
+                var (first, lastIndex) = programme.Calendar.BaseRange(pe.ReportingPeriod, period.Type, index);
+                var elapsed = 0;
+                for (var i = first; i <= lastIndex; i++)
+                {
+                    if (programme.Calendar.At(pe.ReportingPeriod, i).Start <= today)
+                    {
+                        elapsed++;
+                    }
+                }
+
+                return elapsed * catalog.UnitsAtLevel(unit.Key, pe.Level, programme.Id);
+            default:
+                throw new InvalidOperationException($"Unknown quantity {quantity}.");
+        }
+    }
+
+    private static double? EffectiveTarget(Target? target, Period period)
+    {
+        if (target is null)
+        {
+            return null;
+        }
+
+        return target.Basis == TargetBasis.PerYear && period.LengthInMonths < 12
+            ? target.Value * period.LengthInMonths / 12.0
+            : target.Value;
+    }
+
+    private static IndicatorStatus Status(Target? target, double? effective, double? value, Period period, Programme programme, DateOnly today)
+    {
+        if (value is null)
+        {
+            return IndicatorStatus.NoData;
+        }
+
+        if (target is null || effective is null)
+        {
+            return IndicatorStatus.NoTarget;
+        }
+
+        if (value >= effective - Epsilon)
+        {
+            return IndicatorStatus.Met;
+        }
+
+        if (target.Basis == TargetBasis.Deadline && target.Deadline is { } deadline)
+        {
+            // Progress expected in proportion to the time elapsed from the plan's start to the deadline.
+            var start = programme.Calendar.Start;
+            var asOf = Min(period.End, today);
+            var due = deadline.AddDays(1);
+            if (asOf >= due)
+            {
+                return IndicatorStatus.OffTrack;
+            }
+
+            var fraction = Math.Clamp((asOf.DayNumber - start.DayNumber) / (double)(due.DayNumber - start.DayNumber), 0, 1);
+            return value >= effective * fraction - Epsilon ? IndicatorStatus.OnTrack : IndicatorStatus.OffTrack;
+        }
+
+        if (period.End <= today)
+        {
+            return IndicatorStatus.OffTrack;
+        }
+
+        var elapsed = Math.Clamp((today.DayNumber - period.Start.DayNumber) / (double)(period.End.DayNumber - period.Start.DayNumber), 0, 1);
+        return value >= effective * elapsed - Epsilon ? IndicatorStatus.OnTrack : IndicatorStatus.OffTrack;
+    }
+
+    private static DateOnly Min(DateOnly a, DateOnly b) => a < b ? a : b;
+}
