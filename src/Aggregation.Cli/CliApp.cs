@@ -1,0 +1,263 @@
+using System.CommandLine;
+using System.Globalization;
+using Aggregation.Protos.V1;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Spectre.Console;
+
+namespace Aggregation.Cli;
+
+/// <summary>The <c>aggregation</c> command: submit reports, read rollups, browse the hierarchy.</summary>
+public static class CliApp
+{
+    public const string DefaultProgramme = "prostitution-prevention-2021-2025";
+
+    private static readonly Option<string> Server = new("--server")
+    {
+        Description = "gRPC address of the server",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGGREGATION_SERVER") ?? "http://127.0.0.1:5080",
+        Recursive = true,
+    };
+
+    private static readonly Option<string?> TenantOption = new("--tenant")
+    {
+        Description = "Tenant id (default: the server's default tenant)",
+        Recursive = true,
+    };
+
+    private static readonly Option<string> ProgrammeOption = new("--programme")
+    {
+        Description = "Programme id",
+        DefaultValueFactory = _ => DefaultProgramme,
+        Recursive = true,
+    };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("Aggregation client: submit indicator reports and read rollups.");
+        root.Options.Add(Server);
+        root.Options.Add(TenantOption);
+        root.Options.Add(ProgrammeOption);
+        root.Subcommands.Add(SubmitCommand());
+        root.Subcommands.Add(RollupCommand());
+        root.Subcommands.Add(UnitsCommand());
+        root.Subcommands.Add(ProgrammesCommand());
+        return root;
+    }
+
+    private static Command SubmitCommand()
+    {
+        var unit = new Option<string>("--unit") { Description = "GSO code of the reporting unit", Required = true };
+        var period = new Option<string>("--period") { Description = "Period: 2025-03, 2025Q1, 2025S1 or 2025", Required = true };
+        var values = new Option<string[]>("--value")
+        {
+            Description = "element=value; repeat for several. Numbers for counts/stocks, yes/no for flags, comma-separated ids for entities",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var withdraw = new Option<string[]>("--withdraw") { Description = "Withdraw the value of this element (repeatable)" };
+        var key = new Option<string?>("--key") { Description = "Idempotency key (default: a new one); reuse it to retry safely" };
+        var command = new Command("submit", "Submit a report for one unit and period.") { unit, period, values, withdraw, key };
+        command.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var headers = Headers(parse);
+            var programmeId = parse.GetValue(ProgrammeOption)!;
+            var programmes = await new Protos.V1.Catalog.CatalogClient(channel).ListProgrammesAsync(new ListProgrammesRequest(), headers, cancellationToken: ct);
+            var programme = programmes.Programmes.FirstOrDefault(p => p.Id == programmeId);
+            var report = new Report
+            {
+                IdempotencyKey = parse.GetValue(key) ?? Guid.NewGuid().ToString("N"),
+                UnitCode = parse.GetValue(unit)!,
+                ProgrammeId = programmeId,
+                Period = parse.GetValue(period)!,
+                ReportedAt = Timestamp.FromDateTime(DateTime.UtcNow),
+                SourceSystem = "aggregation-cli",
+            };
+            foreach (var text in parse.GetValue(values) ?? [])
+            {
+                var eq = text.IndexOf('=', StringComparison.Ordinal);
+                if (eq <= 0)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[red]--value '{text}' must be element=value[/]");
+                    return 2;
+                }
+
+                report.Values.Add(ParseValue(text[..eq], text[(eq + 1)..], programme));
+            }
+
+            foreach (var element in parse.GetValue(withdraw) ?? [])
+            {
+                report.Values.Add(new DataValue { DataElement = element, Withdrawn = new Withdrawal() });
+            }
+
+            var response = await new Ingestion.IngestionClient(channel).SubmitReportAsync(new SubmitReportRequest { Report = report }, headers, cancellationToken: ct);
+            var r = response.Result;
+            AnsiConsole.MarkupLineInterpolated($"[green]{r.Outcome}[/] key={r.IdempotencyKey} unit version={r.UnitVersion}");
+            foreach (var s in r.SupersededElements)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]superseded[/] {s}: a later report already set it");
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RollupCommand()
+    {
+        var unit = new Option<string>("--unit") { Description = "GSO code (VN for the nation)", Required = true };
+        var period = new Option<string>("--period") { Description = "2025-03, 2025Q1, 2025S1, 2025 or 2021-2025", Required = true };
+        var children = new Option<bool>("--children") { Description = "Also show each child unit's indicators" };
+        var values = new Option<bool>("--values") { Description = "Also show every data element's aggregated value" };
+        var english = new Option<bool>("--en") { Description = "English labels (default Vietnamese)" };
+        var command = new Command("rollup", "Show a unit's indicators, status and completeness for a period.") { unit, period, children, values, english };
+        command.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new Rollups.RollupsClient(channel).GetRollupAsync(
+                new GetRollupRequest { UnitCode = parse.GetValue(unit)!, ProgrammeId = parse.GetValue(ProgrammeOption)!, Period = parse.GetValue(period)!, IncludeChildren = parse.GetValue(children) },
+                Headers(parse),
+                cancellationToken: ct);
+            var en = parse.GetValue(english);
+            RollupTables.Write(response, en, parse.GetValue(values));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command UnitsCommand()
+    {
+        var parent = new Option<string?>("--parent") { Description = "Show this unit and its children (default: the tenant's provinces)" };
+        var level = new Option<string?>("--level") { Description = "List every unit of a level (province, district, commune)" };
+        var command = new Command("units", "Browse the administrative hierarchy.") { parent, level };
+        command.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var client = new Protos.V1.Catalog.CatalogClient(channel);
+            var table = new Table().AddColumns("code", "name", "level", "parent");
+            if (parse.GetValue(level) is { } l)
+            {
+                var token = "";
+                do
+                {
+                    var page = await client.ListUnitsAsync(new ListUnitsRequest { Level = l, AncestorCode = parse.GetValue(parent) ?? "", PageSize = 1000, PageToken = token }, Headers(parse), cancellationToken: ct);
+                    foreach (var u in page.Units)
+                    {
+                        table.AddRow(u.Code, Markup.Escape(u.Name), u.Level, u.ParentCode);
+                    }
+
+                    token = page.NextPageToken;
+                }
+                while (token.Length > 0);
+            }
+            else
+            {
+                var response = await client.GetUnitAsync(new GetUnitRequest { Code = parse.GetValue(parent) ?? "" }, Headers(parse), cancellationToken: ct);
+                AnsiConsole.MarkupLineInterpolated($"[bold]{response.Unit.Code} {response.Unit.Name}[/] ({response.Unit.Level}) {string.Join(" < ", response.Ancestors.Select(a => a.Name))}");
+                foreach (var u in response.Children)
+                {
+                    table.AddRow(u.Code, Markup.Escape(u.Name), u.Level, u.ParentCode);
+                }
+            }
+
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ProgrammesCommand()
+    {
+        var command = new Command("programmes", "List the tenant's programmes, data sets and indicators.");
+        command.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new Protos.V1.Catalog.CatalogClient(channel).ListProgrammesAsync(new ListProgrammesRequest(), Headers(parse), cancellationToken: ct);
+            foreach (var p in response.Programmes)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[bold]{p.Id}[/] v{p.Version}: {p.NameVi} ({p.FirstPeriod} – {p.LastPeriod})");
+                var sets = new Table().AddColumns("data set", "level", "period", "reporter", "elements");
+                foreach (var ds in p.DataSets)
+                {
+                    sets.AddRow(ds.Id, ds.Level, ds.PeriodType, Markup.Escape(ds.Reporter), string.Join(", ", ds.DataElements));
+                }
+
+                AnsiConsole.Write(sets);
+                var indicators = new Table().AddColumns("indicator", "name", "target", "levels");
+                foreach (var i in p.Indicators)
+                {
+                    indicators.AddRow(i.Id, Markup.Escape(i.NameVi), i.HasTarget ? $"{i.Target:P0} ({i.TargetBasis})" : "-", string.Join(", ", i.AppliesTo));
+                }
+
+                AnsiConsole.Write(indicators);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static DataValue ParseValue(string element, string text, Protos.V1.Programme? programme)
+    {
+        var type = programme?.DataElements.FirstOrDefault(e => e.Id == element)?.Type;
+        var value = new DataValue { DataElement = element };
+        switch (type)
+        {
+            case "flag":
+                value.Flag = text.ToLowerInvariant() is "yes" or "true" or "1" or "có";
+                break;
+            case "entities":
+                value.Entities = new EntityIds();
+                value.Entities.Ids.AddRange(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                break;
+            default:
+                // Sent as typed: the server explains what is wrong with it.
+                value.Number = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : double.NaN;
+                break;
+        }
+
+        return value;
+    }
+
+    private static GrpcChannel Channel(ParseResult parse) => GrpcChannel.ForAddress(parse.GetValue(Server)!);
+
+    private static Metadata Headers(ParseResult parse)
+    {
+        var headers = new Metadata();
+        if (parse.GetValue(TenantOption) is { Length: > 0 } tenant)
+        {
+            headers.Add("x-tenant-id", tenant);
+        }
+
+        return headers;
+    }
+
+    /// <summary>Turns gRPC errors into a readable message and exit code 1.</summary>
+    private static Func<ParseResult, CancellationToken, Task<int>> Guard(Func<ParseResult, CancellationToken, Task<int>> action) =>
+        async (parse, ct) =>
+        {
+            try
+            {
+                return await action(parse, ct);
+            }
+            catch (RpcException ex)
+            {
+                return Report(ex);
+            }
+        };
+
+    /// <summary>Prints a gRPC error with its field violations.</summary>
+    public static int Report(RpcException ex)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]{ex.StatusCode}[/]: {ex.Status.Detail}");
+        var bad = ex.GetRpcStatus()?.GetDetail<BadRequest>();
+        foreach (var v in bad?.FieldViolations ?? [])
+        {
+            AnsiConsole.MarkupLineInterpolated($"  [yellow]{v.Field}[/]: {v.Description}");
+        }
+
+        return 1;
+    }
+}

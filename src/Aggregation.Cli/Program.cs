@@ -1,0 +1,3 @@
+using Aggregation.Cli;
+
+return await CliApp.Build().Parse(args).InvokeAsync();

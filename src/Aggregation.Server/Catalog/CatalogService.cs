@@ -1,0 +1,166 @@
+using Aggregation.Hierarchy;
+using Aggregation.Periods;
+using Aggregation.Programmes;
+using Aggregation.Protos.V1;
+using Aggregation.Rollup;
+using Aggregation.Server.Errors;
+using Aggregation.Server.Security;
+using Grpc.Core;
+using ProtoProgramme = Aggregation.Protos.V1.Programme;
+
+namespace Aggregation.Server.Catalog;
+
+/// <summary>gRPC <c>aggregation.v1.Catalog</c>: programmes and the hierarchy of the caller's tenant.</summary>
+public sealed class CatalogService(Hierarchy.Catalog catalog, TenantResolver tenants) : Protos.V1.Catalog.CatalogBase
+{
+    private const int MaxPageSize = 1000;
+
+    public override Task<ListProgrammesResponse> ListProgrammes(ListProgrammesRequest request, ServerCallContext context)
+    {
+        var tenant = tenants.Resolve(context);
+        var response = new ListProgrammesResponse();
+        foreach (var id in tenant.ProgrammeIds)
+        {
+            response.Programmes.Add(ToProto(catalog.Programmes[id]));
+        }
+
+        return Task.FromResult(response);
+    }
+
+    public override Task<GetUnitResponse> GetUnit(GetUnitRequest request, ServerCallContext context)
+    {
+        var tenant = tenants.Resolve(context);
+        var response = new GetUnitResponse();
+        if (string.IsNullOrEmpty(request.Code))
+        {
+            response.Unit = ToProto(catalog.GetUnit(UnitKey.Nation));
+            response.Children.AddRange(tenant.ProvinceCodes.Select(c => ToProto(catalog.GetUnit(new UnitKey(tenant.Id, c)))));
+            return Task.FromResult(response);
+        }
+
+        var key = request.Code == UnitKey.Nation.Code ? UnitKey.Nation : new UnitKey(tenant.Id, request.Code);
+        if (!catalog.TryGetUnit(key, out var unit))
+        {
+            throw RpcErrors.InvalidArgument(new FieldError("code", $"unknown unit '{RpcErrors.Clip(request.Code)}' in tenant {tenant.Id}"));
+        }
+
+        response.Unit = ToProto(unit);
+        response.Ancestors.AddRange(catalog.AncestorsOf(key).Select(ToProto));
+        var children = key == UnitKey.Nation
+            ? tenant.ProvinceCodes.Select(c => catalog.GetUnit(new UnitKey(tenant.Id, c)))
+            : catalog.ChildrenOf(key);
+        response.Children.AddRange(children.Select(ToProto));
+        return Task.FromResult(response);
+    }
+
+    public override Task<ListUnitsResponse> ListUnits(ListUnitsRequest request, ServerCallContext context)
+    {
+        var tenant = tenants.Resolve(context);
+        var errors = new List<FieldError>();
+        if (request.Level.Length > 0 && !catalog.Levels.Contains(request.Level))
+        {
+            errors.Add(new FieldError("level", $"unknown level '{RpcErrors.Clip(request.Level)}' (levels: {string.Join(", ", catalog.Levels)})"));
+        }
+
+        AdminUnit? ancestor = null;
+        if (request.AncestorCode.Length > 0 && !catalog.TryGetUnit(new UnitKey(tenant.Id, request.AncestorCode), out ancestor))
+        {
+            errors.Add(new FieldError("ancestor_code", $"unknown unit '{RpcErrors.Clip(request.AncestorCode)}' in tenant {tenant.Id}"));
+        }
+
+        if (request.PageSize is < 0 or > MaxPageSize)
+        {
+            errors.Add(new FieldError("page_size", $"must be between 0 and {MaxPageSize}"));
+        }
+
+        var offset = 0;
+        if (request.PageToken.Length > 0 && (!int.TryParse(request.PageToken, out offset) || offset < 0))
+        {
+            errors.Add(new FieldError("page_token", "is not a token returned by a previous call"));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw RpcErrors.InvalidArgument(errors);
+        }
+
+        IEnumerable<AdminUnit> units = ancestor is null ? catalog.UnitsOf(tenant.Id) : Descendants(ancestor);
+        if (request.Level.Length > 0)
+        {
+            units = units.Where(u => u.Level == request.Level);
+        }
+
+        var all = units.OrderBy(u => u.Code, StringComparer.Ordinal).ToList();
+        var size = request.PageSize == 0 ? 100 : request.PageSize;
+        var response = new ListUnitsResponse { Total = all.Count };
+        response.Units.AddRange(all.Skip(offset).Take(size).Select(ToProto));
+        if (offset + size < all.Count)
+        {
+            response.NextPageToken = (offset + size).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return Task.FromResult(response);
+    }
+
+    internal static Unit ToProto(AdminUnit unit) => new()
+    {
+        Code = unit.Code,
+        Name = unit.Name,
+        Level = unit.Level,
+        Type = unit.Type,
+        ParentCode = unit.Parent?.Code ?? "",
+        TenantId = unit.Tenant == UnitKey.Nation.Tenant ? "" : unit.Tenant,
+    };
+
+    internal static ProtoProgramme ToProto(Programmes.Programme p)
+    {
+        var result = new ProtoProgramme
+        {
+            Id = p.Id,
+            Version = p.Version,
+            NameVi = p.Name.Vi ?? "",
+            NameEn = p.Name.En ?? "",
+            FirstPeriod = p.Calendar.At(PeriodType.Monthly, 0).ToString(),
+            LastPeriod = p.Calendar.At(PeriodType.Monthly, p.Calendar.Months - 1).ToString(),
+        };
+        foreach (var ds in p.DataSets)
+        {
+            var d = new Protos.V1.DataSet { Id = ds.Id, NameVi = ds.Name.Vi ?? "", NameEn = ds.Name.En ?? "", Level = ds.Level, PeriodType = ds.PeriodType.Name(), Reporter = ds.Reporter };
+            d.DataElements.AddRange(ds.Elements.Select(e => e.Id));
+            result.DataSets.Add(d);
+        }
+
+        foreach (var e in p.Elements)
+        {
+            result.DataElements.Add(new Protos.V1.DataElement { Id = e.Id, NameVi = e.Name.Vi ?? "", NameEn = e.Name.En ?? "", Type = e.Type.ToString().ToLowerInvariant(), PeriodType = e.PeriodType.Name() });
+        }
+
+        foreach (var i in p.Indicators)
+        {
+            var indicator = new Protos.V1.Indicator { Id = i.Id, Section = i.Section ?? "", NameVi = i.Name.Vi ?? "", NameEn = i.Name.En ?? "", TargetBasis = i.Target?.Basis.ToString() ?? "" };
+            if (i.Target is not null)
+            {
+                indicator.Target = i.Target.Value;
+            }
+
+            indicator.AppliesTo.AddRange(i.AppliesTo);
+            result.Indicators.Add(indicator);
+        }
+
+        return result;
+    }
+
+    private IEnumerable<AdminUnit> Descendants(AdminUnit unit)
+    {
+        var stack = new Stack<AdminUnit>([unit]);
+        while (stack.Count > 0)
+        {
+            var u = stack.Pop();
+            yield return u;
+            foreach (var c in catalog.ChildrenOf(u.Key))
+            {
+                stack.Push(c);
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace Aggregation.Server.Hosting;
+
+/// <summary>Configuration section <c>Catalog</c>: where tenants, hierarchy and programmes are read from.</summary>
+public sealed class CatalogOptions
+{
+    public const string Section = "Catalog";
+
+    /// <summary>Folder holding tenants.json; relative paths are resolved against the application's folder.</summary>
+    public string Directory { get; set; } = "catalog";
+
+    /// <summary>Make every province not claimed by a configured tenant a tenant of its own (national deployment).</summary>
+    public bool AllProvinces { get; set; }
+}
+
+/// <summary>Configuration section <c>Orleans</c>.</summary>
+public sealed class SiloOptions
+{
+    public const string Section = "Orleans";
+
+    /// <summary>Never change once data exists: it is part of every stored row's identity.</summary>
+    public string ServiceId { get; set; } = "aggregation";
+
+    public string ClusterId { get; set; } = "aggregation-dev";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+}

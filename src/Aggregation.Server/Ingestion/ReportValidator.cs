@@ -1,0 +1,241 @@
+using System.Collections.Immutable;
+using Aggregation.Hierarchy;
+using Aggregation.Periods;
+using Aggregation.Programmes;
+using Programme = Aggregation.Programmes.Programme;
+using Aggregation.Protos.V1;
+using Aggregation.Rollup;
+using Aggregation.Server.Errors;
+
+namespace Aggregation.Server.Ingestion;
+
+/// <summary>
+/// Checks a report against the catalog before anything is touched and turns it into a command.
+/// Every problem is reported, each naming its field; rules that need the unit's stored values
+/// (numerator ≤ denominator across reports) are checked by the unit itself.
+/// </summary>
+public sealed class ReportValidator(Hierarchy.Catalog catalog, TimeProvider time)
+{
+    public const int MaxKeyLength = 128;
+    public const int MaxValuesPerReport = 200;
+    public const int MaxEntitiesPerValue = 10_000;
+    public const int MaxEntityIdLength = 64;
+    public const double MaxNumber = 1e12;
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    public sealed record Validated(UnitKey Unit, ReportCommand Command);
+
+    public Validated? Validate(Tenant tenant, Report report, string prefix, List<FieldError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(report);
+        var start = errors.Count;
+        void Error(string field, string description) => errors.Add(new FieldError(prefix + field, description));
+
+        var key = report.IdempotencyKey;
+        if (string.IsNullOrEmpty(key))
+        {
+            Error("idempotency_key", "is required: generate one per report and reuse it when retrying");
+        }
+        else if (key.Length > MaxKeyLength || !key.All(c => c is >= '!' and <= '~'))
+        {
+            Error("idempotency_key", $"must be 1-{MaxKeyLength} printable ASCII characters without spaces");
+        }
+
+        AdminUnit? unit = null;
+        if (string.IsNullOrEmpty(report.UnitCode))
+        {
+            Error("unit_code", "is required");
+        }
+        else if (!catalog.TryGetUnit(new UnitKey(tenant.Id, report.UnitCode), out unit))
+        {
+            Error("unit_code", $"unknown unit '{RpcErrors.Clip(report.UnitCode)}' in tenant {tenant.Id}");
+        }
+
+        Programme? programme = null;
+        if (string.IsNullOrEmpty(report.ProgrammeId))
+        {
+            Error("programme_id", "is required");
+        }
+        else if (!tenant.ProgrammeIds.Contains(report.ProgrammeId) || !catalog.Programmes.TryGetValue(report.ProgrammeId, out programme))
+        {
+            Error("programme_id", $"unknown programme '{RpcErrors.Clip(report.ProgrammeId)}' for tenant {tenant.Id}");
+        }
+
+        var now = time.GetUtcNow();
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var periodOk = Period.TryParse(report.Period, out var period, out var periodError);
+        if (!periodOk)
+        {
+            Error("period", periodError);
+        }
+        else if (period.Type == PeriodType.Plan)
+        {
+            Error("period", "reports are for a month, quarter, six-month half or year, not a span of years");
+            periodOk = false;
+        }
+        else if (programme is not null && !programme.Calendar.Contains(period))
+        {
+            Error("period", $"{period} is outside the programme ({programme.Calendar.Whole})");
+            periodOk = false;
+        }
+        else if (period.Start > today)
+        {
+            Error("period", $"{period} has not started yet (today is {today:yyyy-MM-dd})");
+            periodOk = false;
+        }
+
+        var reportedAt = now;
+        if (report.ReportedAt is not null)
+        {
+            if (report.ReportedAt.Seconds is < 946_684_800 or > 32_503_680_000 || report.ReportedAt.Nanos is < 0 or > 999_999_999)
+            {
+                Error("reported_at", "is not a valid timestamp after 2000-01-01");
+            }
+            else
+            {
+                reportedAt = report.ReportedAt.ToDateTimeOffset();
+                if (reportedAt > now + ClockSkew)
+                {
+                    Error("reported_at", $"is in the future ({reportedAt:O}); check the sending system's clock");
+                }
+            }
+        }
+
+        if (report.SourceSystem.Length > 200)
+        {
+            Error("source_system", "may be at most 200 characters");
+        }
+
+        if (report.Values.Count == 0)
+        {
+            Error("values", "at least one value is required");
+        }
+        else if (report.Values.Count > MaxValuesPerReport)
+        {
+            Error("values", $"at most {MaxValuesPerReport} values per report");
+        }
+
+        var values = ImmutableArray.CreateBuilder<ValueCommand>(report.Values.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < report.Values.Count && i < MaxValuesPerReport; i++)
+        {
+            var v = report.Values[i];
+            var path = $"values[{i}]";
+            Programmes.DataElement? element = null;
+            if (string.IsNullOrEmpty(v.DataElement))
+            {
+                Error($"{path}.data_element", "is required");
+            }
+            else if (programme is not null && !programme.ElementsById.TryGetValue(v.DataElement, out element))
+            {
+                Error($"{path}.data_element", $"unknown data element '{RpcErrors.Clip(v.DataElement)}' in programme {programme.Id}");
+            }
+            else if (!seen.Add(v.DataElement))
+            {
+                Error($"{path}.data_element", $"'{RpcErrors.Clip(v.DataElement)}' appears twice in the report");
+                element = null;
+            }
+
+            if (element is not null && unit is not null && !element.Levels.Contains(unit.Level))
+            {
+                Error($"{path}.data_element", $"'{element.Id}' is reported by a {string.Join(" or ", element.Levels)}, not by a {unit.Level} ({unit.Code})");
+            }
+
+            if (element is not null && periodOk && period.Type != element.PeriodType)
+            {
+                Error($"{path}.data_element", $"'{element.Id}' is reported {element.PeriodType.Name()}, but the period {period} is {period.Type.Name()}");
+            }
+
+            var command = element is null ? null : ValidateValue(v, element, path, Error);
+            if (command is not null)
+            {
+                values.Add(command);
+            }
+        }
+
+        if (errors.Count > start)
+        {
+            return null;
+        }
+
+        var cmd = new ReportCommand(key, programme!.Id, period, reportedAt, values.ToImmutable(), report.SourceSystem);
+        return new Validated(unit!.Key, cmd);
+    }
+
+    private static ValueCommand? ValidateValue(DataValue v, Programmes.DataElement element, string path, Action<string, string> error)
+    {
+        switch (v.ValueCase)
+        {
+            case DataValue.ValueOneofCase.None:
+                error(path, $"a value is required (number, flag, entities or withdrawn) for '{element.Id}'");
+                return null;
+            case DataValue.ValueOneofCase.Withdrawn:
+                return new ValueCommand(element.Id, ValueKind.Withdrawn, 0, []);
+            case DataValue.ValueOneofCase.Number when element.Type is ElementType.Count or ElementType.Stock:
+                var n = v.Number;
+                if (double.IsNaN(n) || double.IsInfinity(n))
+                {
+                    error($"{path}.number", "must be a finite number (NaN and infinity are not counts)");
+                    return null;
+                }
+
+                if (n < 0)
+                {
+                    error($"{path}.number", $"{n} is negative; counts and stocks are zero or more");
+                    return null;
+                }
+
+                if (n != Math.Floor(n))
+                {
+                    error($"{path}.number", $"{n} is not a whole number; '{element.Id}' counts people or things");
+                    return null;
+                }
+
+                if (n > MaxNumber)
+                {
+                    error($"{path}.number", $"{n} exceeds the largest accepted value ({MaxNumber:0})");
+                    return null;
+                }
+
+                return new ValueCommand(element.Id, ValueKind.Number, (long)n, []);
+            case DataValue.ValueOneofCase.Flag when element.Type == ElementType.Flag:
+                return new ValueCommand(element.Id, ValueKind.Flag, v.Flag ? 1 : 0, []);
+            case DataValue.ValueOneofCase.Entities when element.Type == ElementType.Entities:
+                var ids = v.Entities.Ids;
+                if (ids.Count > MaxEntitiesPerValue)
+                {
+                    error($"{path}.entities", $"at most {MaxEntitiesPerValue} ids per value");
+                    return null;
+                }
+
+                var distinct = new HashSet<string>(StringComparer.Ordinal);
+                for (var j = 0; j < ids.Count; j++)
+                {
+                    var id = ids[j];
+                    if (id.Length is 0 or > MaxEntityIdLength || id.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+                    {
+                        error($"{path}.entities.ids[{j}]", $"must be 1-{MaxEntityIdLength} characters without spaces or control characters");
+                        return null;
+                    }
+
+                    if (!distinct.Add(id))
+                    {
+                        error($"{path}.entities.ids[{j}]", $"'{RpcErrors.Clip(id)}' is listed twice");
+                        return null;
+                    }
+                }
+
+                return new ValueCommand(element.Id, ValueKind.Entities, ids.Count, [.. ids]);
+            default:
+                var expected = element.Type switch
+                {
+                    ElementType.Flag => "flag",
+                    ElementType.Entities => "entities",
+                    _ => "number",
+                };
+                error(path, $"'{element.Id}' is a {element.Type.ToString().ToLowerInvariant()} element: send '{expected}', not '{v.ValueCase.ToString().ToLowerInvariant()}'");
+                return null;
+        }
+    }
+}
