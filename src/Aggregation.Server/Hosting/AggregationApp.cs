@@ -4,6 +4,7 @@ using Aggregation.Server.Errors;
 using Aggregation.Server.Ingestion;
 using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Aggregation.Server.Hosting;
@@ -39,7 +40,7 @@ public static class AggregationApp
             var directory = Path.GetFullPath(options.Directory, AppContext.BaseDirectory);
             return Hierarchy.Catalog.Load(directory, options.AllProvinces);
         });
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(new ReportingClock(TimeProvider.System));
         return builder;
     }
 

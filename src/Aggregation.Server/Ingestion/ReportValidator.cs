@@ -6,6 +6,7 @@ using Programme = Aggregation.Programmes.Programme;
 using Aggregation.Protos.V1;
 using Aggregation.Rollup;
 using Aggregation.Server.Errors;
+using Aggregation.Server.Hosting;
 
 namespace Aggregation.Server.Ingestion;
 
@@ -14,7 +15,7 @@ namespace Aggregation.Server.Ingestion;
 /// Every problem is reported, each naming its field; rules that need the unit's stored values
 /// (numerator ≤ denominator across reports) are checked by the unit itself.
 /// </summary>
-public sealed class ReportValidator(Hierarchy.Catalog catalog, TimeProvider time)
+public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock clock)
 {
     public const int MaxKeyLength = 128;
     public const int MaxValuesPerReport = 200;
@@ -62,7 +63,7 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, TimeProvider time
             Error("programme_id", $"unknown programme '{RpcErrors.Clip(report.ProgrammeId)}' for tenant {tenant.Id}");
         }
 
-        var now = time.GetUtcNow();
+        var now = clock.Now;
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         var periodOk = Period.TryParse(report.Period, out var period, out var periodError);
         if (!periodOk)

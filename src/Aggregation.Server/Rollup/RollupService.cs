@@ -6,6 +6,7 @@ using Aggregation.Protos.V1;
 using Aggregation.Rollup;
 using Aggregation.Server.Catalog;
 using Aggregation.Server.Errors;
+using Aggregation.Server.Hosting;
 using Aggregation.Server.Security;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -14,7 +15,7 @@ using IndicatorStatus = Aggregation.Rollup.IndicatorStatus;
 namespace Aggregation.Server.Rollup;
 
 /// <summary>gRPC <c>aggregation.v1.Rollups</c>: reads a unit's grain and turns its cells into figures.</summary>
-public sealed class RollupService(Hierarchy.Catalog catalog, IGrainFactory grains, TenantResolver tenants, TimeProvider time) : Rollups.RollupsBase
+public sealed class RollupService(Hierarchy.Catalog catalog, IGrainFactory grains, TenantResolver tenants, ReportingClock clock) : Rollups.RollupsBase
 {
     public override async Task<GetRollupResponse> GetRollup(GetRollupRequest request, ServerCallContext context)
     {
@@ -41,10 +42,10 @@ public sealed class RollupService(Hierarchy.Catalog catalog, IGrainFactory grain
             throw RpcErrors.InvalidArgument(errors);
         }
 
-        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var today = clock.Today;
         var children = request.IncludeChildren ? catalog.ChildrenOf(unit!.Key, programme!.Id).ToList() : [];
         var snapshots = await Task.WhenAll(new[] { unit! }.Concat(children).Select(u => grains.GetGrain<IUnitGrain>(u.Key.GrainKey).GetSnapshotAsync(programme!.Id)));
-        var readAt = Timestamp.FromDateTimeOffset(time.GetUtcNow());
+        var readAt = Timestamp.FromDateTimeOffset(clock.Now);
         var response = new GetRollupResponse { Rollup = ToProto(unit!, snapshots[0], programme!, period, today, readAt) };
         for (var i = 0; i < children.Count; i++)
         {
