@@ -1,0 +1,220 @@
+using Aggregation.Periods;
+using Aggregation.Protos.V1;
+
+namespace Aggregation.IntegrationTests;
+
+/// <summary>
+/// An independent recomputation of every figure from the reports the server acknowledged: the
+/// hierarchy straight from the GSO file, the latest report per (unit, element, period) by
+/// reported_at then key, and each rule as a plain query over the units of a subtree. It shares no
+/// code with the rollup engine, only the period-code parser.
+/// </summary>
+internal sealed class Oracle
+{
+    private readonly Dictionary<string, (string Level, string Parent)> _units = [];
+    private readonly Dictionary<string, Protos.V1.DataElement> _elements;
+    private readonly Dictionary<(string Unit, string Element), Dictionary<string, Entry>> _cells = [];
+    private readonly Dictionary<string, List<string>> _subtrees = [];
+
+    public Oracle(Protos.V1.Programme programme, string provinceCode)
+    {
+        _elements = programme.DataElements.ToDictionary(e => e.Id);
+        var rows = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "catalog", "units-2021-2025.csv")).Skip(1)
+            .Select(l => l.Split(','))
+            .ToList();
+        var inProvince = new HashSet<string> { provinceCode };
+        foreach (var r in rows)
+        {
+            // Rows are sorted by level, so parents come before children.
+            if (r[0] == provinceCode || inProvince.Contains(r[3]))
+            {
+                inProvince.Add(r[0]);
+                _units[r[0]] = (r[2], r[3].Length == 0 ? "VN" : r[3]);
+            }
+        }
+
+        _units["VN"] = ("nation", "");
+    }
+
+    public IEnumerable<string> UnitsOfLevel(string level) => _units.Where(u => u.Value.Level == level).Select(u => u.Key);
+
+    /// <summary>Records an acknowledged report (duplicates are harmless: same key, same content).</summary>
+    public void Record(Report report)
+    {
+        var at = report.ReportedAt.ToDateTimeOffset();
+        foreach (var v in report.Values)
+        {
+            if (!_cells.TryGetValue((report.UnitCode, v.DataElement), out var byPeriod))
+            {
+                _cells[(report.UnitCode, v.DataElement)] = byPeriod = [];
+            }
+
+            var entry = new Entry(at, report.IdempotencyKey, v);
+            if (!byPeriod.TryGetValue(report.Period, out var old) || old.At < at || (old.At == at && string.CompareOrdinal(old.Key, report.IdempotencyKey) <= 0))
+            {
+                byPeriod[report.Period] = entry;
+            }
+        }
+    }
+
+    public long ElementValue(string unit, string element, Period read) =>
+        Subtree(unit).Sum(u => Own(u, element, read));
+
+    public long UnitsWhere(string unit, string level, string element, long atLeast, Period read) =>
+        Subtree(unit).Count(u => _units[u].Level == level && HasOwn(u, element, read) && Own(u, element, read) >= atLeast);
+
+    public long PeriodsWhere(string unit, string level, string element, long atLeast, Period read) =>
+        Subtree(unit).Where(u => _units[u].Level == level)
+            .Sum(u => Entries(u, element).Count(e => Within(Period.Parse(e.Period), read) && e.Entry.Value.Number >= atLeast));
+
+    public long CumulativeDistinct(string unit, string element, Period read) =>
+        Subtree(unit).Sum(u => Entries(u, element).Where(e => Period.Parse(e.Period).End <= read.End).SelectMany(e => e.Entry.Value.Entities.Ids).Distinct().Count());
+
+    public long UnitsAtLevel(string unit, string level) => Subtree(unit).Count(u => _units[u].Level == level);
+
+    /// <summary>Expected numerator and denominator of each indicator of the Thái Nguyên plan, from the plan's wording.</summary>
+    public (long? Numerator, long? Denominator) Indicator(string id, string unit, Period read, DateOnly today)
+    {
+        long Sum(string e) => ElementValue(unit, e, read);
+        return id switch
+        {
+            "T1.1" => (UnitsWhere(unit, "commune", "awareness_activities", 1, read), UnitsAtLevel(unit, "commune")),
+            "T1.2" => (PeriodsWhere(unit, "province", "press_publications", 1, read), MonthsStarted(read, today) * UnitsAtLevel(unit, "province")),
+            "T1.3a" => (Sum("workers_reached"), Sum("workers_at_establishments")),
+            "T1.3b" => (Sum("industrial_zone_workers_reached"), Sum("industrial_zone_workers")),
+            "T1.3c" => (Sum("students_reached"), Sum("students_enrolled")),
+            "T2.1" => (UnitsWhere(unit, "district", "district_plan_adopted", 1, read), UnitsAtLevel(unit, "district")),
+            "T2.2" => (UnitsWhere(unit, "district", "district_programme_integrated", 1, read), UnitsAtLevel(unit, "district")),
+            "T3.1" => (Sum("complaints_handled_on_time"), Sum("complaints_received")),
+            "T3.2a" => (Sum("crime_cases_handled"), null),
+            "T3.2b" => (Sum("establishments_inspected"), Sum("establishments_at_risk")),
+            "T3.2c" => (CumulativeDistinct(unit, "establishments_inspected", read), Sum("establishments_at_risk")),
+            "T4.1" => (UnitsWhere(unit, "district", "pilot_models", 1, read), UnitsAtLevel(unit, "district")),
+            "T4.2" => (Sum("support_accessed"), Sum("support_wishing_eligible")),
+            "T5.1a" => (Sum("provincial_officials_trained"), Sum("provincial_officials")),
+            "T5.1b" => (Sum("local_officials_trained"), Sum("local_officials")),
+            _ => throw new ArgumentException($"No expectation for indicator {id}."),
+        };
+    }
+
+    /// <summary>Asserts every readable element value and every indicator of a rollup equal the recomputation.</summary>
+    public void AssertMatches(UnitRollup rollup, DateOnly today)
+    {
+        var problems = Differences(rollup, today).ToList();
+        Assert.True(problems.Count == 0, $"{rollup.Unit.Code} {rollup.Period}: " + string.Join("; ", problems));
+    }
+
+    public IEnumerable<string> Differences(UnitRollup rollup, DateOnly today)
+    {
+        var read = Period.Parse(rollup.Period);
+        var unit = rollup.Unit.Code;
+        foreach (var v in rollup.Values)
+        {
+            var element = _elements[v.DataElement];
+            if (!Readable(element, read))
+            {
+                if (v.HasValue)
+                {
+                    yield return $"{v.DataElement} has a value at a finer period than it is reported";
+                }
+
+                continue;
+            }
+
+            var expected = ElementValue(unit, v.DataElement, read);
+            if (!v.HasValue || v.Value != expected)
+            {
+                yield return $"{v.DataElement}: {(v.HasValue ? v.Value : "none")} != {expected}";
+            }
+        }
+
+        foreach (var i in rollup.Indicators)
+        {
+            if (!ReadableIndicator(i.IndicatorId, read))
+            {
+                continue;
+            }
+
+            var (n, d) = Indicator(i.IndicatorId, unit, read, today);
+            if (i.Numerator != n || (d is not null && i.Denominator != d))
+            {
+                yield return $"{i.IndicatorId}: {i.Numerator}/{i.Denominator} != {n}/{d}";
+            }
+        }
+    }
+
+    private bool ReadableIndicator(string id, Period read) => id switch
+    {
+        "T1.3b" or "T1.3c" or "T2.1" or "T2.2" or "T4.1" or "T5.1a" or "T5.1b" => read.Type >= PeriodType.SixMonthly,
+        _ => true,
+    };
+
+    private static bool Readable(Protos.V1.DataElement element, Period read) =>
+        read.Type == PeriodType.Plan || (PeriodTypes.TryParse(element.PeriodType, out var t) && t <= read.Type);
+
+    private static long MonthsStarted(Period read, DateOnly today)
+    {
+        var n = 0;
+        for (var m = read.Start; m < read.End; m = m.AddMonths(1))
+        {
+            if (m <= today)
+            {
+                n++;
+            }
+        }
+
+        return n;
+    }
+
+    private List<string> Subtree(string unit)
+    {
+        if (!_subtrees.TryGetValue(unit, out var list))
+        {
+            _subtrees[unit] = list = _units.Keys.Where(u => IsWithin(u, unit)).ToList();
+        }
+
+        return list;
+    }
+
+    private bool IsWithin(string unit, string ancestor)
+    {
+        for (var u = unit; u.Length > 0; u = _units[u].Parent)
+        {
+            if (u == ancestor)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Within(Period inner, Period outer) => inner.Start >= outer.Start && inner.End <= outer.End;
+
+    private IEnumerable<(string Period, Entry Entry)> Entries(string unit, string element) =>
+        _cells.TryGetValue((unit, element), out var byPeriod)
+            ? byPeriod.Where(c => c.Value.Value.ValueCase != DataValue.ValueOneofCase.Withdrawn).Select(c => (c.Key, c.Value))
+            : [];
+
+    private bool HasOwn(string unit, string element, Period read) =>
+        Entries(unit, element).Any(e => Within(Period.Parse(e.Period), read));
+
+    private long Own(string unit, string element, Period read)
+    {
+        var entries = Entries(unit, element).Where(e => Within(Period.Parse(e.Period), read)).ToList();
+        if (entries.Count == 0)
+        {
+            return 0;
+        }
+
+        return _elements[element].Type switch
+        {
+            "count" => entries.Sum(e => (long)e.Entry.Value.Number),
+            "entities" => entries.SelectMany(e => e.Entry.Value.Entities.Ids).Distinct().Count(),
+            "flag" => entries.MaxBy(e => Period.Parse(e.Period).Start).Entry.Value.Flag ? 1 : 0,
+            _ => (long)entries.MaxBy(e => Period.Parse(e.Period).Start).Entry.Value.Number,
+        };
+    }
+
+    private sealed record Entry(DateTimeOffset At, string Key, DataValue Value);
+}

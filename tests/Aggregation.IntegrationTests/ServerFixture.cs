@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Sockets;
+using Aggregation.Protos.V1;
+using Aggregation.Server.Hosting;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Aggregation.IntegrationTests;
+
+/// <summary>
+/// A real server (silo + gRPC endpoint) on free loopback ports, with the shipped catalog. Each test
+/// class gets its own, so figures never leak between classes.
+/// </summary>
+public class ServerFixture : IAsyncLifetime
+{
+    public const string Programme = "prostitution-prevention-2021-2025";
+    public const string ProvinceCode = "19";
+
+    private WebApplication? _app;
+
+    public GrpcChannel Channel { get; private set; } = null!;
+
+    public string Address { get; private set; } = "";
+
+    public Protos.V1.Ingestion.IngestionClient Ingestion => new(Channel);
+
+    public Rollups.RollupsClient Rollups => new(Channel);
+
+    public Protos.V1.Catalog.CatalogClient Catalog => new(Channel);
+
+    /// <summary>When set, the reporting calendar's "today" (what counts as a future period).</summary>
+    protected virtual DateTimeOffset? Today => null;
+
+    public async Task InitializeAsync()
+    {
+        var grpcPort = FreePort();
+        Address = $"http://127.0.0.1:{grpcPort}";
+        string[] args =
+        [
+            $"--Kestrel:Endpoints:Grpc:Url={Address}",
+            "--Kestrel:Endpoints:Grpc:Protocols=Http2",
+            $"--Orleans:SiloPort={FreePort()}",
+            $"--Orleans:GatewayPort={FreePort()}",
+            $"--Orleans:ClusterId=test-{Guid.NewGuid():N}",
+            "--Rollup:FlushInterval=00:00:00.010",
+            $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
+            "--Logging:LogLevel:Default=Warning",
+        ];
+        _app = AggregationApp.Build(args, builder =>
+        {
+            if (Today is { } today)
+            {
+                builder.Services.AddSingleton(new ReportingClock(new FakeTimeProvider(today)));
+            }
+        });
+        await _app.StartAsync();
+        Channel = GrpcChannel.ForAddress(Address);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Channel?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+
+    public async Task<UnitRollup> ReadAsync(string unit, string period, bool children = false) =>
+        (await Rollups.GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = Programme, Period = period, IncludeChildren = children })).Rollup;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A server whose reporting calendar says it is 15 June 2025, so later 2025 periods are in the future.</summary>
+public sealed class MidPlanServerFixture : ServerFixture
+{
+    public static readonly DateTimeOffset Now = new(2025, 6, 15, 8, 0, 0, TimeSpan.Zero);
+
+    protected override DateTimeOffset? Today => Now;
+}
