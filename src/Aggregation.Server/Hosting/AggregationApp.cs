@@ -64,7 +64,7 @@ public static class AggregationApp
             options.Interceptors.Add<ExceptionInterceptor>();
             options.EnableDetailedErrors = false;
         });
-        services.AddGrpcHealthChecks();
+        services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         services.AddGrpcReflection();
         services.AddSingleton<TenantResolver>();
         services.AddSingleton<ReportValidator>();

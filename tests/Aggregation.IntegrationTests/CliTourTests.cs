@@ -1,0 +1,39 @@
+using Aggregation.Cli;
+
+namespace Aggregation.IntegrationTests;
+
+/// <summary>The README's tour: a district officer submits with the CLI and the province's T1.1 moves.</summary>
+public sealed class CliTourTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task A_report_submitted_with_the_cli_moves_the_provinces_T1_1()
+    {
+        var before = (await server.ReadAsync(ServerFixture.ProvinceCode, "2025")).Indicators.Single(i => i.IndicatorId == "T1.1");
+
+        var exit = await Cli("submit", "--unit", "05443", "--period", "2025-03", "--value", "awareness_activities=2");
+
+        Assert.Equal(0, exit);
+        var after = await Eventually.WaitAsync(
+            () => server.ReadAsync(ServerFixture.ProvinceCode, "2025"),
+            r => r.Indicators.Single(i => i.IndicatorId == "T1.1").Numerator == before.Numerator + 1,
+            TimeSpan.FromSeconds(10),
+            r => $"T1.1 numerator stayed {r.Indicators.Single(i => i.IndicatorId == "T1.1").Numerator}");
+        Assert.Equal(1 / 172.0, after.Indicators.Single(i => i.IndicatorId == "T1.1").Value, 9);
+        Assert.Equal(0, await Cli("rollup", "--unit", ServerFixture.ProvinceCode, "--period", "2025", "--children"));
+        Assert.Equal(0, await Cli("units", "--parent", "164"));
+    }
+
+    [Fact]
+    public async Task A_bad_value_from_the_cli_exits_with_an_error_and_changes_nothing()
+    {
+        var before = (await server.ReadAsync("05446", "2025")).Version;
+
+        var exit = await Cli("submit", "--unit", "05446", "--period", "2025-03", "--value", "awareness_activities=-2");
+
+        Assert.Equal(1, exit);
+        Assert.Equal(before, (await server.ReadAsync("05446", "2025")).Version);
+    }
+
+    private Task<int> Cli(params string[] args) =>
+        CliApp.Build().Parse([.. args, "--server", server.Address]).InvokeAsync();
+}
