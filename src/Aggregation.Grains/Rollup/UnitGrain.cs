@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Aggregation.Hierarchy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,8 +9,9 @@ namespace Aggregation.Rollup;
 /// <summary>
 /// A unit's figures for every programme it takes part in. Reports and children's contributions
 /// change the unit at once; the unit's totals reach its parent on a one-shot timer armed by the
-/// first change after a flush, so a parent receives at most one message per child per interval
-/// and no caller ever waits on the chain to the nation.
+/// first change after a flush: immediately after a quiet interval, otherwise at the end of the
+/// interval. A parent receives at most one message per child per interval, and no caller ever
+/// waits on the chain to the nation.
 /// </summary>
 [GrainType("unit")]
 [CollectionAgeLimit(AlwaysActive = true)]
@@ -24,6 +26,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
     private IUnitGrain? _parent;
     private IGrainTimer? _flushTimer;
     private bool _flushing;
+    private long _lastFlush = long.MinValue / 2;
 
     public UnitGrain(Catalog catalog, IOptions<RollupOptions> options, ILogger<UnitGrain> logger)
     {
@@ -105,10 +108,15 @@ public sealed class UnitGrain : Grain, IUnitGrain
             return;
         }
 
+        // Leading edge: a change after a quiet interval goes up at once; changes that follow within
+        // the interval wait for the next slot, so a parent hears from a child at most once per interval.
+        var sinceLast = Stopwatch.GetElapsedTime(_lastFlush);
+        var due = sinceLast >= _options.FlushInterval ? TimeSpan.Zero : _options.FlushInterval - sinceLast;
+
         // Interleaved so that reports keep being applied while a flush waits on the parent.
         _flushTimer = this.RegisterGrainTimer(
             FlushAsync,
-            new GrainTimerCreationOptions(_options.FlushInterval, Timeout.InfiniteTimeSpan) { Interleave = true });
+            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)
@@ -121,6 +129,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
         }
 
         _flushing = true;
+        _lastFlush = Stopwatch.GetTimestamp();
         var programmes = _dirty.ToArray();
         _dirty.Clear();
         var batch = programmes.Select(p => _rollups[p].ToContribution()).ToImmutableArray();

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Aggregation.Protos.V1;
+using Aggregation.Server.Hosting;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Net.Client;
+
+// Measures the rollup core on this machine: bulk ingest through SubmitReports, unary acknowledgement
+// latency, and freshness (acknowledgement → figure readable at the province and the nation).
+// Usage: dotnet run -c Release --project bench/Aggregation.Bench [-- --months 60 --samples 300]
+const string Programme = "prostitution-prevention-2021-2025";
+var months = ArgInt("--months", 60);
+var rounds = ArgInt("--rounds", 4);
+var samples = ArgInt("--samples", 300);
+
+var port = FreePort();
+var address = $"http://127.0.0.1:{port}";
+var app = AggregationApp.Build(
+[
+    $"--Kestrel:Endpoints:Grpc:Url={address}", "--Kestrel:Endpoints:Grpc:Protocols=Http2",
+    $"--Orleans:SiloPort={FreePort()}", $"--Orleans:GatewayPort={FreePort()}",
+    $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
+    "--Logging:LogLevel:Default=Warning",
+    .. args.Where(a => a.StartsWith("--Rollup:", StringComparison.Ordinal)),
+]);
+await app.StartAsync();
+using var channel = GrpcChannel.ForAddress(address);
+var ingestion = new Ingestion.IngestionClient(channel);
+var rollups = new Rollups.RollupsClient(channel);
+var catalog = new Catalog.CatalogClient(channel);
+
+var communes = new List<string>();
+for (var token = ""; ;)
+{
+    var page = await catalog.ListUnitsAsync(new ListUnitsRequest { Level = "commune", PageSize = 1000, PageToken = token });
+    communes.AddRange(page.Units.Select(u => u.Code));
+    if ((token = page.NextPageToken).Length == 0)
+    {
+        break;
+    }
+}
+
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores; {communes.Count} communes; {months} months; {string.Join(" ", args)}");
+
+// 1. Bulk ingest: two monthly reports per commune and month (9 values), batches of 500, 4 concurrent clients.
+var random = new Random(1);
+var sequence = 0;
+List<Report> Round()
+{
+    var list = new List<Report>();
+    for (var m = 0; m < months; m++)
+    {
+        var period = $"{2021 + m / 12}-{m % 12 + 1:D2}";
+        foreach (var c in communes)
+        {
+            list.Add(NewReport(c, period, ("awareness_activities", random.Next(4)), ("workers_reached", random.Next(40)), ("complaints_received", 5), ("complaints_handled_on_time", random.Next(6)), ("support_wishing_eligible", 3), ("support_accessed", random.Next(4))));
+            list.Add(NewReport(c, period, ("establishments_at_risk", 10 + random.Next(10)), ("workers_at_establishments", 50 + random.Next(50))));
+        }
+    }
+
+    return list;
+}
+
+async Task<double> IngestAsync(List<Report> reports)
+{
+    var stopwatch = Stopwatch.StartNew();
+    var chunks = reports.Chunk(500).ToList();
+    var next = -1;
+    await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+    {
+        for (var i = Interlocked.Increment(ref next); i < chunks.Count; i = Interlocked.Increment(ref next))
+        {
+            var response = await ingestion.SubmitReportsAsync(new SubmitReportsRequest { Reports = { chunks[i] } });
+            if (response.Rejected > 0)
+            {
+                throw new InvalidOperationException(response.Results.First(r => r.Violations.Count > 0).ToString());
+            }
+        }
+    }));
+    return stopwatch.Elapsed.TotalSeconds;
+}
+
+// Round 1 loads the plan and warms the JIT; later rounds are corrections of every value (new keys, later reported_at).
+await IngestAsync(Round());
+var rates = new List<double>();
+var valueRates = new List<double>();
+for (var r = 1; r < rounds; r++)
+{
+    var reports = Round();
+    var seconds = await IngestAsync(reports);
+    rates.Add(reports.Count / seconds);
+    valueRates.Add(reports.Sum(x => x.Values.Count) / seconds);
+}
+
+Console.WriteLine($"bulk ingest (SubmitReports, 500/batch, 4 clients), median of {rates.Count} rounds of {2 * months * communes.Count:N0} reports: {P(rates, 50):N0} reports/s, {P(valueRates, 50):N0} values/s");
+
+// 2. Unary acknowledgement latency and freshness, one report at a time.
+var ack = new List<double>();
+var provinceFresh = new List<double>();
+var nationFresh = new List<double>();
+for (var i = 0; i < samples; i++)
+{
+    var commune = communes[i % communes.Count];
+    var report = NewReport(commune, "2025-12", ("press_publications", 0));
+    report.Values.Clear();
+    report.Values.Add(new DataValue { DataElement = "complaints_received", Number = 1000 + i });
+    report.Values.Add(new DataValue { DataElement = "complaints_handled_on_time", Number = 0 });
+    var before = await ReadComplaints("VN");
+    var t0 = Stopwatch.GetTimestamp();
+    await ingestion.SubmitReportAsync(new SubmitReportRequest { Report = report });
+    var acked = Stopwatch.GetTimestamp();
+    ack.Add(Stopwatch.GetElapsedTime(t0, acked).TotalMilliseconds);
+    double? province = null;
+    while (true)
+    {
+        var p = province is null ? await ReadComplaints("19") : before;
+        if (province is null && p != before)
+        {
+            province = Stopwatch.GetElapsedTime(acked).TotalMilliseconds;
+        }
+
+        if (await ReadComplaints("VN") != before)
+        {
+            nationFresh.Add(Stopwatch.GetElapsedTime(acked).TotalMilliseconds);
+            provinceFresh.Add(province ?? nationFresh[^1]);
+            break;
+        }
+    }
+}
+
+Console.WriteLine($"unary ack latency ms: p50 {P(ack, 50):F2}  p95 {P(ack, 95):F2}  p99 {P(ack, 99):F2}");
+Console.WriteLine($"freshness to province ms (polled): p50 {P(provinceFresh, 50):F1}  p95 {P(provinceFresh, 95):F1}  p99 {P(provinceFresh, 99):F1}");
+Console.WriteLine($"freshness to nation ms (polled):   p50 {P(nationFresh, 50):F1}  p95 {P(nationFresh, 95):F1}  p99 {P(nationFresh, 99):F1}");
+
+var reads = new List<double>();
+for (var i = 0; i < 500; i++)
+{
+    var t = Stopwatch.GetTimestamp();
+    await rollups.GetRollupAsync(new GetRollupRequest { UnitCode = i % 2 == 0 ? "19" : "VN", ProgrammeId = Programme, Period = "2025" });
+    reads.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+}
+
+Console.WriteLine($"rollup read (province/nation, year) ms: p50 {P(reads, 50):F2}  p99 {P(reads, 99):F2}");
+Console.WriteLine($"process working set after load: {Environment.WorkingSet / 1024 / 1024:N0} MB");
+await app.StopAsync();
+return;
+
+async Task<long> ReadComplaints(string unit)
+{
+    var r = await rollups.GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = Programme, Period = "2025-12" });
+    return r.Rollup.Values.Single(v => v.DataElement == "complaints_received").Value;
+}
+
+Report NewReport(string unit, string period, params (string Element, int Value)[] data)
+{
+    var r = new Report
+    {
+        IdempotencyKey = $"bench-{++sequence}",
+        UnitCode = unit,
+        ProgrammeId = Programme,
+        Period = period,
+        ReportedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddMinutes(-1)),
+    };
+    r.Values.AddRange(data.Select(d => new DataValue { DataElement = d.Element, Number = d.Value }));
+    return r;
+}
+
+static double P(List<double> xs, int percentile)
+{
+    var sorted = xs.Order().ToList();
+    return sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1, 0, sorted.Count - 1)];
+}
+
+int ArgInt(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+}
+
+static int FreePort()
+{
+    using var l = new TcpListener(IPAddress.Loopback, 0);
+    l.Start();
+    return ((IPEndPoint)l.LocalEndpoint).Port;
+}
