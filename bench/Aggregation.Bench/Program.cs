@@ -16,13 +16,13 @@ var samples = ArgInt("--samples", 300);
 
 var port = FreePort();
 var address = $"http://127.0.0.1:{port}";
-var app = AggregationApp.Build(
+var app = await AggregationApp.BuildAsync(
 [
     $"--Kestrel:Endpoints:Grpc:Url={address}", "--Kestrel:Endpoints:Grpc:Protocols=Http2",
     $"--Orleans:SiloPort={FreePort()}", $"--Orleans:GatewayPort={FreePort()}",
     $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
     "--Logging:LogLevel:Default=Warning",
-    .. args.Where(a => a.StartsWith("--Rollup:", StringComparison.Ordinal)),
+    .. args.Where(a => a.StartsWith("--Rollup:", StringComparison.Ordinal) || a.StartsWith("--Database:", StringComparison.Ordinal)),
 ]);
 await app.StartAsync();
 using var channel = GrpcChannel.ForAddress(address);

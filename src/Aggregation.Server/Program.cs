@@ -1,15 +1,26 @@
 using Aggregation.Server.Hosting;
 
-// Starts the silo and its gRPC endpoint with the catalog in deploy/catalog (Thái Nguyên by default).
-var app = AggregationApp.Build(args);
+// Starts the silo and its gRPC endpoint with the catalog in deploy/catalog (Thái Nguyên by default),
+// on PostgreSQL (Database:ConnectionString, or a private server started from the installed binaries).
+// `migrate` applies the schema and exits (what a deployment's one-shot job runs).
 try
 {
+    if (args.FirstOrDefault() == "migrate")
+    {
+        return await MigrateCommand.RunAsync(args[1..]);
+    }
+
+    var app = await AggregationApp.BuildAsync(args);
     await app.RunAsync();
+    return 0;
 }
 catch (Aggregation.CatalogException ex)
 {
     Console.Error.WriteLine($"The catalog could not be loaded: {ex.Message}");
     return 1;
 }
-
-return 0;
+catch (InvalidOperationException ex) when (ex.Message.Contains("PostgreSQL", StringComparison.Ordinal))
+{
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}

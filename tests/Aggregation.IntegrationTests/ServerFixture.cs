@@ -33,8 +33,11 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>When set, the reporting calendar's "today" (what counts as a future period).</summary>
     protected virtual DateTimeOffset? Today => null;
 
+    public string ConnectionString { get; private set; } = "";
+
     public async Task InitializeAsync()
     {
+        ConnectionString = await TestPostgres.CreateDatabaseAsync();
         var grpcPort = FreePort();
         Address = $"http://127.0.0.1:{grpcPort}";
         string[] args =
@@ -47,8 +50,9 @@ public class ServerFixture : IAsyncLifetime
             "--Rollup:FlushInterval=00:00:00.010",
             $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
             "--Logging:LogLevel:Default=Warning",
+            $"--Database:ConnectionString={ConnectionString}",
         ];
-        _app = AggregationApp.Build(args, builder =>
+        _app = await AggregationApp.BuildAsync(args, builder =>
         {
             if (Today is { } today)
             {

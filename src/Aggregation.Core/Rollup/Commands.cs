@@ -48,12 +48,41 @@ public sealed record ApplyResult(
     public static ApplyResult Rejected(IEnumerable<FieldError> errors) => new(false, [.. errors], [], 0);
 }
 
-/// <summary>A child's whole aggregated contribution to one programme, with the child's version.</summary>
+/// <summary>
+/// A child's whole aggregated contribution to one programme. (Incarnation, Version) orders a
+/// child's contributions: the incarnation is the start time of the child's activation, so a child
+/// reloaded from the ledger after a crash supersedes whatever its previous activation sent.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("aggregation.Contribution")]
 public sealed record Contribution(
     [property: Id(0)] string ProgrammeId,
     [property: Id(1)] long Version,
-    [property: Id(2)] long[] Cells);
+    [property: Id(2)] long[] Cells,
+    [property: Id(3)] long Incarnation = 0)
+{
+    public bool IsNewerThan(Contribution other) =>
+        Incarnation > other.Incarnation || (Incarnation == other.Incarnation && Version > other.Version);
+}
+
+/// <summary>What became of one report in its unit.</summary>
+public enum UnitOutcomeKind
+{
+    Accepted,
+    Duplicate,
+    KeyConflict,
+    Rejected,
+}
+
+/// <summary>A validated report and the hash of its wire payload (what makes a retry a duplicate).</summary>
+[GenerateSerializer, Immutable, Alias("aggregation.UnitSubmission")]
+public sealed record UnitSubmission([property: Id(0)] ReportCommand Report, [property: Id(1)] string PayloadHash);
+
+[GenerateSerializer, Immutable, Alias("aggregation.UnitOutcome")]
+public sealed record UnitOutcome(
+    [property: Id(0)] UnitOutcomeKind Kind,
+    [property: Id(1)] ImmutableArray<FieldError> Errors,
+    [property: Id(2)] ImmutableArray<string> SupersededElements,
+    [property: Id(3)] long Version);
 
 /// <summary>The aggregated cells of a unit for one programme (own values plus its children's latest contributions).</summary>
 [GenerateSerializer, Immutable, Alias("aggregation.RollupSnapshot")]

@@ -4,21 +4,38 @@ namespace Aggregation.Rollup;
 
 /// <summary>
 /// One administrative unit (commune, district, province, or the nation) keyed by <c>tenant/code</c>.
-/// It applies reports for itself and folds in its children's contributions; its own total reaches
-/// its parent on a short, batched flush rather than inside the caller's request.
+/// It records reports for itself in the ledger and applies them, and folds in its children's
+/// contributions; its own total reaches its parent on a short, batched flush rather than inside
+/// the caller's request. Its state is derived: on activation it replays its ledger entries and
+/// asks its children for their contributions.
 /// </summary>
 [Alias("aggregation.IUnitGrain")]
 public interface IUnitGrain : IGrainWithStringKey
 {
-    /// <summary>Applies a validated report to this unit's own values.</summary>
-    [Alias("Apply")]
-    Task<ApplyResult> ApplyAsync(ReportCommand report);
+    /// <summary>
+    /// Checks, records (committed to the ledger before returning) and applies reports for this unit.
+    /// One outcome per submission, in order.
+    /// </summary>
+    [Alias("ApplyBatch")]
+    Task<ImmutableArray<UnitOutcome>> ApplyBatchAsync(ImmutableArray<UnitSubmission> submissions);
 
-    /// <summary>Receives children's latest contributions; older versions than those held are ignored.</summary>
+    /// <summary>Receives a child's latest contributions; contributions older than those held are ignored.</summary>
     [Alias("ApplyChildren")]
     Task ApplyChildAsync(string childKey, ImmutableArray<Contribution> contributions);
+
+    /// <summary>This unit's current contributions to its parent, one per programme with data.</summary>
+    [Alias("GetContributions")]
+    Task<ImmutableArray<Contribution>> GetContributionsAsync();
 
     /// <summary>The unit's current aggregated cells for a programme (empty cells when nothing was reported).</summary>
     [Alias("GetSnapshot")]
     Task<RollupSnapshot> GetSnapshotAsync(string programmeId);
+
+    /// <summary>Forgets everything, replays the unit's ledger entries and asks its children again.</summary>
+    [Alias("Rebuild")]
+    Task<long> RebuildAsync();
+
+    /// <summary>Does nothing but ensure the unit is active (and so reloaded and pushed up after a failure).</summary>
+    [Alias("Touch")]
+    Task TouchAsync();
 }

@@ -4,6 +4,12 @@ using Aggregation.Programmes;
 
 namespace Aggregation.Rollup;
 
+/// <summary>A report checked against a unit's values, with the values it will write.</summary>
+public sealed record PreparedReport(ReportCommand Report, IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> Values, ApplyResult Result)
+{
+    public bool Accepted => Result.Accepted;
+}
+
 /// <summary>
 /// One unit's figures for one programme: the values it reported itself, the latest contribution of
 /// each child, and their element-wise total. A parent never adds deltas it is sent: it replaces a
@@ -47,6 +53,16 @@ public sealed class ProgrammeRollup
     /// </summary>
     public ApplyResult Apply(ReportCommand report)
     {
+        var prepared = Prepare(report, overlay: null);
+        return prepared.Accepted ? Commit(prepared) : prepared.Result;
+    }
+
+    /// <summary>
+    /// Checks a report and works out which values it would set, without changing anything.
+    /// <paramref name="overlay"/> holds values prepared earlier in the same batch (they count as held).
+    /// </summary>
+    public PreparedReport Prepare(ReportCommand report, Dictionary<(int Element, int Period), ValueSlot>? overlay)
+    {
         ArgumentNullException.ThrowIfNull(report);
         var calendar = _programme.Calendar;
         var errors = new List<FieldError>();
@@ -67,7 +83,7 @@ public sealed class ProgrammeRollup
                 continue;
             }
 
-            var existing = _slots[element.Index]?[baseIndex];
+            var existing = Held(element, baseIndex, overlay);
             if (existing is not null && existing.IsNewerThan(report.ReportedAt, report.IdempotencyKey))
             {
                 superseded.Add(element.Id);
@@ -85,18 +101,41 @@ public sealed class ProgrammeRollup
 
         if (errors.Count == 0)
         {
-            CheckRules(report, pending, errors);
+            CheckRules(report, pending, overlay, errors);
         }
 
         if (errors.Count > 0)
         {
-            return ApplyResult.Rejected(errors);
+            return new PreparedReport(report, [], ApplyResult.Rejected(errors));
         }
 
-        var changed = false;
-        foreach (var (element, baseIndex, slot) in pending)
+        if (overlay is not null)
         {
-            var slots = _slots[element.Index] ??= new ValueSlot?[calendar.Count(element.PeriodType)];
+            foreach (var (element, baseIndex, slot) in pending)
+            {
+                overlay[(element.Index, baseIndex)] = slot;
+            }
+        }
+
+        return new PreparedReport(report, pending, new ApplyResult(true, [], [.. superseded], 0));
+    }
+
+    /// <summary>
+    /// Writes a prepared report's values. Each value is written only if it is still newer than the
+    /// one held, so committing in any order, or twice, gives the same state.
+    /// </summary>
+    public ApplyResult Commit(PreparedReport prepared)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        var changed = false;
+        foreach (var (element, baseIndex, slot) in prepared.Values)
+        {
+            var slots = _slots[element.Index] ??= new ValueSlot?[_programme.Calendar.Count(element.PeriodType)];
+            if (slots[baseIndex] is { } held && held.IsNewerThan(slot.ReportedAt, slot.IdempotencyKey))
+            {
+                continue;
+            }
+
             slots[baseIndex] = slot;
             changed |= Recompute(element, baseIndex);
         }
@@ -106,8 +145,33 @@ public sealed class ProgrammeRollup
             Version++;
         }
 
-        return new ApplyResult(true, [], [.. superseded], Version);
+        return prepared.Result with { Version = Version };
     }
+
+    /// <summary>Applies a report recorded in the ledger: no rule is checked again (it was when accepted).</summary>
+    public void Replay(ReportCommand report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var index = _programme.Calendar.IndexOf(report.Period);
+        var values = new List<(DataElement, int, ValueSlot)>();
+        foreach (var v in report.Values)
+        {
+            if (index >= 0 && _programme.ElementsById.TryGetValue(v.Element, out var element) && element.PeriodType == report.Period.Type)
+            {
+                values.Add((element, index, v.Kind switch
+                {
+                    ValueKind.Withdrawn => new ValueSlot(0, [], true, report.ReportedAt, report.IdempotencyKey),
+                    ValueKind.Entities => new ValueSlot(v.Entities.Length, v.Entities, false, report.ReportedAt, report.IdempotencyKey),
+                    _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey),
+                }));
+            }
+        }
+
+        Commit(new PreparedReport(report, values, new ApplyResult(true, [], [], 0)));
+    }
+
+    private ValueSlot? Held(DataElement element, int baseIndex, Dictionary<(int Element, int Period), ValueSlot>? overlay) =>
+        overlay is not null && overlay.TryGetValue((element.Index, baseIndex), out var staged) ? staged : _slots[element.Index]?[baseIndex];
 
     /// <summary>Replaces a child's contribution if it is newer than the one held. Returns true when the total changed.</summary>
     public bool ApplyChild(string childKey, Contribution contribution)
@@ -119,7 +183,7 @@ public sealed class ProgrammeRollup
         }
 
         _children.TryGetValue(childKey, out var previous);
-        if (previous is not null && previous.Version >= contribution.Version)
+        if (previous is not null && !contribution.IsNewerThan(previous))
         {
             return false;
         }
@@ -161,9 +225,9 @@ public sealed class ProgrammeRollup
     }
 
     /// <summary>A copy of the total, safe to send while this object keeps changing.</summary>
-    public Contribution ToContribution() => new(_programme.Id, Version, _total.ToArray());
+    public Contribution ToContribution(long incarnation = 0) => new(_programme.Id, Version, _total.ToArray(), incarnation);
 
-    private void CheckRules(ReportCommand report, List<(DataElement Element, int BaseIndex, ValueSlot Slot)> pending, List<FieldError> errors)
+    private void CheckRules(ReportCommand report, List<(DataElement Element, int BaseIndex, ValueSlot Slot)> pending, Dictionary<(int Element, int Period), ValueSlot>? overlay, List<FieldError> errors)
     {
         if (_programme.Rules.Count == 0 || pending.Count == 0)
         {
@@ -181,7 +245,7 @@ public sealed class ProgrammeRollup
                 }
             }
 
-            return _slots[e.Index]?[baseIndex];
+            return Held(e, baseIndex, overlay);
         }
 
         foreach (var rule in _programme.Rules)

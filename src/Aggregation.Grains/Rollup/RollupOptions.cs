@@ -13,4 +13,8 @@ public sealed class RollupOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>How often every unit is touched so that units lost with a silo are reloaded and pushed up.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(60);
 }

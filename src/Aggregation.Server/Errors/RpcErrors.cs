@@ -16,9 +16,6 @@ public static class RpcErrors
     public static RpcException AlreadyExists(FieldError error) =>
         WithViolations(Code.AlreadyExists, [error], "The idempotency key was already used for a different report");
 
-    public static RpcException Aborted(string message) =>
-        new Google.Rpc.Status { Code = (int)Code.Aborted, Message = message }.ToRpcException();
-
     public static RpcException Unavailable(string message) =>
         new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = message }.ToRpcException();
 

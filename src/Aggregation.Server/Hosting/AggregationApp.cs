@@ -1,18 +1,27 @@
+using System.Net;
 using Aggregation.Rollup;
 using Aggregation.Server.Catalog;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Ingestion;
 using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
+using Aggregation.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Aggregation.Server.Hosting;
 
 /// <summary>Builds the server: one process that is an Orleans silo and the gRPC endpoint in front of it.</summary>
 public static class AggregationApp
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>ADO.NET invariant name of Npgsql, as the Orleans providers expect it.</summary>
+    public const string AdoNetInvariant = "Npgsql";
+
+    /// <summary>The grain storage holding unit checkpoints.</summary>
+    public const string CheckpointStorage = "checkpoints";
+
+    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -22,10 +31,17 @@ public static class AggregationApp
         configure?.Invoke(builder);
 
         builder.AddCatalog();
-        builder.AddSilo();
+        var database = await builder.AddDatabaseAsync();
+        builder.AddSilo(database.ConnectionString);
         builder.Services.AddAggregationGrpc();
 
         var app = builder.Build();
+        if (database.Embedded is { } embedded)
+        {
+            // After the silo and Kestrel have stopped, so nothing is mid-write when the server goes.
+            app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
+        }
+
         app.MapAggregationGrpc();
         return app;
     }
@@ -44,16 +60,77 @@ public static class AggregationApp
         return builder;
     }
 
-    public static WebApplicationBuilder AddSilo(this WebApplicationBuilder builder)
+    /// <summary>
+    /// Resolves the system of record: the configured PostgreSQL, or a private one started from the
+    /// installed binaries, migrated to the project's schema; or, when asked for, memory only.
+    /// </summary>
+    public static async Task<(string? ConnectionString, EmbeddedPostgres? Embedded)> AddDatabaseAsync(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        using var loggers = LoggerFactory.Create(b => b.AddConsole().AddConfiguration(builder.Configuration.GetSection("Logging")));
+        var logger = loggers.CreateLogger("Aggregation.Database");
+        if (options.Mode == DatabaseMode.Memory)
+        {
+            logger.LogWarning("Database:Mode is Memory: reports and figures live in this process only and are lost when it stops");
+            builder.Services.AddSingleton<IReportLedger, InMemoryReportLedger>();
+            return (null, null);
+        }
+
+        EmbeddedPostgres? embedded = null;
+        var connectionString = options.ConnectionString;
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            embedded = await EmbeddedPostgres.StartAsync(options.DataDirectory ?? EmbeddedPostgres.DefaultDataDirectory(), logger);
+            await DatabaseMigrator.EnsureDatabaseAsync(embedded.ConnectionString(), "aggregation");
+            connectionString = embedded.ConnectionString("aggregation");
+        }
+
+        if (options.Migrate)
+        {
+            await DatabaseMigrator.MigrateAsync(connectionString, logger);
+        }
+
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddSingleton<IReportLedger, PostgresReportLedger>();
+        return (connectionString, embedded);
+    }
+
+    public static WebApplicationBuilder AddSilo(this WebApplicationBuilder builder, string? connectionString)
     {
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         builder.Services.AddOptions<RollupOptions>().BindConfiguration(RollupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.UseOrleans(orleans =>
         {
-            // Single-silo, in-memory until durable storage and clustering on PostgreSQL land:
-            // a restart loses the figures.
-            orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
+            if (connectionString is null)
+            {
+                orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
+                orleans.AddMemoryGrainStorage(CheckpointStorage);
+                return;
+            }
+
+            orleans.Configure<Orleans.Configuration.ClusterOptions>(o =>
+            {
+                o.ServiceId = silo.ServiceId;
+                o.ClusterId = silo.ClusterId;
+            });
+            orleans.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: silo.ListenOnAnyAddress);
+            orleans.UseAdoNetClustering(o =>
+            {
+                o.Invariant = AdoNetInvariant;
+                o.ConnectionString = connectionString;
+            });
+            orleans.AddAdoNetGrainStorage(CheckpointStorage, o =>
+            {
+                o.Invariant = AdoNetInvariant;
+                o.ConnectionString = connectionString;
+            });
+            orleans.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = AdoNetInvariant;
+                o.ConnectionString = connectionString;
+            });
         });
+        builder.Services.AddHostedService<RollupRecoveryService>();
         return builder;
     }
 
@@ -69,6 +146,7 @@ public static class AggregationApp
         services.AddSingleton<TenantResolver>();
         services.AddSingleton<ReportValidator>();
         services.AddSingleton<SubmissionPipeline>();
+        services.AddSingleton<RollupMaintenance>();
         return services;
     }
 
@@ -77,6 +155,7 @@ public static class AggregationApp
         app.MapGrpcService<IngestionService>();
         app.MapGrpcService<RollupService>();
         app.MapGrpcService<CatalogService>();
+        app.MapGrpcService<OperationsService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapGet("/", () => "Aggregation gRPC server. Use a gRPC client (see README).");

@@ -25,4 +25,10 @@ public sealed class SiloOptions
     public int SiloPort { get; set; } = 11111;
 
     public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The address other silos reach this one at (PostgreSQL clustering).</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Listen on every interface rather than only the advertised address (containers).</summary>
+    public bool ListenOnAnyAddress { get; set; }
 }

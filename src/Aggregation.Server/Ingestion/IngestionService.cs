@@ -23,7 +23,6 @@ public sealed class IngestionService(SubmissionPipeline pipeline, TenantResolver
         {
             SubmissionPipeline.Rejection.None => new SubmitReportResponse { Result = outcome.Result },
             SubmissionPipeline.Rejection.KeyConflict => throw RpcErrors.AlreadyExists(errors[0]),
-            SubmissionPipeline.Rejection.KeyInFlight => throw RpcErrors.Aborted("A report with this idempotency key is being processed by another call; retry."),
             _ => throw RpcErrors.InvalidArgument(errors),
         };
     }

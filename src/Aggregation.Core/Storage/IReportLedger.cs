@@ -1,0 +1,55 @@
+using Aggregation.Rollup;
+
+namespace Aggregation.Storage;
+
+/// <summary>One accepted report as recorded in the ledger, numbered per unit by the unit's grain.</summary>
+public sealed record LedgerEntry(string Tenant, string UnitCode, long UnitSeq, string PayloadHash, ReportCommand Report);
+
+public enum LedgerOutcome
+{
+    /// <summary>Committed: the report is now part of the system of record.</summary>
+    Inserted,
+
+    /// <summary>The same key with the same payload was committed before.</summary>
+    Duplicate,
+
+    /// <summary>The key was committed before with another payload, or the unit sequence is taken.</summary>
+    Conflict,
+}
+
+/// <summary>
+/// The append-only record of every accepted report: the system of record from which every rollup
+/// can be rebuilt. <see cref="AppendAsync"/> returns only after the rows are durably committed.
+/// </summary>
+public interface IReportLedger
+{
+    Task<LedgerOutcome[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default);
+
+    /// <summary>A unit's entries with a sequence above <paramref name="afterSeq"/>, in sequence order.</summary>
+    IAsyncEnumerable<LedgerEntry> ReadUnitAsync(string tenant, string unitCode, long afterSeq, CancellationToken cancellationToken = default);
+
+    /// <summary>Every entry of a tenant (rebuilds and audits).</summary>
+    IAsyncEnumerable<LedgerEntry> ReadTenantAsync(string tenant, CancellationToken cancellationToken = default);
+
+    /// <summary>The highest sequence the unit has used, or 0.</summary>
+    Task<long> LastSeqAsync(string tenant, string unitCode, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The ledger could not be written or read (database down, connection lost): the report was not acknowledged; retry.</summary>
+[GenerateSerializer, Alias("aggregation.LedgerUnavailableException")]
+public sealed class LedgerUnavailableException : Exception
+{
+    public LedgerUnavailableException()
+    {
+    }
+
+    public LedgerUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public LedgerUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,97 @@
+using Aggregation.Hierarchy;
+using Aggregation.Rollup;
+using Microsoft.Extensions.Options;
+using System.Threading.Channels;
+using Orleans.Runtime;
+
+namespace Aggregation.Server.Rollup;
+
+/// <summary>
+/// Keeps every unit active, which is what recovers acknowledged reports after a silo dies: a unit
+/// that lived on the dead silo is reactivated here, replays its ledger entries and pushes its total
+/// to its parent. Sweeps once the silo has started, whenever a silo is declared dead, and
+/// periodically as a safety net.
+/// </summary>
+public sealed class RollupRecoveryService(
+    Hierarchy.Catalog catalog,
+    IGrainFactory grains,
+    IClusterMembershipService membership,
+    IHostApplicationLifetime lifetime,
+    IOptions<RollupOptions> options,
+    ILogger<RollupRecoveryService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!await WaitForStartAsync(stoppingToken))
+        {
+            return;
+        }
+
+        var sweep = Channel.CreateBounded<string>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        sweep.Writer.TryWrite("start");
+        _ = WatchMembershipAsync(sweep.Writer, stoppingToken);
+        _ = TickAsync(sweep.Writer, stoppingToken);
+        await foreach (var reason in sweep.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                var started = DateTime.UtcNow;
+                await SweepAsync(stoppingToken);
+                logger.LogInformation("Rollup sweep ({Reason}) touched {Units} units in {Ms:0} ms", reason, catalog.UnitCount, (DateTime.UtcNow - started).TotalMilliseconds);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "Rollup sweep ({Reason}) failed; the next one retries", reason);
+            }
+        }
+    }
+
+    private async Task<bool> WaitForStartAsync(CancellationToken stoppingToken)
+    {
+        var started = new TaskCompletionSource();
+        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await Task.WhenAny(started.Task, Task.Delay(Timeout.Infinite, stoppingToken)).ConfigureAwait(false);
+        return !stoppingToken.IsCancellationRequested;
+    }
+
+    private async Task SweepAsync(CancellationToken cancellationToken)
+    {
+        var units = catalog.Tenants.Values.SelectMany(t => catalog.UnitsOf(t.Id)).Append(catalog.GetUnit(UnitKey.Nation));
+        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (unit, _) =>
+            await grains.GetGrain<IUnitGrain>(unit.Key.GrainKey).TouchAsync());
+    }
+
+    private async Task WatchMembershipAsync(ChannelWriter<string> sweep, CancellationToken cancellationToken)
+    {
+        var dead = new HashSet<SiloAddress>();
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(cancellationToken))
+            {
+                var newlyDead = snapshot.Members.Values.Where(m => m.Status == SiloStatus.Dead && dead.Add(m.SiloAddress)).ToList();
+                if (newlyDead.Count > 0)
+                {
+                    sweep.TryWrite($"silo {string.Join(", ", newlyDead.Select(m => m.SiloAddress))} declared dead");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private async Task TickAsync(ChannelWriter<string> sweep, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.SweepInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                sweep.TryWrite("periodic");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,244 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Aggregation.Periods;
+using Aggregation.Rollup;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Aggregation.Storage;
+
+/// <summary>
+/// The ledger in PostgreSQL with group commit: appends from every grain of the silo queue up and
+/// are written together, one multi-row INSERT (synchronous_commit on) per round, so durability
+/// costs one fsync per round rather than per report. A caller's task completes only after the
+/// round holding its rows has committed.
+/// </summary>
+public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
+{
+    private const int MaxRowsPerRound = 2000;
+    private const int Writers = 2;
+
+    private const string InsertSql = """
+        INSERT INTO report_ledger (tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, source_system, report_values)
+        SELECT * FROM unnest(@tenant, @key, @hash, @unit, @seq, @programme, @period, @reported_at, @source, @values)
+        ON CONFLICT DO NOTHING
+        RETURNING tenant_id, idempotency_key
+        """;
+
+    private const string ExistingSql = """
+        SELECT l.tenant_id, l.idempotency_key, l.payload_hash
+        FROM report_ledger l
+        JOIN unnest(@tenant, @key) AS k(tenant_id, idempotency_key) USING (tenant_id, idempotency_key)
+        """;
+
+    private const string SelectColumns = "tenant_id, unit_code, unit_seq, payload_hash, idempotency_key, programme_id, period, reported_at, source_system, report_values::text";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ILogger<PostgresReportLedger> _logger;
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly Task[] _writers;
+
+    public PostgresReportLedger(NpgsqlDataSource dataSource, ILogger<PostgresReportLedger> logger)
+    {
+        _dataSource = dataSource;
+        _logger = logger;
+        _writers = Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteLoopAsync)).ToArray();
+    }
+
+    public Task<LedgerOutcome[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0)
+        {
+            return Task.FromResult(Array.Empty<LedgerOutcome>());
+        }
+
+        // Not cancellable once queued: the caller must learn whether its rows were committed.
+        var pending = new Pending(entries, new TaskCompletionSource<LedgerOutcome[]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            throw new LedgerUnavailableException("The ledger is shutting down.");
+        }
+
+        return pending.Done.Task;
+    }
+
+    public async IAsyncEnumerable<LedgerEntry> ReadUnitAsync(string tenant, string unitCode, long afterSeq, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT {SelectColumns} FROM report_ledger WHERE tenant_id = @t AND unit_code = @u AND unit_seq > @s ORDER BY unit_seq");
+        command.Parameters.AddWithValue("t", tenant);
+        command.Parameters.AddWithValue("u", unitCode);
+        command.Parameters.AddWithValue("s", afterSeq);
+        await foreach (var entry in ReadAsync(command, cancellationToken))
+        {
+            yield return entry;
+        }
+    }
+
+    public async IAsyncEnumerable<LedgerEntry> ReadTenantAsync(string tenant, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand($"SELECT {SelectColumns} FROM report_ledger WHERE tenant_id = @t ORDER BY ledger_id");
+        command.Parameters.AddWithValue("t", tenant);
+        await foreach (var entry in ReadAsync(command, cancellationToken))
+        {
+            yield return entry;
+        }
+    }
+
+    public async Task<long> LastSeqAsync(string tenant, string unitCode, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT coalesce(max(unit_seq), 0) FROM report_ledger WHERE tenant_id = @t AND unit_code = @u");
+            command.Parameters.AddWithValue("t", tenant);
+            command.Parameters.AddWithValue("u", unitCode);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new LedgerUnavailableException("The ledger cannot be read: " + ex.Message, ex);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_writers);
+    }
+
+    private static async IAsyncEnumerable<LedgerEntry> ReadAsync(NpgsqlCommand command, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        NpgsqlDataReader reader;
+        try
+        {
+            reader = await command.ExecuteReaderAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new LedgerUnavailableException("The ledger cannot be read: " + ex.Message, ex);
+        }
+
+        await using (reader)
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var report = new ReportCommand(
+                    reader.GetString(4),
+                    reader.GetString(5),
+                    Period.Parse(reader.GetString(6)),
+                    new DateTimeOffset(reader.GetDateTime(7), TimeSpan.Zero),
+                    LedgerValues.FromJson(reader.GetString(9)),
+                    reader.GetString(8));
+                yield return new LedgerEntry(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), report);
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            var round = new List<Pending>();
+            var rows = 0;
+            while (rows < MaxRowsPerRound && reader.TryRead(out var pending))
+            {
+                round.Add(pending);
+                rows += pending.Entries.Count;
+            }
+
+            if (round.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                var outcomes = await WriteRoundAsync(round.SelectMany(p => p.Entries).ToList());
+                var offset = 0;
+                foreach (var p in round)
+                {
+                    p.Done.TrySetResult(outcomes[offset..(offset + p.Entries.Count)]);
+                    offset += p.Entries.Count;
+                }
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "A ledger round of {Rows} rows failed; its reports are not acknowledged", rows);
+                var failure = new LedgerUnavailableException("The ledger could not be written: " + ex.Message);
+                foreach (var p in round)
+                {
+                    p.Done.TrySetException(failure);
+                }
+            }
+        }
+    }
+
+    private async Task<LedgerOutcome[]> WriteRoundAsync(List<LedgerEntry> entries)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        var inserted = new HashSet<(string, string)>();
+        await using (var insert = new NpgsqlCommand(InsertSql, connection))
+        {
+            insert.Parameters.Add(TextArray("tenant", entries.Select(e => e.Tenant)));
+            insert.Parameters.Add(TextArray("key", entries.Select(e => e.Report.IdempotencyKey)));
+            insert.Parameters.Add(TextArray("hash", entries.Select(e => e.PayloadHash)));
+            insert.Parameters.Add(TextArray("unit", entries.Select(e => e.UnitCode)));
+            insert.Parameters.Add(new NpgsqlParameter("seq", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = entries.Select(e => e.UnitSeq).ToArray() });
+            insert.Parameters.Add(TextArray("programme", entries.Select(e => e.Report.ProgrammeId)));
+            insert.Parameters.Add(TextArray("period", entries.Select(e => e.Report.Period.ToString())));
+            insert.Parameters.Add(new NpgsqlParameter("reported_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = entries.Select(e => e.Report.ReportedAt.UtcDateTime).ToArray() });
+            insert.Parameters.Add(TextArray("source", entries.Select(e => e.Report.Source)));
+            insert.Parameters.Add(new NpgsqlParameter("values", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = entries.Select(e => LedgerValues.ToJson(e.Report.Values)).ToArray() });
+            await using var reader = await insert.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                inserted.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        var outcomes = new LedgerOutcome[entries.Count];
+        var others = new List<int>();
+        var claimed = new HashSet<(string, string)>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var key = (entries[i].Tenant, entries[i].Report.IdempotencyKey);
+            if (inserted.Contains(key) && claimed.Add(key))
+            {
+                outcomes[i] = LedgerOutcome.Inserted;
+            }
+            else
+            {
+                others.Add(i);
+            }
+        }
+
+        if (others.Count > 0)
+        {
+            var hashes = new Dictionary<(string, string), string>();
+            await using var existing = new NpgsqlCommand(ExistingSql, connection);
+            existing.Parameters.Add(TextArray("tenant", others.Select(i => entries[i].Tenant)));
+            existing.Parameters.Add(TextArray("key", others.Select(i => entries[i].Report.IdempotencyKey)));
+            await using var reader = await existing.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                hashes[(reader.GetString(0), reader.GetString(1))] = reader.GetString(2);
+            }
+
+            foreach (var i in others)
+            {
+                outcomes[i] = hashes.TryGetValue((entries[i].Tenant, entries[i].Report.IdempotencyKey), out var hash) && hash == entries[i].PayloadHash
+                    ? LedgerOutcome.Duplicate
+                    : LedgerOutcome.Conflict;
+            }
+        }
+
+        return outcomes;
+    }
+
+    private static NpgsqlParameter TextArray(string name, IEnumerable<string> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
+
+    private sealed record Pending(IReadOnlyList<LedgerEntry> Entries, TaskCompletionSource<LedgerOutcome[]> Done);
+}
