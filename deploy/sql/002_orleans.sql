@@ -24,8 +24,8 @@
 -- Contract (written against Orleans 10.4.2, see the provider assemblies)
 --   * Orleans binds parameters by name (@DeploymentId, @GrainIdHash, ...) and
 --     reads result columns by name, so parameter names and the quoted column
---     aliases below must not change. Column order is kept identical to
---     Orleans' reference scripts as well.
+--     aliases below must not change. Column order follows Orleans' reference
+--     scripts as well (clear/delete results are read by position 0).
 --   * Parameter types sent by Orleans: strings as text, ports/generations/
 --     status/hashes/versions as int4, grain key parts N0/N1 as int8, reminder
 --     periods in milliseconds as int4 (int8 only above int.MaxValue), dates

@@ -36,6 +36,11 @@ internal sealed class Oracle
         _units["VN"] = ("nation", "");
     }
 
+    /// <summary>The shipped programme, in its wire form.</summary>
+    public static Protos.V1.Programme ShippedProgramme() =>
+        Aggregation.Server.Catalog.CatalogService.ToProto(
+            Aggregation.Hierarchy.Catalog.Load(Path.Combine(AppContext.BaseDirectory, "catalog")).Programmes[ServerFixture.Programme]);
+
     public IEnumerable<string> UnitsOfLevel(string level) => _units.Where(u => u.Value.Level == level).Select(u => u.Key);
 
     /// <summary>Records an acknowledged report (duplicates are harmless: same key, same content).</summary>

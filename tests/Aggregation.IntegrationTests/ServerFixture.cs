@@ -38,20 +38,8 @@ public class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ConnectionString = await TestPostgres.CreateDatabaseAsync();
-        var grpcPort = FreePort();
-        Address = $"http://127.0.0.1:{grpcPort}";
-        string[] args =
-        [
-            $"--Kestrel:Endpoints:Grpc:Url={Address}",
-            "--Kestrel:Endpoints:Grpc:Protocols=Http2",
-            $"--Orleans:SiloPort={FreePort()}",
-            $"--Orleans:GatewayPort={FreePort()}",
-            $"--Orleans:ClusterId=test-{Guid.NewGuid():N}",
-            "--Rollup:FlushInterval=00:00:00.010",
-            $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
-            "--Logging:LogLevel:Default=Warning",
-            $"--Database:ConnectionString={ConnectionString}",
-        ];
+        var args = Arguments(out var address, ConnectionString);
+        Address = address;
         _app = await AggregationApp.BuildAsync(args, builder =>
         {
             if (Today is { } today)
@@ -71,6 +59,24 @@ public class ServerFixture : IAsyncLifetime
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
+    }
+
+    /// <summary>Command-line arguments of a server on free loopback ports over the given database.</summary>
+    public static string[] Arguments(out string address, string connectionString)
+    {
+        address = $"http://127.0.0.1:{FreePort()}";
+        return
+        [
+            $"--Kestrel:Endpoints:Grpc:Url={address}",
+            "--Kestrel:Endpoints:Grpc:Protocols=Http2",
+            $"--Orleans:SiloPort={FreePort()}",
+            $"--Orleans:GatewayPort={FreePort()}",
+            $"--Orleans:ClusterId=test-{Guid.NewGuid():N}",
+            "--Rollup:FlushInterval=00:00:00.010",
+            $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
+            "--Logging:LogLevel:Default=Warning",
+            $"--Database:ConnectionString={connectionString}",
+        ];
     }
 
     public async Task<UnitRollup> ReadAsync(string unit, string period, bool children = false) =>

@@ -102,7 +102,7 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, TenantResolver ten
         return Task.FromResult(response);
     }
 
-    internal static Unit ToProto(AdminUnit unit) => new()
+    public static Unit ToProto(AdminUnit unit) => new()
     {
         Code = unit.Code,
         Name = unit.Name,
@@ -112,7 +112,7 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, TenantResolver ten
         TenantId = unit.Tenant == UnitKey.Nation.Tenant ? "" : unit.Tenant,
     };
 
-    internal static ProtoProgramme ToProto(Programmes.Programme p)
+    public static ProtoProgramme ToProto(Programmes.Programme p)
     {
         var result = new ProtoProgramme
         {

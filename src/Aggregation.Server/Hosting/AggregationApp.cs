@@ -114,6 +114,8 @@ public static class AggregationApp
                 o.ClusterId = silo.ClusterId;
             });
             orleans.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: silo.ListenOnAnyAddress);
+            // Failure-detection timings (ProbeTimeout, NumMissedProbesLimit, ...) can be tuned under Orleans:Membership.
+            orleans.Configure<Orleans.Configuration.ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
             orleans.UseAdoNetClustering(o =>
             {
                 o.Invariant = AdoNetInvariant;

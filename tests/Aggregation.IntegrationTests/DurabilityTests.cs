@@ -1,0 +1,286 @@
+using Aggregation.Protos.V1;
+using Aggregation.Server.Hosting;
+using Aggregation.Storage;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Aggregation.IntegrationTests;
+
+/// <summary>
+/// PostgreSQL is the system of record: figures survive restarts, a killed silo and a database
+/// outage; nothing acknowledged is lost and nothing is counted twice.
+/// </summary>
+public sealed class DurabilityTests
+{
+    private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow);
+
+    [Fact]
+    public async Task Every_figure_is_the_same_after_the_server_restarts()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        var (reports, oracle) = await GenerateAsync(seed: 3, months: 4);
+        List<UnitRollup> before;
+        await using (var first = await InProcessServer.StartAsync(db))
+        {
+            await new ResilientSender([first.Channel]).SendAsync(reports, clients: 2, batchSize: 200);
+            await WaitForOracleAsync(first.Channel, oracle);
+            before = await ReadAllAsync(first.Channel);
+        }
+
+        await using var second = await InProcessServer.StartAsync(db);
+        var after = await ReadAllAsync(second.Channel);
+
+        Assert.Equal(Figures(before), Figures(after));
+        foreach (var rollup in after)
+        {
+            oracle.AssertMatches(rollup, Today);
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_killed_mid_stream_loses_no_acknowledged_report_and_counts_none_twice()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        var cluster = $"crash-{Guid.NewGuid():N}";
+        var (reports, oracle) = await GenerateAsync(seed: 11, months: 6, withRuleBreakers: true);
+        var silos = new List<SiloProcess>();
+        try
+        {
+            silos.Add(await SiloProcess.StartAsync(db, cluster));
+            silos.AddRange(await Task.WhenAll(SiloProcess.StartAsync(db, cluster), SiloProcess.StartAsync(db, cluster)));
+            var sender = new ResilientSender(silos.Select(s => s.Channel).ToList());
+            var sending = sender.SendAsync(reports, clients: 3, batchSize: 25);
+
+            await Eventually.WaitAsync(() => Task.FromResult(sender.AcknowledgedCount), n => n >= reports.Count / 3 || sending.IsCompleted, TimeSpan.FromSeconds(60), n => $"{n} acknowledged");
+            silos[1].Kill();
+            await sending;
+
+            foreach (var r in sender.Acknowledged)
+            {
+                oracle.Record(r);
+            }
+
+            Assert.NotEmpty(sender.Rejected);
+            Assert.All(sender.Rejected, r => Assert.StartsWith("breaker-", r.IdempotencyKey, StringComparison.Ordinal));
+            Assert.Equal(reports.Count, sender.Acknowledged.Count + sender.Rejected.Count);
+            var survivor = silos[0].Channel;
+            await WaitForOracleAsync(survivor, oracle, TimeSpan.FromSeconds(90));
+            var audit = await Eventually.WaitAsync(
+                async () => await new Operations.OperationsClient(survivor).AuditRollupsAsync(new AuditRollupsRequest()),
+                a => a.Differences.Count == 0,
+                TimeSpan.FromSeconds(60),
+                a => string.Join("; ", a.Differences.Take(5)));
+            Assert.Equal(sender.Acknowledged.Count, audit.LedgerReports);
+            foreach (var rollup in await ReadAllAsync(survivor))
+            {
+                oracle.AssertMatches(rollup, Today);
+            }
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task While_PostgreSQL_is_down_submissions_fail_retryably_and_afterwards_nothing_is_lost_or_doubled()
+    {
+        await using var postgres = await EmbeddedPostgres.StartAsync(Path.Combine(Path.GetTempPath(), $"aggregation-tests-{Environment.ProcessId}", $"outage-{Guid.NewGuid():N}"), NullLogger.Instance);
+        await DatabaseMigrator.EnsureDatabaseAsync(postgres.ConnectionString(), "outage");
+        var db = postgres.ConnectionString("outage");
+        var (reports, oracle) = await GenerateAsync(seed: 5, months: 3);
+        await using var server = await InProcessServer.StartAsync(db);
+        var sender = new ResilientSender([server.Channel]);
+        var sending = sender.SendAsync(reports, clients: 2, batchSize: 10);
+
+        await Eventually.WaitAsync(() => Task.FromResult(sender.AcknowledgedCount), n => n >= reports.Count / 4, TimeSpan.FromSeconds(60), n => $"{n} acknowledged");
+        await postgres.StopAsync();
+        await Eventually.WaitAsync(() => Task.FromResult(sender.Failures.Count), n => n >= 3, TimeSpan.FromSeconds(30), n => $"{n} failures seen while the database is down");
+        await postgres.RestartAsync();
+        await sending;
+
+        Assert.All(sender.Failures, code => Assert.Contains(code, new[] { StatusCode.Unavailable, StatusCode.DeadlineExceeded }));
+        Assert.Equal(reports.Count, sender.Acknowledged.Count);
+        foreach (var r in sender.Acknowledged)
+        {
+            oracle.Record(r);
+        }
+
+        Assert.Equal(reports.Select(r => r.IdempotencyKey).Order(), await LedgerKeysAsync(db));
+        await WaitForOracleAsync(server.Channel, oracle);
+        Assert.Empty((await new Operations.OperationsClient(server.Channel).AuditRollupsAsync(new AuditRollupsRequest())).Differences);
+    }
+
+    [Fact]
+    public async Task Concurrent_corrections_of_one_commune_end_with_the_last_reported_value()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        await using var server = await InProcessServer.StartAsync(db);
+        var generator = new ReportGenerator(seed: 8);
+        var corrections = Enumerable.Range(0, 4 * 60).Select(_ => generator.New("05443", "2025-04", ReportGenerator.Number("complaints_received", generator.Random.Next(0, 1000)))).ToList();
+        var last = corrections.MaxBy(r => r.ReportedAt.ToDateTimeOffset())!;
+
+        var sender = new ResilientSender([server.Channel]);
+        await sender.SendAsync(corrections.OrderBy(_ => generator.Random.Next()).ToList(), clients: 4, batchSize: 1);
+
+        Assert.Equal(corrections.Count, sender.Acknowledged.Count);
+        var expected = (long)last.Values[0].Number;
+        foreach (var unit in new[] { "05443", "164", "19", "VN" })
+        {
+            await Eventually.WaitAsync(
+                () => ReadValueAsync(server.Channel, unit, "2025-04", "complaints_received"),
+                v => v == expected,
+                TimeSpan.FromSeconds(10),
+                v => $"{unit} holds {v}, the last report said {expected}");
+        }
+    }
+
+    [Fact]
+    public async Task Rebuilding_from_the_ledger_gives_exactly_the_live_rollups()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        var (reports, oracle) = await GenerateAsync(seed: 21, months: 3);
+        await using var server = await InProcessServer.StartAsync(db);
+        await new ResilientSender([server.Channel]).SendAsync(reports, clients: 2, batchSize: 200);
+        await WaitForOracleAsync(server.Channel, oracle);
+        var live = await ReadAllAsync(server.Channel);
+
+        var rebuilt = await new Operations.OperationsClient(server.Channel).RebuildRollupsAsync(new RebuildRollupsRequest());
+
+        Assert.Equal(1 + 9 + 172, rebuilt.UnitsRebuilt);
+        Assert.Equal(reports.Count, rebuilt.ReportsReplayed);
+        await WaitForOracleAsync(server.Channel, oracle);
+        Assert.Equal(Figures(live), Figures(await ReadAllAsync(server.Channel)));
+        Assert.Empty((await new Operations.OperationsClient(server.Channel).AuditRollupsAsync(new AuditRollupsRequest())).Differences);
+    }
+
+    /// <summary>Reports from every commune for a few months of 2025, and the recomputation to expect.</summary>
+    private static Task<(List<Report> Reports, Oracle Oracle)> GenerateAsync(int seed, int months, bool withRuleBreakers = false)
+    {
+        var oracle = new Oracle(Oracle.ShippedProgramme(), ServerFixture.ProvinceCode);
+        var generator = new ReportGenerator(seed);
+        var reports = new List<Report>();
+        foreach (var commune in oracle.UnitsOfLevel("commune"))
+        {
+            for (var m = 1; m <= months; m++)
+            {
+                reports.Add(generator.CommuneMonthly(commune, $"2025-{m:D2}"));
+                reports.Add(generator.CommunePolice(commune, $"2025-{m:D2}"));
+            }
+
+            if (withRuleBreakers && generator.Random.Next(10) == 0)
+            {
+                // Handled above received: must be rejected and never show anywhere.
+                var breaker = generator.New(commune, "2025-01", ReportGenerator.Number("complaints_received", 1), ReportGenerator.Number("complaints_handled_on_time", 50));
+                breaker.IdempotencyKey = "breaker-" + breaker.IdempotencyKey;
+                reports.Add(breaker);
+            }
+        }
+
+        foreach (var district in oracle.UnitsOfLevel("district"))
+        {
+            reports.Add(generator.District(district, "2025S1"));
+        }
+
+        if (!withRuleBreakers)
+        {
+            foreach (var r in reports)
+            {
+                oracle.Record(r);
+            }
+        }
+
+        return Task.FromResult((reports, oracle));
+    }
+
+    private static async Task WaitForOracleAsync(GrpcChannel channel, Oracle oracle, TimeSpan? timeout = null) =>
+        await Eventually.WaitAsync(
+            async () => (await new Rollups.RollupsClient(channel).GetRollupAsync(new GetRollupRequest { UnitCode = "VN", ProgrammeId = ServerFixture.Programme, Period = "2025" })).Rollup,
+            r => !oracle.Differences(r, Today).Any(),
+            timeout ?? TimeSpan.FromSeconds(30),
+            r => string.Join("; ", oracle.Differences(r, Today)));
+
+    private static async Task<List<UnitRollup>> ReadAllAsync(GrpcChannel channel)
+    {
+        var client = new Rollups.RollupsClient(channel);
+        var all = new List<UnitRollup>();
+        foreach (var period in new[] { "2025", "2025S1", "2025Q1", "2025-02" })
+        {
+            var province = await client.GetRollupAsync(new GetRollupRequest { UnitCode = ServerFixture.ProvinceCode, ProgrammeId = ServerFixture.Programme, Period = period, IncludeChildren = true });
+            all.Add(province.Rollup);
+            all.AddRange(province.Children);
+            all.Add((await client.GetRollupAsync(new GetRollupRequest { UnitCode = "VN", ProgrammeId = ServerFixture.Programme, Period = period })).Rollup);
+            all.Add((await client.GetRollupAsync(new GetRollupRequest { UnitCode = "05443", ProgrammeId = ServerFixture.Programme, Period = period })).Rollup);
+        }
+
+        return all;
+    }
+
+    /// <summary>What a reader sees, without the read time and the (incarnation-dependent) version.</summary>
+    private static List<string> Figures(List<UnitRollup> rollups) =>
+        rollups.Select(r =>
+        {
+            var copy = r.Clone();
+            copy.ReadAt = null;
+            copy.Version = 0;
+            return copy.ToString();
+        }).ToList();
+
+    private static async Task<long?> ReadValueAsync(GrpcChannel channel, string unit, string period, string element)
+    {
+        var r = await new Rollups.RollupsClient(channel).GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = period });
+        var v = r.Rollup.Values.Single(x => x.DataElement == element);
+        return v.HasValue ? v.Value : null;
+    }
+
+    private static async Task<List<string>> LedgerKeysAsync(string connectionString)
+    {
+        // Unpooled: the pool may still hold connections from before the database restarted.
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT idempotency_key FROM report_ledger ORDER BY idempotency_key COLLATE \"C\"", connection);
+        var keys = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            keys.Add(reader.GetString(0));
+        }
+
+        return keys;
+    }
+
+    /// <summary>A server in this process on a given database, stopped gracefully on dispose.</summary>
+    private sealed class InProcessServer : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+
+        private InProcessServer(WebApplication app, GrpcChannel channel)
+        {
+            _app = app;
+            Channel = channel;
+        }
+
+        public GrpcChannel Channel { get; }
+
+        public static async Task<InProcessServer> StartAsync(string connectionString)
+        {
+            var args = ServerFixture.Arguments(out var address, connectionString);
+            var app = await AggregationApp.BuildAsync(args);
+            await app.StartAsync();
+            return new InProcessServer(app, GrpcChannel.ForAddress(address));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Channel.Dispose();
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
