@@ -127,7 +127,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     private async Task StartServerAsync(CancellationToken cancellationToken)
     {
-        var options = $"-p {Port} -k {DataDirectory} -c listen_addresses=127.0.0.1 -c max_connections=200 -c synchronous_commit=on -c fsync=on";
+        var options = $"-p {Port} -k {DataDirectory} -c listen_addresses=127.0.0.1 -c max_connections=400 -c synchronous_commit=on -c fsync=on";
         await RunAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(DataDirectory, "server.log"), "-o", options, "start"], cancellationToken);
         _running = true;
         _logger.LogInformation("Started a private PostgreSQL server on 127.0.0.1:{Port} with data in {DataDirectory}", Port, DataDirectory);

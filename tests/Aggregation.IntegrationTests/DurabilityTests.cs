@@ -160,6 +160,36 @@ public sealed class DurabilityTests
         Assert.Empty((await new Operations.OperationsClient(server.Channel).AuditRollupsAsync(new AuditRollupsRequest())).Differences);
     }
 
+    [Fact]
+    public async Task Checkpoints_of_a_commune_a_district_and_the_province_are_stored_apart_and_restored_after_a_restart()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        var generator = new ReportGenerator(seed: 4);
+        Report[] reports =
+        [
+            generator.New("05443", "2025-03", ReportGenerator.Number("awareness_activities", 3)),
+            generator.New("164", "2025S1", ReportGenerator.Flag("district_plan_adopted", true)),
+            generator.New(ServerFixture.ProvinceCode, "2025-03", ReportGenerator.Number("press_publications", 7)),
+        ];
+        await using (var first = await InProcessServer.StartAsync(db))
+        {
+            await new ResilientSender([first.Channel]).SendAsync(reports, clients: 1, batchSize: 3);
+        }
+
+        // The ADO.NET storage keys a row by state name + grain key + ServiceId: each unit has its own row.
+        var rows = await CheckpointRowsAsync(db);
+        Assert.Equal(3, rows.Count);
+        foreach (var marker in new[] { "awareness_activities", "district_plan_adopted", "press_publications" })
+        {
+            Assert.Single(rows, payload => payload.Contains(marker, StringComparison.Ordinal));
+        }
+
+        await using var second = await InProcessServer.StartAsync(db);
+        Assert.Equal(3, await ReadValueAsync(second.Channel, "05443", "2025-03", "awareness_activities"));
+        Assert.Equal(1, await ReadValueAsync(second.Channel, "164", "2025S1", "district_plan_adopted"));
+        Assert.Equal(7, await ReadValueAsync(second.Channel, ServerFixture.ProvinceCode, "2025-03", "press_publications"));
+    }
+
     /// <summary>Reports from every commune for a few months of 2025, and the recomputation to expect.</summary>
     private static Task<(List<Report> Reports, Oracle Oracle)> GenerateAsync(int seed, int months, bool withRuleBreakers = false)
     {
@@ -239,6 +269,22 @@ public sealed class DurabilityTests
         return v.HasValue ? v.Value : null;
     }
 
+    private static async Task<List<string>> CheckpointRowsAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT convert_from(payload, 'UTF8') FROM orleans_storage WHERE grain_type = @state", connection);
+        command.Parameters.AddWithValue("state", Aggregation.Rollup.UnitGrain.CheckpointStateName);
+        var rows = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
+    }
+
     private static async Task<List<string>> LedgerKeysAsync(string connectionString)
     {
         // Unpooled: the pool may still hold connections from before the database restarted.
@@ -281,6 +327,7 @@ public sealed class DurabilityTests
             Channel.Dispose();
             await _app.StopAsync();
             await _app.DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
         }
     }
 }

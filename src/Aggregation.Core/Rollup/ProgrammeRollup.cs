@@ -127,8 +127,33 @@ public sealed class ProgrammeRollup
     public ApplyResult Commit(PreparedReport prepared)
     {
         ArgumentNullException.ThrowIfNull(prepared);
+        Write(prepared.Values);
+        return prepared.Result with { Version = Version };
+    }
+
+    /// <summary>The unit's own values (what a checkpoint keeps).</summary>
+    public IEnumerable<(DataElement Element, int BaseIndex, ValueSlot Slot)> OwnValues()
+    {
+        foreach (var element in _programme.Elements)
+        {
+            var slots = _slots[element.Index];
+            for (var i = 0; slots is not null && i < slots.Length; i++)
+            {
+                if (slots[i] is { } slot)
+                {
+                    yield return (element, i, slot);
+                }
+            }
+        }
+    }
+
+    /// <summary>Restores own values from a checkpoint (newer values already held win, as always).</summary>
+    public void Restore(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values) => Write(values);
+
+    private void Write(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values)
+    {
         var changed = false;
-        foreach (var (element, baseIndex, slot) in prepared.Values)
+        foreach (var (element, baseIndex, slot) in values)
         {
             var slots = _slots[element.Index] ??= new ValueSlot?[_programme.Calendar.Count(element.PeriodType)];
             if (slots[baseIndex] is { } held && held.IsNewerThan(slot.ReportedAt, slot.IdempotencyKey))
@@ -144,8 +169,6 @@ public sealed class ProgrammeRollup
         {
             Version++;
         }
-
-        return prepared.Result with { Version = Version };
     }
 
     /// <summary>Applies a report recorded in the ledger: no rule is checked again (it was when accepted).</summary>

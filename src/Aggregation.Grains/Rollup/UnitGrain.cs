@@ -4,6 +4,7 @@ using Aggregation.Hierarchy;
 using Aggregation.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 
 namespace Aggregation.Rollup;
 
@@ -20,7 +21,18 @@ namespace Aggregation.Rollup;
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed class UnitGrain : Grain, IUnitGrain
 {
+    /// <summary>Grain storage provider of unit checkpoints.</summary>
+    public const string CheckpointStorage = "checkpoints";
+
+    /// <summary>
+    /// Never rename: Orleans' ADO.NET storage keys rows by state name + grain key + ServiceId (not by
+    /// grain class), so this name is what keeps unit checkpoints apart from any other grain's state.
+    /// </summary>
+    public const string CheckpointStateName = "unit-rollup-checkpoint-v1";
+
+    private const int CheckpointEvery = 1000;
     private readonly Catalog _catalog;
+    private readonly IPersistentState<UnitCheckpoint> _checkpoint;
     private readonly IReportLedger _ledger;
     private readonly RollupOptions _options;
     private readonly ILogger<UnitGrain> _logger;
@@ -33,11 +45,19 @@ public sealed class UnitGrain : Grain, IUnitGrain
     private bool _reloading;
     private long _lastFlush = long.MinValue / 2;
     private long _seq;
+    private long _appliedSeq;
+    private int _sinceCheckpoint;
     private long _incarnation;
 
-    public UnitGrain(Catalog catalog, IReportLedger ledger, IOptions<RollupOptions> options, ILogger<UnitGrain> logger)
+    public UnitGrain(
+        Catalog catalog,
+        IReportLedger ledger,
+        IOptions<RollupOptions> options,
+        ILogger<UnitGrain> logger,
+        [PersistentState(CheckpointStateName, CheckpointStorage)] IPersistentState<UnitCheckpoint> checkpoint)
     {
         _catalog = catalog;
+        _checkpoint = checkpoint;
         _ledger = ledger;
         _options = options.Value;
         _logger = logger;
@@ -48,7 +68,15 @@ public sealed class UnitGrain : Grain, IUnitGrain
         _unit = _catalog.GetUnit(UnitKey.FromGrainKey(this.GetPrimaryKeyString()));
         _parent = _unit.Parent is { } parent ? GrainFactory.GetGrain<IUnitGrain>(parent.GrainKey) : null;
         _incarnation = DateTime.UtcNow.Ticks;
-        await LoadAsync();
+        await LoadAsync(useCheckpoint: true);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (!_reloading && _sinceCheckpoint > 0)
+        {
+            await SaveCheckpointAsync();
+        }
     }
 
     public async Task<ImmutableArray<UnitOutcome>> ApplyBatchAsync(ImmutableArray<UnitSubmission> submissions)
@@ -102,6 +130,13 @@ public sealed class UnitGrain : Grain, IUnitGrain
                     _ => new UnitOutcome(UnitOutcomeKind.KeyConflict, [], [], rollup.Version),
                 };
             }
+
+            // Everything up to _seq is now committed and applied (or was a duplicate, not this unit's row).
+            _appliedSeq = _seq;
+            if (_sinceCheckpoint >= CheckpointEvery)
+            {
+                await SaveCheckpointAsync();
+            }
         }
 
         return [.. outcomes];
@@ -133,7 +168,8 @@ public sealed class UnitGrain : Grain, IUnitGrain
     {
         _rollups.Clear();
         _incarnation = Math.Max(_incarnation + 1, DateTime.UtcNow.Ticks);
-        var replayed = await LoadAsync();
+        var replayed = await LoadAsync(useCheckpoint: false);
+        await SaveCheckpointAsync();
         return replayed;
     }
 
@@ -143,6 +179,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
     {
         var before = rollup.Version;
         var result = rollup.Commit(report);
+        _sinceCheckpoint++;
         if (rollup.Version != before)
         {
             MarkDirty(rollup.Programme.Id);
@@ -151,17 +188,42 @@ public sealed class UnitGrain : Grain, IUnitGrain
         return new UnitOutcome(UnitOutcomeKind.Accepted, [], result.SupersededElements, result.Version);
     }
 
-    /// <summary>Replays the unit's own ledger entries and pulls every child's contributions; then pushes up.</summary>
-    private async Task<long> LoadAsync()
+    /// <summary>
+    /// Restores the checkpoint, replays the unit's ledger entries after it, pulls every child's
+    /// contributions, then pushes up.
+    /// </summary>
+    private async Task<long> LoadAsync(bool useCheckpoint)
     {
+        var from = 0L;
+        if (useCheckpoint && _checkpoint.RecordExists)
+        {
+            foreach (var group in _checkpoint.State.Values.GroupBy(v => v.Programme))
+            {
+                if (!_catalog.Programmes.TryGetValue(group.Key, out var programme))
+                {
+                    continue;
+                }
+
+                var values = group.Where(v => programme.ElementsById.ContainsKey(v.Element))
+                    .Select(v => (programme.ElementsById[v.Element], v.PeriodIndex, v.Slot))
+                    .ToList();
+                RollupFor(group.Key).Restore(values);
+            }
+
+            from = _checkpoint.State.AppliedSeq;
+        }
+
         var replayed = 0L;
-        _seq = 0;
-        await foreach (var entry in _ledger.ReadUnitAsync(_unit.Tenant, _unit.Code, 0))
+        _seq = from;
+        await foreach (var entry in _ledger.ReadUnitAsync(_unit.Tenant, _unit.Code, from))
         {
             RollupFor(entry.Report.ProgrammeId).Replay(entry.Report);
             _seq = entry.UnitSeq;
             replayed++;
         }
+
+        _appliedSeq = _seq;
+        _sinceCheckpoint = (int)Math.Min(replayed, int.MaxValue);
 
         var children = _catalog.ChildrenOf(_unit.Key);
         var pulled = await Task.WhenAll(children.Select(c => GrainFactory.GetGrain<IUnitGrain>(c.Key.GrainKey).GetContributionsAsync()));
@@ -179,6 +241,30 @@ public sealed class UnitGrain : Grain, IUnitGrain
         }
 
         return replayed;
+    }
+
+    /// <summary>Best effort: a missing or stale checkpoint only means a longer replay.</summary>
+    private async Task SaveCheckpointAsync()
+    {
+        var values = _rollups.Values
+            .SelectMany(r => r.OwnValues().Select(v => new CheckpointValue(r.Programme.Id, v.Element.Id, v.BaseIndex, v.Slot)))
+            .ToList();
+        if (values.Count == 0 && !_checkpoint.RecordExists)
+        {
+            _sinceCheckpoint = 0;
+            return;
+        }
+
+        _checkpoint.State = new UnitCheckpoint { AppliedSeq = _appliedSeq, Values = values };
+        try
+        {
+            await _checkpoint.WriteStateAsync();
+            _sinceCheckpoint = 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogWarning(ex, "Checkpoint of {Unit} could not be written; activation will replay more of the ledger", _unit.Key);
+        }
     }
 
     private void Reload(Exception cause)

@@ -56,7 +56,7 @@ public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) :
                 return null;
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
-            case TimeoutException or Aggregation.Storage.LedgerUnavailableException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException:
+            case TimeoutException or Aggregation.Storage.LedgerUnavailableException or System.Data.Common.DbException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException:
                 logger.LogWarning(ex, "{Method} failed transiently", context.Method);
                 return RpcErrors.Unavailable("The service is temporarily unavailable; retry with the same idempotency key.");
             default:

@@ -18,9 +18,6 @@ public static class AggregationApp
     /// <summary>ADO.NET invariant name of Npgsql, as the Orleans providers expect it.</summary>
     public const string AdoNetInvariant = "Npgsql";
 
-    /// <summary>The grain storage holding unit checkpoints.</summary>
-    public const string CheckpointStorage = "checkpoints";
-
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -104,7 +101,7 @@ public static class AggregationApp
             if (connectionString is null)
             {
                 orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
-                orleans.AddMemoryGrainStorage(CheckpointStorage);
+                orleans.AddMemoryGrainStorage(UnitGrain.CheckpointStorage);
                 return;
             }
 
@@ -121,11 +118,14 @@ public static class AggregationApp
                 o.Invariant = AdoNetInvariant;
                 o.ConnectionString = connectionString;
             });
-            orleans.AddAdoNetGrainStorage(CheckpointStorage, o =>
+            orleans.AddAdoNetGrainStorage(UnitGrain.CheckpointStorage, o =>
             {
                 o.Invariant = AdoNetInvariant;
                 o.ConnectionString = connectionString;
             });
+
+            // Plain JSON rows (no CLR type names), readable with psql and robust to class renames.
+            orleans.UseSystemTextJsonGrainStorageSerializer();
             orleans.UseAdoNetReminderService(o =>
             {
                 o.Invariant = AdoNetInvariant;
