@@ -110,7 +110,16 @@ public static class AggregationApp
                 o.ServiceId = silo.ServiceId;
                 o.ClusterId = silo.ClusterId;
             });
-            orleans.ConfigureEndpoints(IPAddress.Parse(silo.AdvertisedAddress), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: silo.ListenOnAnyAddress);
+            if (silo.Kubernetes)
+            {
+                // Pod IP, names and the cluster/service ids come from the pod (see deploy/kubernetes).
+                orleans.UseKubernetesHosting();
+            }
+            else
+            {
+                orleans.ConfigureEndpoints(silo.ResolveAdvertisedAddress(), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: silo.ListenOnAnyAddress);
+            }
+
             // Failure-detection timings (ProbeTimeout, NumMissedProbesLimit, ...) can be tuned under Orleans:Membership.
             orleans.Configure<Orleans.Configuration.ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
             orleans.UseAdoNetClustering(o =>

@@ -26,9 +26,26 @@ public sealed class SiloOptions
 
     public int GatewayPort { get; set; } = 30000;
 
-    /// <summary>The address other silos reach this one at (PostgreSQL clustering).</summary>
+    /// <summary>The IP address other silos reach this one at, or <c>auto</c> for this host's first non-loopback IPv4 address (containers).</summary>
     public string AdvertisedAddress { get; set; } = "127.0.0.1";
 
     /// <summary>Listen on every interface rather than only the advertised address (containers).</summary>
     public bool ListenOnAnyAddress { get; set; }
+
+    /// <summary>Running as pods: Microsoft.Orleans.Hosting.Kubernetes takes the pod's IP and identity from its environment.</summary>
+    public bool Kubernetes { get; set; }
+
+    public System.Net.IPAddress ResolveAdvertisedAddress()
+    {
+        if (AdvertisedAddress != "auto")
+        {
+            return System.Net.IPAddress.TryParse(AdvertisedAddress, out var ip)
+                ? ip
+                : throw new InvalidOperationException($"Orleans:AdvertisedAddress '{AdvertisedAddress}' is not an IP address or 'auto'.");
+        }
+
+        return System.Net.Dns.GetHostAddresses(System.Net.Dns.GetHostName())
+            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !System.Net.IPAddress.IsLoopback(a))
+            ?? throw new InvalidOperationException("Orleans:AdvertisedAddress is 'auto' but this host has no non-loopback IPv4 address.");
+    }
 }

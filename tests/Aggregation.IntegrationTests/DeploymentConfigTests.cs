@@ -1,0 +1,189 @@
+using System.Reflection;
+using Aggregation.Rollup;
+using Aggregation.Server.Hosting;
+using Aggregation.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+using YamlDotNet.Serialization;
+
+namespace Aggregation.IntegrationTests;
+
+/// <summary>
+/// deploy/ cannot run here (no container engine, no cluster). What can be checked is: every setting
+/// the compose file and the Kubernetes manifests give binds to a real option with the intended
+/// value, ports and names agree across files, and the schema applies cleanly and idempotently.
+/// </summary>
+public sealed class DeploymentConfigTests
+{
+    private static readonly string Deploy = Path.Combine(RepositoryRoot(), "deploy");
+
+    /// <summary>Variables read by Orleans.Hosting.Kubernetes itself rather than by configuration binding.</summary>
+    private static readonly string[] PodVariables = ["ORLEANS_SERVICE_ID", "ORLEANS_CLUSTER_ID", "POD_NAMESPACE", "POD_NAME", "POD_IP"];
+
+    [Fact]
+    public void Every_compose_silo_setting_binds_to_a_server_option()
+    {
+        var compose = Yaml(Path.Combine(Deploy, "compose", "compose.yaml")).Single();
+        var services = Map(compose["services"]);
+        var silos = services.Where(s => s.Key.StartsWith("silo", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, silos.Count);
+        foreach (var (_, silo) in silos)
+        {
+            var env = Map(Map(silo)["environment"]).ToDictionary(e => e.Key, e => (string)e.Value);
+            AssertBinds(env);
+            var options = Bind(env);
+            Assert.Equal(DatabaseMode.Postgres, options.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()!.Mode);
+            Assert.StartsWith("Host=postgres;", options.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()!.ConnectionString, StringComparison.Ordinal);
+            Assert.True(options.GetSection(SiloOptions.Section).Get<SiloOptions>()!.ListenOnAnyAddress);
+            Assert.Equal("auto", options.GetSection(SiloOptions.Section).Get<SiloOptions>()!.AdvertisedAddress);
+            Assert.Equal("http://0.0.0.0:5080", env["Kestrel__Endpoints__Grpc__Url"]);
+        }
+
+        var nginx = File.ReadAllText(Path.Combine(Deploy, "compose", "nginx.conf"));
+        foreach (var (name, _) in silos)
+        {
+            Assert.Contains($"server {name}:5080", nginx, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["migrate"], ((List<object>)Map(services["migrate"])["command"]).Cast<string>());
+    }
+
+    [Fact]
+    public void The_kubernetes_manifests_agree_on_ports_names_secrets_and_cluster_identity()
+    {
+        var documents = Yaml(Path.Combine(Deploy, "kubernetes", "aggregation.yaml"));
+        Dictionary<string, object> Kind(string kind) => documents.Single(d => (string)d["kind"] == kind);
+
+        var config = Map(Kind("ConfigMap")["data"]).ToDictionary(e => e.Key, e => (string)e.Value);
+        AssertBinds(config);
+        var silo = Bind(config).GetSection(SiloOptions.Section).Get<SiloOptions>()!;
+        Assert.True(silo.Kubernetes);
+
+        var secret = Kind("Secret");
+        var deployment = Kind("Deployment");
+        var template = Map(Map(deployment["spec"])["template"]);
+        var labels = Map(Map(template["metadata"])["labels"]);
+        Assert.Equal(silo.ServiceId, labels["orleans/serviceId"]);
+        Assert.Equal(silo.ClusterId, labels["orleans/clusterId"]);
+
+        var container = Map(((List<object>)Map(template["spec"])["containers"]).Single());
+        var ports = ((List<object>)container["ports"]).Select(Map).ToDictionary(p => (string)p["name"], p => int.Parse((string)p["containerPort"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(new Uri(config["Kestrel__Endpoints__Grpc__Url"]).Port, ports["grpc"]);
+        Assert.Equal(silo.SiloPort, ports["silo"]);
+        Assert.Equal(silo.GatewayPort, ports["gateway"]);
+        foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" })
+        {
+            Assert.Equal(ports["grpc"].ToString(System.Globalization.CultureInfo.InvariantCulture), Map(Map(container[probe])["grpc"])["port"]);
+        }
+
+        var env = ((List<object>)container["env"]).Select(Map).ToList();
+        var names = env.Select(e => (string)e["name"]).ToList();
+        AssertBinds(names.Except(PodVariables).ToDictionary(n => n, _ => "x"));
+        Assert.Subset(names.ToHashSet(), PodVariables.ToHashSet());
+        var secretRefs = env.Where(e => e.ContainsKey("valueFrom") && Map(e["valueFrom"]).ContainsKey("secretKeyRef")).Select(e => Map(Map(e["valueFrom"])["secretKeyRef"])).ToList();
+        Assert.NotEmpty(secretRefs);
+        foreach (var reference in secretRefs)
+        {
+            Assert.Equal(Map(secret["metadata"])["name"], reference["name"]);
+            Assert.Contains((string)reference["key"], Map(secret["stringData"]).Keys);
+        }
+
+        var service = Kind("Service");
+        Assert.Equal("grpc", Map(((List<object>)Map(service["spec"])["ports"]).Single())["targetPort"]);
+        Assert.Equal(Map(Map(deployment["spec"])["selector"])["matchLabels"] is Dictionary<object, object> m ? m["app"] : null, Map(Map(service["spec"])["selector"])["app"]);
+        Assert.Equal("aggregation-silo", Map(template["spec"])["serviceAccountName"]);
+        Assert.Contains(documents, d => (string)d["kind"] == "Job" && ((List<object>)Map(((List<object>)Map(Map(Map(d["spec"])["template"])["spec"])["containers"]).Single())["args"]).Cast<string>().SequenceEqual(["migrate"]));
+    }
+
+    [Fact]
+    public async Task The_schema_applies_to_an_empty_database_and_a_second_run_changes_nothing()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+
+        var first = await DatabaseMigrator.MigrateAsync(db, NullLogger.Instance);
+        var second = await DatabaseMigrator.MigrateAsync(db, NullLogger.Instance);
+
+        Assert.Equal(["001_ledger", "002_orleans"], first);
+        Assert.Empty(second);
+
+        // The scripts themselves are idempotent too, for operators who apply them by hand.
+        await using var connection = new Npgsql.NpgsqlConnection(db);
+        await connection.OpenAsync();
+        foreach (var script in Directory.GetFiles(DatabaseMigrator.DefaultScriptDirectory, "*.sql").Order())
+        {
+            await using var command = new Npgsql.NpgsqlCommand(await File.ReadAllTextAsync(script), connection);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_ledger_refuses_updates_and_deletes()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        await DatabaseMigrator.MigrateAsync(db, NullLogger.Instance);
+        await using var connection = new Npgsql.NpgsqlConnection(db);
+        await connection.OpenAsync();
+        foreach (var sql in new[] { "UPDATE report_ledger SET period = '2025'", "DELETE FROM report_ledger", "TRUNCATE report_ledger" })
+        {
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            var ex = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => command.ExecuteNonQueryAsync());
+            Assert.Contains("append-only", ex.MessageText, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Each A__B__C variable names a property of the options class bound to section A (or Kestrel/Logging).</summary>
+    private static void AssertBinds(Dictionary<string, string> variables)
+    {
+        var sections = new Dictionary<string, Type>
+        {
+            [DatabaseOptions.Section] = typeof(DatabaseOptions),
+            [SiloOptions.Section] = typeof(SiloOptions),
+            [RollupOptions.Section] = typeof(RollupOptions),
+            [CatalogOptions.Section] = typeof(CatalogOptions),
+        };
+        foreach (var name in variables.Keys)
+        {
+            var parts = name.Split("__");
+            if (parts[0] is "Kestrel" or "Logging")
+            {
+                continue;
+            }
+
+            Assert.True(sections.TryGetValue(parts[0], out var type), $"{name}: no configuration section '{parts[0]}'");
+            Assert.True(parts.Length == 2 && type!.GetProperty(parts[1], BindingFlags.Public | BindingFlags.Instance) is not null, $"{name}: {type!.Name} has no property '{string.Join(".", parts.Skip(1))}'");
+        }
+    }
+
+    private static IConfiguration Bind(Dictionary<string, string> variables) =>
+        new ConfigurationBuilder().AddInMemoryCollection(variables.Select(v => KeyValuePair.Create(v.Key.Replace("__", ":", StringComparison.Ordinal), (string?)v.Value))).Build();
+
+    private static List<Dictionary<string, object>> Yaml(string path)
+    {
+        var deserializer = new DeserializerBuilder().Build();
+        var parser = new MergingParser(new Parser(new StringReader(File.ReadAllText(path))));
+        parser.Consume<StreamStart>();
+        var documents = new List<Dictionary<string, object>>();
+        while (parser.Accept<DocumentStart>(out _))
+        {
+            documents.Add(Map(deserializer.Deserialize<Dictionary<object, object>>(parser)));
+        }
+
+        return documents;
+    }
+
+    private static Dictionary<string, object> Map(object node) =>
+        ((Dictionary<object, object>)node).ToDictionary(e => (string)e.Key, e => e.Value);
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aggregation.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir!.FullName;
+    }
+}
