@@ -14,6 +14,8 @@ var months = ArgInt("--months", 60);
 var rounds = ArgInt("--rounds", 4);
 var samples = ArgInt("--samples", 300);
 
+// A fresh private PostgreSQL per run (keys are deterministic, so a reused ledger would make every report a duplicate).
+var pgDirectory = Path.Combine(Path.GetTempPath(), $"aggregation-bench-{Environment.ProcessId}");
 var port = FreePort();
 var address = $"http://127.0.0.1:{port}";
 var app = await AggregationApp.BuildAsync(
@@ -22,6 +24,7 @@ var app = await AggregationApp.BuildAsync(
     $"--Orleans:SiloPort={FreePort()}", $"--Orleans:GatewayPort={FreePort()}",
     $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
     "--Logging:LogLevel:Default=Warning",
+    $"--Database:DataDirectory={pgDirectory}",
     .. args.Where(a => a.StartsWith("--Rollup:", StringComparison.Ordinal) || a.StartsWith("--Database:", StringComparison.Ordinal)),
 ]);
 await app.StartAsync();
@@ -144,6 +147,11 @@ for (var i = 0; i < 500; i++)
 Console.WriteLine($"rollup read (province/nation, year) ms: p50 {P(reads, 50):F2}  p99 {P(reads, 99):F2}");
 Console.WriteLine($"process working set after load: {Environment.WorkingSet / 1024 / 1024:N0} MB");
 await app.StopAsync();
+if (Directory.Exists(pgDirectory))
+{
+    Directory.Delete(pgDirectory, recursive: true);
+}
+
 return;
 
 async Task<long> ReadComplaints(string unit)
