@@ -28,6 +28,8 @@ public class ServerFixture : IAsyncLifetime
 
     public Rollups.RollupsClient Rollups => new(Channel);
 
+    public Protos.V1.Subscriptions.SubscriptionsClient Subscriptions => new(Channel);
+
     public Protos.V1.Catalog.CatalogClient Catalog => new(Channel);
 
     /// <summary>When set, the reporting calendar's "today" (what counts as a future period).</summary>
@@ -76,6 +78,8 @@ public class ServerFixture : IAsyncLifetime
             $"--Orleans:GatewayPort={FreePort()}",
             $"--Orleans:ClusterId=test-{Guid.NewGuid():N}",
             "--Rollup:FlushInterval=00:00:00.010",
+            "--Subscriptions:HeartbeatInterval=00:00:01",
+            "--Subscriptions:RenewInterval=00:00:02",
             $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
             "--Logging:LogLevel:Default=Warning",
             $"--Database:ConnectionString={connectionString}",

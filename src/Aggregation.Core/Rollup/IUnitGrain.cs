@@ -35,6 +35,16 @@ public interface IUnitGrain : IGrainWithStringKey
     [Alias("Rebuild")]
     Task<long> RebuildAsync();
 
+    /// <summary>
+    /// Registers (or renews) an observer told of every change; registrations not renewed within
+    /// two minutes expire, so a subscriber renews well before that.
+    /// </summary>
+    [Alias("Observe")]
+    Task ObserveAsync(IUnitObserver observer);
+
+    [Alias("Unobserve")]
+    Task UnobserveAsync(IUnitObserver observer);
+
     /// <summary>Does nothing but ensure the unit is active (and so reloaded and pushed up after a failure).</summary>
     [Alias("Touch")]
     Task TouchAsync();

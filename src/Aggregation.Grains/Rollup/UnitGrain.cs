@@ -31,6 +31,9 @@ public sealed class UnitGrain : Grain, IUnitGrain
     public const string CheckpointStateName = "unit-rollup-checkpoint-v1";
 
     private const int CheckpointEvery = 1000;
+    private static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(2);
+    private readonly Dictionary<IUnitObserver, DateTime> _observers = [];
+    private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
     private readonly Catalog _catalog;
     private readonly IPersistentState<UnitCheckpoint> _checkpoint;
     private readonly IReportLedger _ledger;
@@ -101,7 +104,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
             }
             else
             {
-                outcomes[i] = new UnitOutcome(UnitOutcomeKind.Rejected, p.Result.Errors, [], rollup.Version);
+                outcomes[i] = new UnitOutcome(UnitOutcomeKind.Rejected, p.Result.Errors, [], PublicVersion(rollup));
             }
         }
 
@@ -126,8 +129,8 @@ public sealed class UnitGrain : Grain, IUnitGrain
                 outcomes[index] = written[j] switch
                 {
                     LedgerOutcome.Inserted => Committed(report, rollup),
-                    LedgerOutcome.Duplicate => new UnitOutcome(UnitOutcomeKind.Duplicate, [], [], rollup.Version),
-                    _ => new UnitOutcome(UnitOutcomeKind.KeyConflict, [], [], rollup.Version),
+                    LedgerOutcome.Duplicate => new UnitOutcome(UnitOutcomeKind.Duplicate, [], [], PublicVersion(rollup)),
+                    _ => new UnitOutcome(UnitOutcomeKind.KeyConflict, [], [], PublicVersion(rollup)),
                 };
             }
 
@@ -161,7 +164,19 @@ public sealed class UnitGrain : Grain, IUnitGrain
     public Task<RollupSnapshot> GetSnapshotAsync(string programmeId)
     {
         var rollup = RollupFor(programmeId);
-        return Task.FromResult(new RollupSnapshot(programmeId, rollup.Version, rollup.Total.ToArray(), [.. rollup.Children]));
+        return Task.FromResult(new RollupSnapshot(programmeId, PublicVersion(rollup), rollup.Total.ToArray(), [.. rollup.Children]));
+    }
+
+    public Task ObserveAsync(IUnitObserver observer)
+    {
+        _observers[observer] = DateTime.UtcNow + ObserverLifetime;
+        return Task.CompletedTask;
+    }
+
+    public Task UnobserveAsync(IUnitObserver observer)
+    {
+        _observers.Remove(observer);
+        return Task.CompletedTask;
     }
 
     public async Task<long> RebuildAsync()
@@ -175,6 +190,13 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
     public Task TouchAsync() => Task.CompletedTask;
 
+    /// <summary>
+    /// The version readers see: increasing across activations too (seconds of the activation's
+    /// start, then the in-memory version), so a subscriber's last version tells whether it missed anything.
+    /// </summary>
+    private long PublicVersion(ProgrammeRollup rollup) =>
+        ((_incarnation - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond * 1_000_000_000) + rollup.Version;
+
     private UnitOutcome Committed(PreparedReport report, ProgrammeRollup rollup)
     {
         var before = rollup.Version;
@@ -185,7 +207,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
             MarkDirty(rollup.Programme.Id);
         }
 
-        return new UnitOutcome(UnitOutcomeKind.Accepted, [], result.SupersededElements, result.Version);
+        return new UnitOutcome(UnitOutcomeKind.Accepted, [], result.SupersededElements, PublicVersion(rollup));
     }
 
     /// <summary>
@@ -297,15 +319,49 @@ public sealed class UnitGrain : Grain, IUnitGrain
         return rollup;
     }
 
+    /// <summary>Schedules the change for the parent and for observers, on the same leading-edge timer.</summary>
     private void MarkDirty(string programmeId)
     {
-        if (_parent is null)
+        if (_parent is not null)
+        {
+            _dirty.Add(programmeId);
+        }
+
+        if (_observers.Count > 0)
+        {
+            _changed.Add(programmeId);
+        }
+
+        if (_dirty.Count > 0 || _changed.Count > 0)
+        {
+            ArmFlush();
+        }
+    }
+
+    private void NotifyObservers()
+    {
+        if (_changed.Count == 0)
         {
             return;
         }
 
-        _dirty.Add(programmeId);
-        ArmFlush();
+        var now = DateTime.UtcNow;
+        foreach (var expired in _observers.Where(o => o.Value < now).Select(o => o.Key).ToList())
+        {
+            _observers.Remove(expired);
+        }
+
+        foreach (var programme in _changed)
+        {
+            var version = PublicVersion(_rollups[programme]);
+            foreach (var observer in _observers.Keys)
+            {
+                // One-way: a slow or vanished subscriber costs the unit nothing.
+                observer.RollupChanged(_unit.Key.GrainKey, programme, version);
+            }
+        }
+
+        _changed.Clear();
     }
 
     private void ArmFlush()
@@ -330,8 +386,15 @@ public sealed class UnitGrain : Grain, IUnitGrain
     {
         _flushTimer?.Dispose();
         _flushTimer = null;
-        if (_dirty.Count == 0 || _parent is null || _reloading)
+        if (_reloading)
         {
+            return;
+        }
+
+        NotifyObservers();
+        if (_dirty.Count == 0 || _parent is null)
+        {
+            _lastFlush = Stopwatch.GetTimestamp();
             return;
         }
 
@@ -355,7 +418,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
             _flushing = false;
         }
 
-        if (_dirty.Count > 0)
+        if (_dirty.Count > 0 || _changed.Count > 0)
         {
             ArmFlush();
         }

@@ -5,6 +5,7 @@ using Aggregation.Server.Errors;
 using Aggregation.Server.Ingestion;
 using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
+using Aggregation.Server.Subscriptions;
 using Aggregation.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -158,6 +159,11 @@ public static class AggregationApp
         services.AddSingleton<ReportValidator>();
         services.AddSingleton<SubmissionPipeline>();
         services.AddSingleton<RollupMaintenance>();
+        services.AddSingleton<RollupReads>();
+        services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SubscriptionHub>();
+        services.AddHostedService(sp => sp.GetRequiredService<SubscriptionHub>());
+        services.TryAddSingleton<ISubscriptionAuthorizer, TenantSubscriptionAuthorizer>();
         return services;
     }
 
@@ -167,6 +173,7 @@ public static class AggregationApp
         app.MapGrpcService<RollupService>();
         app.MapGrpcService<CatalogService>();
         app.MapGrpcService<OperationsService>();
+        app.MapGrpcService<SubscriptionService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
         app.MapGet("/", () => "Aggregation gRPC server. Use a gRPC client (see README).");
