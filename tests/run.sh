@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (README, .ci/run): installs what the tests need when it is missing, then runs
-# every test. The tests start their own private PostgreSQL from the installed server binaries.
+# The test command (README, .ci/run): installs what the tests need when it is missing (PostgreSQL's
+# server, Chromium), then runs every test. The tests start their own private PostgreSQL from the
+# installed server binaries, and their own headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,10 +13,15 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-if ! have_postgres; then
-  echo "tests/run.sh: installing the PostgreSQL server (Debian package postgresql)"
+missing=()
+have_postgres || missing+=(postgresql)
+# The dashboard's browser test drives Debian's Chromium (no browser download exists here).
+[ -x /usr/bin/chromium ] || [ -n "${AGGREGATION_CHROMIUM:-}" ] || missing+=(chromium)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${missing[*]} (Debian packages)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 dotnet test Aggregation.sln "$@"

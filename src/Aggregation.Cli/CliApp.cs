@@ -42,6 +42,7 @@ public static class CliApp
         root.Options.Add(ProgrammeOption);
         root.Subcommands.Add(SubmitCommand());
         root.Subcommands.Add(RollupCommand());
+        root.Subcommands.Add(WatchCommand());
         root.Subcommands.Add(UnitsCommand());
         root.Subcommands.Add(ProgrammesCommand());
         return root;
@@ -122,6 +123,62 @@ public static class CliApp
                 cancellationToken: ct);
             var en = parse.GetValue(english);
             RollupTables.Write(response, en, parse.GetValue(values));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command WatchCommand()
+    {
+        var unit = new Option<string>("--unit") { Description = "GSO code (VN for the nation)", Required = true };
+        var periods = new Option<string[]>("--period") { Description = "Period(s) to watch (repeatable)", Required = true };
+        var children = new Option<bool>("--children") { Description = "Also watch the unit's direct children" };
+        var resume = new Option<long>("--resume") { Description = "Last version seen: resume without a snapshot if nothing changed" };
+        var command = new Command("watch", "Follow a unit's figures live until Ctrl+C.") { unit, periods, children, resume };
+        command.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            using var call = new Subscriptions.SubscriptionsClient(channel).Subscribe(
+                new SubscribeRequest
+                {
+                    UnitCode = parse.GetValue(unit)!,
+                    ProgrammeId = parse.GetValue(ProgrammeOption)!,
+                    Periods = { parse.GetValue(periods)! },
+                    IncludeChildren = parse.GetValue(children),
+                    ResumeFromVersion = parse.GetValue(resume),
+                },
+                Headers(parse),
+                cancellationToken: ct);
+            try
+            {
+                await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
+                {
+                    var time = DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
+                    switch (message.ContentCase)
+                    {
+                        case SubscribeResponse.ContentOneofCase.Confirmation:
+                            AnsiConsole.MarkupLineInterpolated($"{time} [bold]subscribed[/] {message.Confirmation.SubscriptionId} version {message.Confirmation.Version}{(message.Confirmation.Resumed ? " (resumed, nothing missed)" : "")}");
+                            break;
+                        case SubscribeResponse.ContentOneofCase.Heartbeat:
+                            AnsiConsole.MarkupLineInterpolated($"{time} [grey]heartbeat, version {message.Heartbeat.Version}[/]");
+                            break;
+                        default:
+                            var (kind, version, rollups) = message.Snapshot is { } s ? ("snapshot", s.Version, s.Rollups) : ("update", message.Update.Version, message.Update.Rollups);
+                            AnsiConsole.MarkupLineInterpolated($"{time} [bold]{kind}[/] version {version}");
+                            foreach (var r in rollups)
+                            {
+                                var figures = string.Join("  ", r.Indicators.Where(i => i.HasValue).Select(i => $"{i.IndicatorId}={(i.HasDenominator ? i.Value.ToString("P1", CultureInfo.InvariantCulture) : i.Value.ToString("0", CultureInfo.InvariantCulture))}"));
+                                AnsiConsole.MarkupLineInterpolated($"  {r.Unit.Code} {r.Unit.Name} {r.Period}: {figures}");
+                            }
+
+                            break;
+                    }
+                }
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
+            {
+            }
+
             return 0;
         }));
         return command;

@@ -24,6 +24,9 @@ public class ServerFixture : IAsyncLifetime
 
     public string Address { get; private set; } = "";
 
+    /// <summary>The HTTP/1.1 endpoint serving the dashboard.</summary>
+    public string WebAddress { get; private set; } = "";
+
     public Protos.V1.Ingestion.IngestionClient Ingestion => new(Channel);
 
     public Rollups.RollupsClient Rollups => new(Channel);
@@ -40,8 +43,9 @@ public class ServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         ConnectionString = await TestPostgres.CreateDatabaseAsync();
-        var args = Arguments(out var address, ConnectionString);
+        var args = Arguments(out var address, out var webAddress, ConnectionString);
         Address = address;
+        WebAddress = webAddress;
         _app = await AggregationApp.BuildAsync(args, builder =>
         {
             if (Today is { } today)
@@ -67,11 +71,16 @@ public class ServerFixture : IAsyncLifetime
     }
 
     /// <summary>Command-line arguments of a server on free loopback ports over the given database.</summary>
-    public static string[] Arguments(out string address, string connectionString)
+    public static string[] Arguments(out string address, string connectionString) =>
+        Arguments(out address, out _, connectionString);
+
+    public static string[] Arguments(out string address, out string webAddress, string connectionString)
     {
         address = $"http://127.0.0.1:{FreePort()}";
+        webAddress = $"http://127.0.0.1:{FreePort()}";
         return
         [
+            $"--Kestrel:Endpoints:Web:Url={webAddress}",
             $"--Kestrel:Endpoints:Grpc:Url={address}",
             "--Kestrel:Endpoints:Grpc:Protocols=Http2",
             $"--Orleans:SiloPort={FreePort()}",

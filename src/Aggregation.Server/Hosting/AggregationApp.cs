@@ -1,6 +1,7 @@
 using System.Net;
 using Aggregation.Rollup;
 using Aggregation.Server.Catalog;
+using Aggregation.Server.Dashboard;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Ingestion;
 using Aggregation.Server.Rollup;
@@ -25,6 +26,7 @@ public static class AggregationApp
         {
             Args = args,
             ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         configure?.Invoke(builder);
 
@@ -162,6 +164,7 @@ public static class AggregationApp
         services.AddSingleton<RollupReads>();
         services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SubscriptionHub>();
+        services.AddSingleton<SubscriptionStream>();
         services.AddHostedService(sp => sp.GetRequiredService<SubscriptionHub>());
         services.TryAddSingleton<ISubscriptionAuthorizer, TenantSubscriptionAuthorizer>();
         return services;
@@ -176,7 +179,7 @@ public static class AggregationApp
         app.MapGrpcService<SubscriptionService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        app.MapGet("/", () => "Aggregation gRPC server. Use a gRPC client (see README).");
+        app.MapDashboard();
         return app;
     }
 }

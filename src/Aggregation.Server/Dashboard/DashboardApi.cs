@@ -1,0 +1,137 @@
+using Aggregation.Hierarchy;
+using Aggregation.Protos.V1;
+using Aggregation.Server.Catalog;
+using Aggregation.Server.Rollup;
+using Aggregation.Server.Subscriptions;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Aggregation.Server.Dashboard;
+
+/// <summary>
+/// The provincial dashboard: the static page in wwwroot and the small JSON and server-sent-events
+/// API it uses, backed by the same reads and subscription machinery as the gRPC services. Answers
+/// are the gRPC messages in their canonical JSON form.
+/// </summary>
+public static class DashboardApi
+{
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
+
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        var api = app.MapGroup("/api");
+
+        api.MapGet("/programme", (HttpContext http, Hierarchy.Catalog catalog) =>
+        {
+            var tenant = Tenant(http, catalog);
+            var response = new ListProgrammesResponse();
+            response.Programmes.AddRange(tenant.ProgrammeIds.Select(id => CatalogService.ToProto(catalog.Programmes[id])));
+            return Results.Text(Json.Format(response), "application/json");
+        });
+
+        api.MapGet("/unit/{code}", (string code, HttpContext http, Hierarchy.Catalog catalog) =>
+        {
+            var tenant = Tenant(http, catalog);
+            var key = code == UnitKey.Nation.Code ? UnitKey.Nation : new UnitKey(tenant.Id, code);
+            if (!catalog.TryGetUnit(key, out var unit))
+            {
+                return Results.NotFound(new { error = $"unknown unit '{code}'" });
+            }
+
+            var response = new GetUnitResponse { Unit = CatalogService.ToProto(unit) };
+            response.Ancestors.AddRange(catalog.AncestorsOf(key).Select(CatalogService.ToProto));
+            var children = key == UnitKey.Nation
+                ? tenant.ProvinceCodes.Select(c => catalog.GetUnit(new UnitKey(tenant.Id, c)))
+                : catalog.ChildrenOf(key);
+            response.Children.AddRange(children.Select(CatalogService.ToProto));
+            return Results.Text(Json.Format(response), "application/json");
+        });
+
+        api.MapGet("/rollup", async (string unit, string period, bool? children, HttpContext http, Hierarchy.Catalog catalog, RollupReads reads) =>
+            await Guarded(async () =>
+            {
+                var tenant = Tenant(http, catalog);
+                var (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period");
+                var all = await Task.WhenAll(new[] { u }.Concat(children == true ? reads.ChildrenOf(u, programme) : []).Select(x => reads.ReadAsync(x, programme, periods)));
+                var response = new GetRollupResponse { Rollup = all[0][0] };
+                response.Children.AddRange(all.Skip(1).Select(r => r[0]));
+                return Results.Text(Json.Format(response), "application/json");
+            }));
+
+        // One unit's figures for several periods (the trend chart).
+        api.MapGet("/trend", async (string unit, string periods, HttpContext http, Hierarchy.Catalog catalog, RollupReads reads) =>
+            await Guarded(async () =>
+            {
+                var tenant = Tenant(http, catalog);
+                var (u, programme, parsed) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], periods.Split(','), "periods");
+                var response = new SubscriptionSnapshot();
+                response.Rollups.AddRange(await reads.ReadAsync(u, programme, parsed));
+                return Results.Text(Json.Format(response), "application/json");
+            }));
+
+        // Server-sent events backed by the subscription machinery: snapshot, update, heartbeat.
+        api.MapGet("/stream", async (string unit, string period, bool? children, HttpContext http, Hierarchy.Catalog catalog, RollupReads reads, SubscriptionStream stream, IHostApplicationLifetime lifetime) =>
+        {
+            var tenant = Tenant(http, catalog);
+            Aggregation.Hierarchy.AdminUnit u;
+            Programmes.Programme programme;
+            List<Periods.Period> periods;
+            try
+            {
+                (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period");
+            }
+            catch (RpcException ex)
+            {
+                http.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await http.Response.WriteAsJsonAsync(new { error = ex.Status.Detail });
+                return;
+            }
+
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-cache";
+            using var ending = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
+            try
+            {
+                await foreach (var message in stream.RunAsync(u, programme, periods, children == true, 0, ending.Token))
+                {
+                    var (name, body) = message.ContentCase switch
+                    {
+                        SubscribeResponse.ContentOneofCase.Confirmation => ("confirmation", Json.Format(message.Confirmation)),
+                        SubscribeResponse.ContentOneofCase.Snapshot => ("snapshot", Json.Format(message.Snapshot)),
+                        SubscribeResponse.ContentOneofCase.Update => ("update", Json.Format(message.Update)),
+                        _ => ("heartbeat", Json.Format(message.Heartbeat)),
+                    };
+                    await http.Response.WriteAsync($"event: {name}\ndata: {body}\n\n", ending.Token);
+                    await http.Response.Body.FlushAsync(ending.Token);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The page went away, or the server is stopping: the browser's EventSource reconnects.
+            }
+        });
+
+        return app;
+    }
+
+    private static Tenant Tenant(HttpContext http, Hierarchy.Catalog catalog)
+    {
+        // Until authentication lands the dashboard shows the default tenant, or ?tenant= when given.
+        var id = http.Request.Query["tenant"].ToString();
+        return id.Length > 0 && catalog.Tenants.TryGetValue(id, out var t) ? t : catalog.Tenants[catalog.DefaultTenant];
+    }
+
+    private static async Task<IResult> Guarded(Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+        {
+            return Results.BadRequest(new { error = ex.Status.Detail });
+        }
+    }
+}
