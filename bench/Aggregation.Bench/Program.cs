@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Aggregation.Protos.V1;
 using Aggregation.Server.Hosting;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Grpc.Net.Client;
 
 // Measures the rollup core on this machine: bulk ingest through SubmitReports, unary acknowledgement
@@ -146,6 +147,79 @@ for (var i = 0; i < 500; i++)
 
 Console.WriteLine($"rollup read (province/nation, year) ms: p50 {P(reads, 50):F2}  p99 {P(reads, 99):F2}");
 Console.WriteLine($"process working set after load: {Environment.WorkingSet / 1024 / 1024:N0} MB");
+
+// 3. Subscription freshness at a sustained offered rate: acknowledgement → the province subscriber's update.
+// The bulk rounds left complaints_received = 5 in every (commune, month); each report here sets 6 on a
+// fresh (commune, month) of the year, so the province's total grows by one per report it includes; report k (in acknowledgement order) is fresh at the
+// first update whose total reaches k. Open loop: requests start on schedule whatever the latency.
+foreach (var rate in months >= 24 ? new[] { 100, 1000 } : [])
+{
+    var year = rate == 100 ? 2021 : 2022;
+    var cells = communes.SelectMany(c => Enumerable.Range(1, 12).Select(m => (Commune: c, Month: m))).ToList();
+    var count = Math.Min(cells.Count, rate * ArgInt("--seconds", 8));
+    var baseline = await ProvinceTotal(year);
+    using var call = new Subscriptions.SubscriptionsClient(channel).Subscribe(new SubscribeRequest { UnitCode = "19", ProgrammeId = Programme, Periods = { $"{year}" } });
+    var updates = new List<(long Total, long At)>();
+    var listening = Task.Run(async () =>
+    {
+        while (await call.ResponseStream.MoveNext())
+        {
+            var m = call.ResponseStream.Current;
+            var rollup = m.Snapshot?.Rollups.FirstOrDefault() ?? m.Update?.Rollups.FirstOrDefault(r => r.Unit.Code == "19");
+            if (rollup is not null)
+            {
+                var total = rollup.Values.Single(v => v.DataElement == "complaints_received").Value - baseline;
+                lock (updates)
+                {
+                    updates.Add((total, Stopwatch.GetTimestamp()));
+                }
+
+                if (total >= count)
+                {
+                    return;
+                }
+            }
+        }
+    });
+
+    var acks = new long[count];
+    var next2 = -1;
+    var started = Stopwatch.GetTimestamp();
+    var inflight = new List<Task>();
+    for (var i = 0; i < count; i++)
+    {
+        var due = started + (long)(i * (double)Stopwatch.Frequency / rate);
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+        if (wait > TimeSpan.FromMilliseconds(1))
+        {
+            // Sleep, never spin: the server shares these two cores.
+            await Task.Delay(wait);
+        }
+
+        var (commune, month) = cells[i];
+        var report = NewReport(commune, $"{year}-{month:D2}", ("complaints_received", 6));
+        inflight.Add(Task.Run(async () =>
+        {
+            await ingestion.SubmitReportAsync(new SubmitReportRequest { Report = report });
+            acks[Interlocked.Increment(ref next2)] = Stopwatch.GetTimestamp();
+        }));
+    }
+
+    await Task.WhenAll(inflight);
+    var achieved = count / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    await listening.WaitAsync(TimeSpan.FromSeconds(30));
+    var fresh = new List<double>();
+    lock (updates)
+    {
+        for (var k = 0; k < count; k++)
+        {
+            var seen = updates.First(u => u.Total >= k + 1).At;
+            fresh.Add(Math.Max(0, Stopwatch.GetElapsedTime(acks[k], seen).TotalMilliseconds));
+        }
+    }
+
+    Console.WriteLine($"freshness to a province subscriber at {rate}/s offered ({achieved:N0}/s achieved, {count:N0} reports, {updates.Count:N0} updates) ms: p50 {P(fresh, 50):F1}  p95 {P(fresh, 95):F1}  p99 {P(fresh, 99):F1}");
+}
 await app.StopAsync();
 if (Directory.Exists(pgDirectory))
 {
@@ -153,6 +227,12 @@ if (Directory.Exists(pgDirectory))
 }
 
 return;
+
+async Task<long> ProvinceTotal(int year)
+{
+    var r = await rollups.GetRollupAsync(new GetRollupRequest { UnitCode = "19", ProgrammeId = Programme, Period = $"{year}" });
+    return r.Rollup.Values.Single(v => v.DataElement == "complaints_received").Value;
+}
 
 async Task<long> ReadComplaints(string unit)
 {
