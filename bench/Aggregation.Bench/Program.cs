@@ -22,6 +22,7 @@ var address = $"http://127.0.0.1:{port}";
 var app = await AggregationApp.BuildAsync(
 [
     $"--Kestrel:Endpoints:Grpc:Url={address}", "--Kestrel:Endpoints:Grpc:Protocols=Http2",
+    $"--Kestrel:Endpoints:Web:Url=http://127.0.0.1:{FreePort()}",
     $"--Orleans:SiloPort={FreePort()}", $"--Orleans:GatewayPort={FreePort()}",
     $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
     "--Logging:LogLevel:Default=Warning",

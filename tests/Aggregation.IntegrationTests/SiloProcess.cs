@@ -50,6 +50,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         {
             Path.Combine(ServerDirectory, "Aggregation.Server.dll"),
             $"--Kestrel:Endpoints:Grpc:Url={address}",
+            $"--Kestrel:Endpoints:Web:Url=http://127.0.0.1:{FreePort()}",
             $"--Orleans:SiloPort={FreePort()}",
             $"--Orleans:GatewayPort={FreePort()}",
             $"--Orleans:ClusterId={clusterId}",

@@ -28,8 +28,9 @@ public sealed class SubscriptionService(
                 await responseStream.WriteAsync(message, ending.Token);
             }
         }
-        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (lifetime.ApplicationStopping.IsCancellationRequested && ex is OperationCanceledException or OrleansException or TimeoutException)
         {
+            // The server is stopping: end the stream normally, whatever the silo was doing meanwhile.
         }
     }
 }
