@@ -134,7 +134,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     }
 
     /// <summary>The server's build output, built with the same configuration as the tests.</summary>
-    private static string ServerDirectory
+    public static string ServerDirectory
     {
         get
         {
