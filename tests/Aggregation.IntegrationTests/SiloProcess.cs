@@ -61,6 +61,8 @@ internal sealed class SiloProcess : IAsyncDisposable
             "--Orleans:Membership:IAmAliveTablePublishTimeout=00:00:05",
             "--Rollup:FlushInterval=00:00:00.010",
             "--Rollup:SweepInterval=00:00:05",
+            "--Subscriptions:RenewInterval=00:00:02",
+            "--Subscriptions:HeartbeatInterval=00:00:01",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Aggregation=Information",
         }.Concat(extra))

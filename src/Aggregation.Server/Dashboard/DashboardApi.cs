@@ -103,8 +103,8 @@ public static class DashboardApi
                         SubscribeResponse.ContentOneofCase.Update => ("update", Json.Format(message.Update)),
                         _ => ("heartbeat", Json.Format(message.Heartbeat)),
                     };
-                    await http.Response.WriteAsync($"event: {name}\ndata: {body}\n\n", ending.Token);
-                    await http.Response.Body.FlushAsync(ending.Token);
+                    await http.Response.WriteAsync($"event: {name}\ndata: {body}\n\n", http.RequestAborted);
+                    await http.Response.Body.FlushAsync(http.RequestAborted);
                 }
             }
             catch (OperationCanceledException)

@@ -25,7 +25,9 @@ public sealed class SubscriptionService(
         {
             await foreach (var message in stream.RunAsync(unit, programme, periods, request.IncludeChildren, request.ResumeFromVersion, ending.Token))
             {
-                await responseStream.WriteAsync(message, ending.Token);
+                // Not the shutdown token: cancelling a write in flight aborts the HTTP/2 stream
+                // (RST_STREAM), whereas ending the loop between writes closes it with status OK.
+                await responseStream.WriteAsync(message, context.CancellationToken);
             }
         }
         catch (Exception ex) when (lifetime.ApplicationStopping.IsCancellationRequested && ex is OperationCanceledException or OrleansException or TimeoutException)
