@@ -17,6 +17,7 @@ var samples = ArgInt("--samples", 300);
 
 // A fresh private PostgreSQL per run (keys are deterministic, so a reused ledger would make every report a duplicate).
 var pgDirectory = Path.Combine(Path.GetTempPath(), $"aggregation-bench-{Environment.ProcessId}");
+var signingKey = Aggregation.Security.SigningKey.Generate();
 var port = FreePort();
 var address = $"http://127.0.0.1:{port}";
 var app = await AggregationApp.BuildAsync(
@@ -27,12 +28,16 @@ var app = await AggregationApp.BuildAsync(
     $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
     "--Logging:LogLevel:Default=Warning",
     $"--Database:DataDirectory={pgDirectory}",
+    $"--Security:Jwt:SigningKeys:0:Id={signingKey.Id}", $"--Security:Jwt:SigningKeys:0:Secret={Convert.ToBase64String(signingKey.Secret)}",
     .. args.Where(a => a.StartsWith("--Rollup:", StringComparison.Ordinal) || a.StartsWith("--Database:", StringComparison.Ordinal)),
 ]);
 await app.StartAsync();
-using var channel = GrpcChannel.ForAddress(address);
+// Calls as the district systems and dashboards would: the province's operator writes and reads the
+// province, the ministry reads the nation.
+using var channel = Authenticated(new Aggregation.Security.AccessGrant("bench-operator", "thai-nguyen", [Aggregation.Security.Roles.Submitter, Aggregation.Security.Roles.Viewer]));
+using var ministry = Authenticated(new Aggregation.Security.AccessGrant("bench-ministry", Aggregation.Security.AccessClaims.AllTenants, [Aggregation.Security.Roles.Ministry]));
 var ingestion = new Ingestion.IngestionClient(channel);
-var rollups = new Rollups.RollupsClient(channel);
+var rollups = new Rollups.RollupsClient(ministry);
 var catalog = new Catalog.CatalogClient(channel);
 
 var communes = new List<string>();
@@ -272,4 +277,15 @@ static int FreePort()
     using var l = new TcpListener(IPAddress.Loopback, 0);
     l.Start();
     return ((IPEndPoint)l.LocalEndpoint).Port;
+}
+
+GrpcChannel Authenticated(Aggregation.Security.AccessGrant grant)
+{
+    var token = Aggregation.Security.TokenIssuer.Issue(grant, signingKey, TimeSpan.FromHours(12));
+    var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+    {
+        metadata.Add("authorization", "Bearer " + token);
+        return Task.CompletedTask;
+    });
+    return GrpcChannel.ForAddress(address, new GrpcChannelOptions { Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials), UnsafeUseInsecureChannelCallCredentials = true });
 }

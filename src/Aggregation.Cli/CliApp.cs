@@ -27,6 +27,13 @@ public static class CliApp
         Recursive = true,
     };
 
+    private static readonly Option<string?> TokenOption = new("--token")
+    {
+        Description = "Access token (default: $AGGREGATION_TOKEN); get one with `aggregation token`",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGGREGATION_TOKEN"),
+        Recursive = true,
+    };
+
     private static readonly Option<string> ProgrammeOption = new("--programme")
     {
         Description = "Programme id",
@@ -39,12 +46,14 @@ public static class CliApp
         var root = new RootCommand("Aggregation client: submit indicator reports and read rollups.");
         root.Options.Add(Server);
         root.Options.Add(TenantOption);
+        root.Options.Add(TokenOption);
         root.Options.Add(ProgrammeOption);
         root.Subcommands.Add(SubmitCommand());
         root.Subcommands.Add(RollupCommand());
         root.Subcommands.Add(WatchCommand());
         root.Subcommands.Add(UnitsCommand());
         root.Subcommands.Add(ProgrammesCommand());
+        root.Subcommands.Add(TokenCommands.Build(TenantOption));
         return root;
     }
 
@@ -286,6 +295,11 @@ public static class CliApp
         if (parse.GetValue(TenantOption) is { Length: > 0 } tenant)
         {
             headers.Add("x-tenant-id", tenant);
+        }
+
+        if (parse.GetValue(TokenOption) is { Length: > 0 } token)
+        {
+            headers.Add("authorization", "Bearer " + token);
         }
 
         return headers;

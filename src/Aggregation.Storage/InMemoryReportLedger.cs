@@ -6,7 +6,7 @@ namespace Aggregation.Storage;
 /// A ledger that lives only in this process: for demonstrations (Database:Mode=memory). Everything
 /// is lost when the process stops; it has the same duplicate and conflict semantics as PostgreSQL.
 /// </summary>
-public sealed class InMemoryReportLedger : IReportLedger
+public sealed class InMemoryReportLedger(InMemoryAuditTrail audit) : IReportLedger
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<(string Tenant, string Key), LedgerEntry> _byKey = [];
@@ -41,6 +41,10 @@ public sealed class InMemoryReportLedger : IReportLedger
                 _byKey[(e.Tenant, e.Report.IdempotencyKey)] = e;
                 list.Add(e);
                 outcomes[i] = LedgerOutcome.Inserted;
+                if (e.Audit is { Count: > 0 } records)
+                {
+                    audit.Add(records);
+                }
             }
         }
 

@@ -178,8 +178,10 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
     private async Task<LedgerOutcome[]> WriteRoundAsync(List<LedgerEntry> entries)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
+        var audited = entries.Any(e => e.Audit is { Count: > 0 });
+        await using var transaction = audited ? await connection.BeginTransactionAsync() : null;
         var inserted = new HashSet<(string, string)>();
-        await using (var insert = new NpgsqlCommand(InsertSql, connection))
+        await using (var insert = new NpgsqlCommand(InsertSql, connection, transaction))
         {
             insert.Parameters.Add(TextArray("tenant", entries.Select(e => e.Tenant)));
             insert.Parameters.Add(TextArray("key", entries.Select(e => e.Report.IdempotencyKey)));
@@ -212,6 +214,18 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
             {
                 others.Add(i);
             }
+        }
+
+        if (transaction is not null)
+        {
+            // A report is in the ledger if and only if its audit records are.
+            var records = entries.Where((e, i) => outcomes[i] == LedgerOutcome.Inserted && e.Audit is not null).SelectMany(e => e.Audit!).ToList();
+            if (records.Count > 0)
+            {
+                await PostgresAuditTrail.InsertAsync(connection, transaction, records);
+            }
+
+            await transaction.CommitAsync();
         }
 
         if (others.Count > 0)

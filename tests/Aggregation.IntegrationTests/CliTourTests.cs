@@ -34,6 +34,30 @@ public sealed class CliTourTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal(before, (await server.ReadAsync("05446", "2025")).Version);
     }
 
+    [Fact]
+    public async Task A_token_printed_by_the_cli_from_the_key_file_is_accepted_by_the_server()
+    {
+        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("keys-").FullName, "signing-keys.json");
+        await File.WriteAllTextAsync(keyFile, $$"""{"keys":[{"id":"{{TestCredentials.Current.Id}}","secret":"{{Convert.ToBase64String(TestCredentials.Current.Secret)}}"}]}""");
+        var output = new StringWriter();
+        var console = Console.Out;
+        Console.SetOut(output);
+        int exit;
+        try
+        {
+            exit = await CliApp.Build().Parse(["token", "--tenant", "thai-nguyen", "--role", "viewer", "--unit", "164", "--subject", "district-164-dashboard", "--key-file", keyFile]).InvokeAsync();
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+
+        Assert.Equal(0, exit);
+        var token = output.ToString().Trim();
+        Assert.Equal(0, await CliApp.Build().Parse(["rollup", "--unit", "164", "--period", "2025", "--server", server.Address, "--token", token]).InvokeAsync());
+        Assert.Equal(1, await CliApp.Build().Parse(["rollup", "--unit", "19", "--period", "2025", "--server", server.Address, "--token", token]).InvokeAsync());
+    }
+
     private Task<int> Cli(params string[] args) =>
-        CliApp.Build().Parse([.. args, "--server", server.Address]).InvokeAsync();
+        CliApp.Build().Parse([.. args, "--server", server.Address, "--token", TestCredentials.Token(TestCredentials.Operator)]).InvokeAsync();
 }

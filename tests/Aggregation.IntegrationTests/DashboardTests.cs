@@ -22,7 +22,8 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
 
-        await page.GotoAsync($"{server.WebAddress}/?unit=19&period=2025");
+        var token = TestCredentials.Token(new Aggregation.Security.AccessGrant("province-dashboard", TestCredentials.Tenant, [Aggregation.Security.Roles.Viewer], ["19"]));
+        await page.GotoAsync($"{server.WebAddress}/?unit=19&period=2025#token={token}");
         var t11 = page.Locator("#indicators tr[data-indicator='T1.1'] td.value");
         await Expect(page.Locator("#unit-name")).ToHaveTextAsync("Tỉnh Thái Nguyên");
         await Expect(t11).ToHaveTextAsync("0.0 %");

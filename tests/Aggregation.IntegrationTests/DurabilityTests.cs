@@ -26,12 +26,12 @@ public sealed class DurabilityTests
         await using (var first = await InProcessServer.StartAsync(db))
         {
             await new ResilientSender([first.Channel]).SendAsync(reports, clients: 2, batchSize: 200);
-            await WaitForOracleAsync(first.Channel, oracle);
-            before = await ReadAllAsync(first.Channel);
+            await WaitForOracleAsync(first.MinistryChannel, oracle);
+            before = await ReadAllAsync(first.MinistryChannel);
         }
 
         await using var second = await InProcessServer.StartAsync(db);
-        var after = await ReadAllAsync(second.Channel);
+        var after = await ReadAllAsync(second.MinistryChannel);
 
         Assert.Equal(Figures(before), Figures(after));
         foreach (var rollup in after)
@@ -66,7 +66,7 @@ public sealed class DurabilityTests
             Assert.NotEmpty(sender.Rejected);
             Assert.All(sender.Rejected, r => Assert.StartsWith("breaker-", r.IdempotencyKey, StringComparison.Ordinal));
             Assert.Equal(reports.Count, sender.Acknowledged.Count + sender.Rejected.Count);
-            var survivor = silos[0].Channel;
+            var survivor = silos[0].MinistryChannel;
             await WaitForOracleAsync(survivor, oracle, TimeSpan.FromSeconds(90));
             var audit = await Eventually.WaitAsync(
                 async () => await new Operations.OperationsClient(survivor).AuditRollupsAsync(new AuditRollupsRequest()),
@@ -154,7 +154,7 @@ public sealed class DurabilityTests
         }
 
         Assert.Equal(reports.Select(r => r.IdempotencyKey).Order(), await LedgerKeysAsync(db));
-        await WaitForOracleAsync(server.Channel, oracle);
+        await WaitForOracleAsync(server.MinistryChannel, oracle);
         Assert.Empty((await new Operations.OperationsClient(server.Channel).AuditRollupsAsync(new AuditRollupsRequest())).Differences);
     }
 
@@ -175,7 +175,7 @@ public sealed class DurabilityTests
         foreach (var unit in new[] { "05443", "164", "19", "VN" })
         {
             await Eventually.WaitAsync(
-                () => ReadValueAsync(server.Channel, unit, "2025-04", "complaints_received"),
+                () => ReadValueAsync(unit == "VN" ? server.MinistryChannel : server.Channel, unit, "2025-04", "complaints_received"),
                 v => v == expected,
                 TimeSpan.FromSeconds(10),
                 v => $"{unit} holds {v}, the last report said {expected}");
@@ -189,15 +189,15 @@ public sealed class DurabilityTests
         var (reports, oracle) = await GenerateAsync(seed: 21, months: 3);
         await using var server = await InProcessServer.StartAsync(db);
         await new ResilientSender([server.Channel]).SendAsync(reports, clients: 2, batchSize: 200);
-        await WaitForOracleAsync(server.Channel, oracle);
-        var live = await ReadAllAsync(server.Channel);
+        await WaitForOracleAsync(server.MinistryChannel, oracle);
+        var live = await ReadAllAsync(server.MinistryChannel);
 
         var rebuilt = await new Operations.OperationsClient(server.Channel).RebuildRollupsAsync(new RebuildRollupsRequest());
 
         Assert.Equal(1 + 9 + 172, rebuilt.UnitsRebuilt);
         Assert.Equal(reports.Count, rebuilt.ReportsReplayed);
-        await WaitForOracleAsync(server.Channel, oracle);
-        Assert.Equal(Figures(live), Figures(await ReadAllAsync(server.Channel)));
+        await WaitForOracleAsync(server.MinistryChannel, oracle);
+        Assert.Equal(Figures(live), Figures(await ReadAllAsync(server.MinistryChannel)));
         Assert.Empty((await new Operations.OperationsClient(server.Channel).AuditRollupsAsync(new AuditRollupsRequest())).Differences);
     }
 
@@ -347,25 +347,29 @@ public sealed class DurabilityTests
     {
         private readonly WebApplication _app;
 
-        private InProcessServer(WebApplication app, GrpcChannel channel)
+        private InProcessServer(WebApplication app, string address)
         {
             _app = app;
-            Channel = channel;
+            Channel = TestCredentials.Channel(address, TestCredentials.Operator);
+            MinistryChannel = TestCredentials.Channel(address, TestCredentials.Ministry);
         }
 
         public GrpcChannel Channel { get; }
+
+        public GrpcChannel MinistryChannel { get; }
 
         public static async Task<InProcessServer> StartAsync(string connectionString)
         {
             var args = ServerFixture.Arguments(out var address, connectionString);
             var app = await AggregationApp.BuildAsync(args);
             await app.StartAsync();
-            return new InProcessServer(app, GrpcChannel.ForAddress(address));
+            return new InProcessServer(app, address);
         }
 
         public async ValueTask DisposeAsync()
         {
             Channel.Dispose();
+            MinistryChannel.Dispose();
             await _app.StopAsync();
             await _app.DisposeAsync();
             NpgsqlConnection.ClearAllPools();

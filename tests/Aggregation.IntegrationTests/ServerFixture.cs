@@ -20,7 +20,11 @@ public class ServerFixture : IAsyncLifetime
 
     private WebApplication? _app;
 
+    /// <summary>Calls as the tenant's operator (<see cref="TestCredentials.Operator"/>).</summary>
     public GrpcChannel Channel { get; private set; } = null!;
+
+    /// <summary>Calls as the ministry: the only caller that reads the nation.</summary>
+    public GrpcChannel MinistryChannel { get; private set; } = null!;
 
     public string Address { get; private set; } = "";
 
@@ -54,12 +58,17 @@ public class ServerFixture : IAsyncLifetime
             }
         });
         await _app.StartAsync();
-        Channel = GrpcChannel.ForAddress(Address);
+        Channel = TestCredentials.Channel(Address, TestCredentials.Operator);
+        MinistryChannel = TestCredentials.Channel(Address, TestCredentials.Ministry);
     }
+
+    /// <summary>A channel to this server calling with <paramref name="grant"/>.</summary>
+    public GrpcChannel ChannelFor(Aggregation.Security.AccessGrant grant) => TestCredentials.Channel(Address, grant);
 
     public async Task DisposeAsync()
     {
         Channel?.Dispose();
+        MinistryChannel?.Dispose();
         if (_app is not null)
         {
             await _app.StopAsync();
@@ -92,11 +101,13 @@ public class ServerFixture : IAsyncLifetime
             $"--Catalog:Directory={Path.Combine(AppContext.BaseDirectory, "catalog")}",
             "--Logging:LogLevel:Default=Warning",
             $"--Database:ConnectionString={connectionString}",
+            .. TestCredentials.ServerArguments,
         ];
     }
 
+    /// <summary>Reads as the operator, or as the ministry for the nation.</summary>
     public async Task<UnitRollup> ReadAsync(string unit, string period, bool children = false) =>
-        (await Rollups.GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = Programme, Period = period, IncludeChildren = children })).Rollup;
+        (await new Rollups.RollupsClient(unit == "VN" ? MinistryChannel : Channel).GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = Programme, Period = period, IncludeChildren = children })).Rollup;
 
     private static int FreePort()
     {

@@ -19,7 +19,8 @@ internal sealed class SiloProcess : IAsyncDisposable
     {
         _process = process;
         Address = address;
-        Channel = GrpcChannel.ForAddress(address);
+        Channel = TestCredentials.Channel(address, TestCredentials.Operator);
+        MinistryChannel = TestCredentials.Channel(address, TestCredentials.Ministry);
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
@@ -28,7 +29,11 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     public string Address { get; }
 
+    /// <summary>Calls as the tenant's operator.</summary>
     public GrpcChannel Channel { get; }
+
+    /// <summary>Calls as the ministry (reads the nation).</summary>
+    public GrpcChannel MinistryChannel { get; }
 
     public string Output
     {
@@ -65,7 +70,7 @@ internal sealed class SiloProcess : IAsyncDisposable
             "--Subscriptions:HeartbeatInterval=00:00:01",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Aggregation=Information",
-        }.Concat(extra))
+        }.Concat(TestCredentials.ServerArguments).Concat(extra))
         {
             start.ArgumentList.Add(arg);
         }
@@ -81,6 +86,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
+        MinistryChannel.Dispose();
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

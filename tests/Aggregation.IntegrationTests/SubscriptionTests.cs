@@ -152,7 +152,7 @@ public sealed class SubscriptionTests(ServerFixture server) : IClassFixture<Serv
         var db = await TestPostgres.CreateDatabaseAsync();
         var app = await AggregationApp.BuildAsync(ServerFixture.Arguments(out var address, db));
         await app.StartAsync();
-        using var channel = GrpcChannel.ForAddress(address);
+        using var channel = TestCredentials.Channel(address, TestCredentials.Operator);
         using var call = new Protos.V1.Subscriptions.SubscriptionsClient(channel).Subscribe(new SubscribeRequest { UnitCode = ServerFixture.ProvinceCode, ProgrammeId = ServerFixture.Programme, Periods = { "2025" } });
         Assert.True(await call.ResponseStream.MoveNext());
         Assert.True(await call.ResponseStream.MoveNext());

@@ -75,7 +75,10 @@ public enum UnitOutcomeKind
 
 /// <summary>A validated report and the hash of its wire payload (what makes a retry a duplicate).</summary>
 [GenerateSerializer, Immutable, Alias("aggregation.UnitSubmission")]
-public sealed record UnitSubmission([property: Id(0)] ReportCommand Report, [property: Id(1)] string PayloadHash);
+public sealed record UnitSubmission(
+    [property: Id(0)] ReportCommand Report,
+    [property: Id(1)] string PayloadHash,
+    [property: Id(2)] Storage.Submitter? Submitter = null);
 
 [GenerateSerializer, Immutable, Alias("aggregation.UnitOutcome")]
 public sealed record UnitOutcome(

@@ -4,10 +4,15 @@ using Aggregation.Programmes;
 
 namespace Aggregation.Rollup;
 
-/// <summary>A report checked against a unit's values, with the values it will write.</summary>
+/// <summary>
+/// A report checked against a unit's values, with the values it will write and, for the audit
+/// trail, the value each replaces (<see cref="Previous"/>, parallel to <see cref="Values"/>).
+/// </summary>
 public sealed record PreparedReport(ReportCommand Report, IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> Values, ApplyResult Result)
 {
     public bool Accepted => Result.Accepted;
+
+    public IReadOnlyList<ValueSlot?> Previous { get; init; } = [];
 }
 
 /// <summary>
@@ -67,6 +72,7 @@ public sealed class ProgrammeRollup
         var calendar = _programme.Calendar;
         var errors = new List<FieldError>();
         var pending = new List<(DataElement Element, int BaseIndex, ValueSlot Slot)>();
+        var previous = new List<ValueSlot?>();
         var superseded = new List<string>();
         for (var i = 0; i < report.Values.Length; i++)
         {
@@ -97,6 +103,7 @@ public sealed class ProgrammeRollup
                 _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey),
             };
             pending.Add((element, baseIndex, slot));
+            previous.Add(existing);
         }
 
         if (errors.Count == 0)
@@ -117,7 +124,7 @@ public sealed class ProgrammeRollup
             }
         }
 
-        return new PreparedReport(report, pending, new ApplyResult(true, [], [.. superseded], 0));
+        return new PreparedReport(report, pending, new ApplyResult(true, [], [.. superseded], 0)) { Previous = previous };
     }
 
     /// <summary>

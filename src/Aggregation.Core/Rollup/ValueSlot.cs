@@ -16,4 +16,14 @@ public sealed record ValueSlot(
         ReportedAt > at || (ReportedAt == at && string.CompareOrdinal(IdempotencyKey, key) > 0);
 
     public bool HasValue => !Withdrawn;
+
+    /// <summary>The value as an auditor reads it: a number, yes/no, or the entity ids; null when withdrawn.</summary>
+    public string? Describe(Programmes.ElementType type) => Withdrawn
+        ? null
+        : type switch
+        {
+            Programmes.ElementType.Flag => Number != 0 ? "yes" : "no",
+            Programmes.ElementType.Entities => $"{Entities.Length}: " + string.Join(",", Entities),
+            _ => Number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
 }

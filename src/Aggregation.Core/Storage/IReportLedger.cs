@@ -2,8 +2,11 @@ using Aggregation.Rollup;
 
 namespace Aggregation.Storage;
 
-/// <summary>One accepted report as recorded in the ledger, numbered per unit by the unit's grain.</summary>
-public sealed record LedgerEntry(string Tenant, string UnitCode, long UnitSeq, string PayloadHash, ReportCommand Report);
+/// <summary>
+/// One accepted report as recorded in the ledger, numbered per unit by the unit's grain. <see cref="Audit"/>
+/// is written with it, in the same transaction, when the report is inserted (not when it is a duplicate).
+/// </summary>
+public sealed record LedgerEntry(string Tenant, string UnitCode, long UnitSeq, string PayloadHash, ReportCommand Report, IReadOnlyList<AuditRecord>? Audit = null);
 
 public enum LedgerOutcome
 {

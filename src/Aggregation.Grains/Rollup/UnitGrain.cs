@@ -110,7 +110,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
         if (prepared.Count > 0)
         {
-            var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report)).ToList();
+            var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report, AuditOf(p.Report, p.Rollup, submissions[p.Index].Submitter))).ToList();
             LedgerOutcome[] written;
             try
             {
@@ -196,6 +196,40 @@ public sealed class UnitGrain : Grain, IUnitGrain
     /// </summary>
     private long PublicVersion(ProgrammeRollup rollup) =>
         ((_incarnation - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond * 1_000_000_000) + rollup.Version;
+
+    /// <summary>What the report changes, value by value, for the audit trail (written with the ledger row).</summary>
+    private List<AuditRecord> AuditOf(PreparedReport prepared, ProgrammeRollup rollup, Submitter? submitter)
+    {
+        var report = prepared.Report;
+        var who = submitter ?? Submitter.None;
+        var period = report.Period.ToString();
+        AuditRecord Record(string element, AuditAction action, string? old, string? @new) =>
+            new(_unit.Tenant, who, report.Source, report.IdempotencyKey, _unit.Code, report.ProgrammeId, period, element, action, old, @new, null);
+
+        var records = new List<AuditRecord>(prepared.Values.Count);
+        for (var i = 0; i < prepared.Values.Count; i++)
+        {
+            var (element, _, slot) = prepared.Values[i];
+            var old = i < prepared.Previous.Count ? prepared.Previous[i] : null;
+            var action = slot.Withdrawn ? AuditAction.Withdrawn : old is { HasValue: true } ? AuditAction.Corrected : AuditAction.Accepted;
+            records.Add(Record(element.Id, action, old?.Describe(element.Type), slot.Describe(element.Type)));
+        }
+
+        foreach (var id in prepared.Result.SupersededElements)
+        {
+            var element = rollup.Programme.ElementsById[id];
+            var value = report.Values.First(v => v.Element == id);
+            var sent = value.Kind switch
+            {
+                ValueKind.Withdrawn => null,
+                ValueKind.Entities => new ValueSlot(value.Entities.Length, value.Entities, false, report.ReportedAt, report.IdempotencyKey),
+                _ => new ValueSlot(value.Number, [], false, report.ReportedAt, report.IdempotencyKey),
+            };
+            records.Add(Record(id, AuditAction.Superseded, null, sent?.Describe(element.Type)) with { Reason = "a report with a later reported_at holds this value" });
+        }
+
+        return records;
+    }
 
     private UnitOutcome Committed(PreparedReport report, ProgrammeRollup rollup)
     {

@@ -11,13 +11,13 @@ using ProtoProgramme = Aggregation.Protos.V1.Programme;
 namespace Aggregation.Server.Catalog;
 
 /// <summary>gRPC <c>aggregation.v1.Catalog</c>: programmes and the hierarchy of the caller's tenant.</summary>
-public sealed class CatalogService(Hierarchy.Catalog catalog, TenantResolver tenants) : Protos.V1.Catalog.CatalogBase
+public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl access) : Protos.V1.Catalog.CatalogBase
 {
     private const int MaxPageSize = 1000;
 
     public override Task<ListProgrammesResponse> ListProgrammes(ListProgrammesRequest request, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
+        var (_, tenant) = access.Authorize(context, AccessControl.Anyone);
         var response = new ListProgrammesResponse();
         foreach (var id in tenant.ProgrammeIds)
         {
@@ -29,7 +29,7 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, TenantResolver ten
 
     public override Task<GetUnitResponse> GetUnit(GetUnitRequest request, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
+        var (_, tenant) = access.Authorize(context, AccessControl.Anyone);
         var response = new GetUnitResponse();
         if (string.IsNullOrEmpty(request.Code))
         {
@@ -55,7 +55,7 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, TenantResolver ten
 
     public override Task<ListUnitsResponse> ListUnits(ListUnitsRequest request, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
+        var (_, tenant) = access.Authorize(context, AccessControl.Anyone);
         var errors = new List<FieldError>();
         if (request.Level.Length > 0 && !catalog.Levels.Contains(request.Level))
         {

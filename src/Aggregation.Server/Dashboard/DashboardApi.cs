@@ -1,7 +1,9 @@
 using Aggregation.Hierarchy;
 using Aggregation.Protos.V1;
 using Aggregation.Server.Catalog;
+using Aggregation.Server.Errors;
 using Aggregation.Server.Rollup;
+using Aggregation.Server.Security;
 using Aggregation.Server.Subscriptions;
 using Google.Protobuf;
 using Grpc.Core;
@@ -21,23 +23,24 @@ public static class DashboardApi
     {
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        var api = app.MapGroup("/api");
+        // The page itself is public; every answer with data needs the same credentials as gRPC.
+        var api = app.MapGroup("/api").RequireAuthorization();
 
-        api.MapGet("/programme", (HttpContext http, Hierarchy.Catalog catalog) =>
+        api.MapGet("/programme", (HttpContext http, Hierarchy.Catalog catalog, AccessControl access) => Guarded(() =>
         {
-            var tenant = Tenant(http, catalog);
+            var (_, tenant) = access.Authorize(http, http.Request.Query["tenant"], AccessControl.Anyone);
             var response = new ListProgrammesResponse();
             response.Programmes.AddRange(tenant.ProgrammeIds.Select(id => CatalogService.ToProto(catalog.Programmes[id])));
-            return Results.Text(Json.Format(response), "application/json");
-        });
+            return Task.FromResult(Results.Text(Json.Format(response), "application/json"));
+        }));
 
-        api.MapGet("/unit/{code}", (string code, HttpContext http, Hierarchy.Catalog catalog) =>
+        api.MapGet("/unit/{code}", (string code, HttpContext http, Hierarchy.Catalog catalog, AccessControl access) => Guarded(() =>
         {
-            var tenant = Tenant(http, catalog);
+            var (_, tenant) = access.Authorize(http, http.Request.Query["tenant"], AccessControl.Anyone);
             var key = code == UnitKey.Nation.Code ? UnitKey.Nation : new UnitKey(tenant.Id, code);
             if (!catalog.TryGetUnit(key, out var unit))
             {
-                return Results.NotFound(new { error = $"unknown unit '{code}'" });
+                return Task.FromResult(Results.NotFound(new { error = $"unknown unit '{RpcErrors.Clip(code)}'" }));
             }
 
             var response = new GetUnitResponse { Unit = CatalogService.ToProto(unit) };
@@ -46,13 +49,13 @@ public static class DashboardApi
                 ? tenant.ProvinceCodes.Select(c => catalog.GetUnit(new UnitKey(tenant.Id, c)))
                 : catalog.ChildrenOf(key);
             response.Children.AddRange(children.Select(CatalogService.ToProto));
-            return Results.Text(Json.Format(response), "application/json");
-        });
+            return Task.FromResult(Results.Text(Json.Format(response), "application/json"));
+        }));
 
-        api.MapGet("/rollup", async (string unit, string period, bool? children, HttpContext http, Hierarchy.Catalog catalog, RollupReads reads) =>
+        api.MapGet("/rollup", async (string unit, string period, bool? children, HttpContext http, AccessControl access, RollupReads reads) =>
             await Guarded(async () =>
             {
-                var tenant = Tenant(http, catalog);
+                var tenant = Readable(http, access, unit);
                 var (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period");
                 var all = await Task.WhenAll(new[] { u }.Concat(children == true ? reads.ChildrenOf(u, programme) : []).Select(x => reads.ReadAsync(x, programme, periods)));
                 var response = new GetRollupResponse { Rollup = all[0][0] };
@@ -61,10 +64,10 @@ public static class DashboardApi
             }));
 
         // One unit's figures for several periods (the trend chart).
-        api.MapGet("/trend", async (string unit, string periods, HttpContext http, Hierarchy.Catalog catalog, RollupReads reads) =>
+        api.MapGet("/trend", async (string unit, string periods, HttpContext http, AccessControl access, RollupReads reads) =>
             await Guarded(async () =>
             {
-                var tenant = Tenant(http, catalog);
+                var tenant = Readable(http, access, unit);
                 var (u, programme, parsed) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], periods.Split(','), "periods");
                 var response = new SubscriptionSnapshot();
                 response.Rollups.AddRange(await reads.ReadAsync(u, programme, parsed));
@@ -72,23 +75,25 @@ public static class DashboardApi
             }));
 
         // Server-sent events backed by the subscription machinery: snapshot, update, heartbeat.
-        api.MapGet("/stream", async (string unit, string period, bool? children, HttpContext http, Hierarchy.Catalog catalog, RollupReads reads, SubscriptionStream stream, IHostApplicationLifetime lifetime) =>
+        api.MapGet("/stream", async (string unit, string period, bool? children, HttpContext http, AccessControl access, CallLimiter limiter, RollupReads reads, SubscriptionStream stream, IHostApplicationLifetime lifetime) =>
         {
-            var tenant = Tenant(http, catalog);
             Aggregation.Hierarchy.AdminUnit u;
             Programmes.Programme programme;
             List<Periods.Period> periods;
+            IDisposable slot;
             try
             {
+                var tenant = Readable(http, access, unit);
                 (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period");
+                slot = limiter.EnterSubscription(access.CallerOf(http).LimitKey);
             }
             catch (RpcException ex)
             {
-                http.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await http.Response.WriteAsJsonAsync(new { error = ex.Status.Detail });
+                await ToHttp(ex).ExecuteAsync(http);
                 return;
             }
 
+            using var held = slot;
             http.Response.ContentType = "text/event-stream";
             http.Response.Headers.CacheControl = "no-cache";
             using var ending = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
@@ -116,11 +121,12 @@ public static class DashboardApi
         return app;
     }
 
-    private static Tenant Tenant(HttpContext http, Hierarchy.Catalog catalog)
+    /// <summary>The tenant of a read of <paramref name="unit"/>, when the caller may read it (?tenant= picks one for the ministry).</summary>
+    private static Tenant Readable(HttpContext http, AccessControl access, string unit)
     {
-        // Until authentication lands the dashboard shows the default tenant, or ?tenant= when given.
-        var id = http.Request.Query["tenant"].ToString();
-        return id.Length > 0 && catalog.Tenants.TryGetValue(id, out var t) ? t : catalog.Tenants[catalog.DefaultTenant];
+        var (caller, tenant) = access.Authorize(http, http.Request.Query["tenant"], AccessControl.Readers);
+        access.RequireReadable(caller, tenant, unit, "unit");
+        return tenant;
     }
 
     private static async Task<IResult> Guarded(Func<Task<IResult>> action)
@@ -129,9 +135,17 @@ public static class DashboardApi
         {
             return await action();
         }
-        catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.ResourceExhausted)
         {
-            return Results.BadRequest(new { error = ex.Status.Detail });
+            return ToHttp(ex);
         }
     }
+
+    private static IResult ToHttp(RpcException ex) => Results.Json(new { error = ex.Status.Detail }, statusCode: ex.StatusCode switch
+    {
+        StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
+        StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
+        StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
+        _ => StatusCodes.Status400BadRequest,
+    });
 }

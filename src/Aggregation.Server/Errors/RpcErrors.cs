@@ -19,6 +19,14 @@ public static class RpcErrors
     public static RpcException Unavailable(string message) =>
         new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = message }.ToRpcException();
 
+    /// <summary>The caller is known but may not do this; says nothing about whether what it named exists.</summary>
+    public static RpcException PermissionDenied(string message) =>
+        new Google.Rpc.Status { Code = (int)Code.PermissionDenied, Message = message }.ToRpcException();
+
+    /// <summary>A limit was reached; the message says which and when to come back.</summary>
+    public static RpcException ResourceExhausted(string message) =>
+        new Google.Rpc.Status { Code = (int)Code.ResourceExhausted, Message = message }.ToRpcException();
+
     public static RpcException Internal() =>
         new Google.Rpc.Status { Code = (int)Code.Internal, Message = "An internal error occurred; it has been logged." }.ToRpcException();
 

@@ -31,9 +31,10 @@ public static class AggregationApp
         configure?.Invoke(builder);
 
         builder.AddCatalog();
+        builder.AddAggregationSecurity();
         var database = await builder.AddDatabaseAsync();
         builder.AddSilo(database.ConnectionString);
-        builder.Services.AddAggregationGrpc();
+        builder.Services.AddAggregationGrpc(builder.Configuration);
 
         var app = builder.Build();
         if (database.Embedded is { } embedded)
@@ -57,6 +58,7 @@ public static class AggregationApp
             return Hierarchy.Catalog.Load(directory, options.AllProvinces);
         });
         builder.Services.TryAddSingleton(new ReportingClock(TimeProvider.System));
+        builder.Services.TryAddSingleton(TimeProvider.System);
         return builder;
     }
 
@@ -72,6 +74,8 @@ public static class AggregationApp
         if (options.Mode == DatabaseMode.Memory)
         {
             logger.LogWarning("Database:Mode is Memory: reports and figures live in this process only and are lost when it stops");
+            builder.Services.AddSingleton<InMemoryAuditTrail>();
+            builder.Services.AddSingleton<IAuditTrail>(sp => sp.GetRequiredService<InMemoryAuditTrail>());
             builder.Services.AddSingleton<IReportLedger, InMemoryReportLedger>();
             return (null, null);
         }
@@ -92,6 +96,7 @@ public static class AggregationApp
 
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         builder.Services.AddSingleton<IReportLedger, PostgresReportLedger>();
+        builder.Services.AddSingleton<IAuditTrail, PostgresAuditTrail>();
         return (connectionString, embedded);
     }
 
@@ -148,16 +153,19 @@ public static class AggregationApp
         return builder;
     }
 
-    public static IServiceCollection AddAggregationGrpc(this IServiceCollection services)
+    public static IServiceCollection AddAggregationGrpc(this IServiceCollection services, IConfiguration configuration)
     {
+        var limits = configuration.GetSection(SecurityOptions.Section + ":Limits").Get<LimitOptions>() ?? new LimitOptions();
         services.AddGrpc(options =>
         {
             options.Interceptors.Add<ExceptionInterceptor>();
+            options.Interceptors.Add<CallLimitInterceptor>();
+            options.MaxReceiveMessageSize = limits.MaxRequestBytes;
+            // Exception text never reaches clients; RpcErrors says what a caller needs to know.
             options.EnableDetailedErrors = false;
         });
         services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         services.AddGrpcReflection();
-        services.AddSingleton<TenantResolver>();
         services.AddSingleton<ReportValidator>();
         services.AddSingleton<SubmissionPipeline>();
         services.AddSingleton<RollupMaintenance>();
@@ -166,19 +174,25 @@ public static class AggregationApp
         services.AddSingleton<SubscriptionHub>();
         services.AddSingleton<SubscriptionStream>();
         services.AddHostedService(sp => sp.GetRequiredService<SubscriptionHub>());
-        services.TryAddSingleton<ISubscriptionAuthorizer, TenantSubscriptionAuthorizer>();
         return services;
     }
 
     public static WebApplication MapAggregationGrpc(this WebApplication app)
     {
-        app.MapGrpcService<IngestionService>();
-        app.MapGrpcService<RollupService>();
-        app.MapGrpcService<CatalogService>();
-        app.MapGrpcService<OperationsService>();
-        app.MapGrpcService<SubscriptionService>();
-        app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        // Every service needs an authenticated caller; what each caller may do is AccessControl's
+        // business inside the call. Health stays open for load balancers and probes.
+        app.MapGrpcService<IngestionService>().RequireAuthorization();
+        app.MapGrpcService<RollupService>().RequireAuthorization();
+        app.MapGrpcService<CatalogService>().RequireAuthorization();
+        app.MapGrpcService<OperationsService>().RequireAuthorization();
+        app.MapGrpcService<SubscriptionService>().RequireAuthorization();
+        app.MapGrpcService<CredentialsService>().RequireAuthorization();
+        app.MapGrpcService<AuditService>().RequireAuthorization();
+        app.MapGrpcReflectionService().RequireAuthorization();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapDashboard();
         return app;
     }

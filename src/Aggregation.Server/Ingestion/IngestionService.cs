@@ -1,23 +1,25 @@
 using Aggregation.Protos.V1;
 using Aggregation.Rollup;
+using Aggregation.Security;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Security;
 using Grpc.Core;
+using Microsoft.Extensions.Options;
 
 namespace Aggregation.Server.Ingestion;
 
 /// <summary>gRPC <c>aggregation.v1.Ingestion</c>: single, batched and streamed reports.</summary>
-public sealed class IngestionService(SubmissionPipeline pipeline, TenantResolver tenants) : Protos.V1.Ingestion.IngestionBase
+public sealed class IngestionService(SubmissionPipeline pipeline, AccessControl access, IOptions<LimitOptions> limits) : Protos.V1.Ingestion.IngestionBase
 {
     public override async Task<SubmitReportResponse> SubmitReport(SubmitReportRequest request, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
+        var (caller, tenant) = access.Authorize(context, Roles.Submitter);
         if (request.Report is null)
         {
             throw RpcErrors.InvalidArgument(new FieldError("report", "is required"));
         }
 
-        var outcome = (await pipeline.SubmitAsync(tenant, [request.Report], batchPaths: false))[0];
+        var outcome = (await pipeline.SubmitAsync(caller, tenant, [request.Report], batchPaths: false, context.CancellationToken))[0];
         var errors = outcome.Result.Violations.Select(v => new FieldError(v.Field, v.Description)).ToList();
         return outcome.Rejection switch
         {
@@ -29,20 +31,36 @@ public sealed class IngestionService(SubmissionPipeline pipeline, TenantResolver
 
     public override async Task<SubmitReportsResponse> SubmitReports(SubmitReportsRequest request, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
-        return await SubmitBatchAsync(tenant, request);
+        var (caller, tenant) = access.Authorize(context, Roles.Submitter);
+        return await SubmitBatchAsync(caller, tenant, request, context.CancellationToken);
     }
 
     public override async Task StreamReports(IAsyncStreamReader<SubmitReportsRequest> requestStream, IServerStreamWriter<SubmitReportsResponse> responseStream, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        var (caller, tenant) = access.Authorize(context, Roles.Submitter);
+        var limit = limits.Value;
+        using var open = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        open.CancelAfter(limit.StreamDuration);
+        var count = 0;
+        try
         {
-            await responseStream.WriteAsync(await SubmitBatchAsync(tenant, request), context.CancellationToken);
+            await foreach (var request in requestStream.ReadAllAsync(open.Token))
+            {
+                if (++count > limit.StreamMessages)
+                {
+                    throw RpcErrors.ResourceExhausted($"A stream carries at most {limit.StreamMessages} batches; the earlier ones were answered. Open a new stream for the rest.");
+                }
+
+                await responseStream.WriteAsync(await SubmitBatchAsync(caller, tenant, request, open.Token), context.CancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (open.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw RpcErrors.ResourceExhausted($"A stream stays open at most {limit.StreamDuration}; every batch answered was recorded. Open a new stream for the rest.");
         }
     }
 
-    private async Task<SubmitReportsResponse> SubmitBatchAsync(Hierarchy.Tenant tenant, SubmitReportsRequest request)
+    private async Task<SubmitReportsResponse> SubmitBatchAsync(Caller caller, Hierarchy.Tenant tenant, SubmitReportsRequest request, CancellationToken cancellationToken)
     {
         if (request.Reports.Count == 0)
         {
@@ -54,7 +72,7 @@ public sealed class IngestionService(SubmissionPipeline pipeline, TenantResolver
             throw RpcErrors.InvalidArgument(new FieldError("reports", $"{request.Reports.Count} reports exceed the batch limit of {SubmissionPipeline.MaxBatchSize}; split the batch"));
         }
 
-        var outcomes = await pipeline.SubmitAsync(tenant, request.Reports, batchPaths: true);
+        var outcomes = await pipeline.SubmitAsync(caller, tenant, request.Reports, batchPaths: true, cancellationToken);
         var response = new SubmitReportsResponse();
         foreach (var outcome in outcomes)
         {

@@ -4,7 +4,10 @@ using Aggregation.Hierarchy;
 using Aggregation.Protos.V1;
 using Aggregation.Rollup;
 using Aggregation.Server.Errors;
+using Aggregation.Server.Security;
 using Aggregation.Storage;
+using AuditAction = Aggregation.Storage.AuditAction;
+using AuditRecord = Aggregation.Storage.AuditRecord;
 using Google.Protobuf;
 
 namespace Aggregation.Server.Ingestion;
@@ -15,7 +18,7 @@ namespace Aggregation.Server.Ingestion;
 /// tenant + idempotency key makes a retry a duplicate) and applies them. A report is acknowledged
 /// as accepted only after its ledger row is committed.
 /// </summary>
-public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator validator)
+public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator validator, AccessControl access, IAuditTrail audit, ILogger<SubmissionPipeline> logger)
 {
     public const int MaxBatchSize = 1000;
 
@@ -29,10 +32,31 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
 
     public sealed record Outcome(ReportResult Result, Rejection Rejection);
 
-    public async Task<Outcome[]> SubmitAsync(Tenant tenant, IReadOnlyList<Report> reports, bool batchPaths)
+    /// <summary>
+    /// Submits a call's reports. Throws PERMISSION_DENIED, having applied nothing, when any report
+    /// names a unit or data set outside the caller's scope.
+    /// </summary>
+    public async Task<Outcome[]> SubmitAsync(Caller caller, Tenant tenant, IReadOnlyList<Report> reports, bool batchPaths, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(reports);
+        var submitter = new Submitter(caller.Subject, caller.Via, caller.Peer);
+        var denials = new List<(int Index, FieldError Error)>();
+        for (var i = 0; i < reports.Count; i++)
+        {
+            if (access.SubmitDenial(caller, tenant, reports[i], batchPaths ? $"reports[{i}]." : "") is { } denial)
+            {
+                denials.Add((i, denial));
+            }
+        }
+
+        if (denials.Count > 0)
+        {
+            await RecordRejectionsAsync(tenant, submitter, denials.Select(d => (reports[d.Index], "permission denied: " + d.Error.Field + " " + d.Error.Description)));
+            throw RpcErrors.PermissionDenied("The credential may not submit: " + string.Join("; ", denials.Take(5).Select(d => $"{d.Error.Field} {d.Error.Description}")) + (denials.Count > 5 ? $"; and {denials.Count - 5} more" : "") + ". Nothing was applied.");
+        }
+
         var outcomes = new Outcome[reports.Count];
         var byUnit = new Dictionary<UnitKey, List<(int Index, UnitSubmission Submission)>>();
         for (var i = 0; i < reports.Count; i++)
@@ -51,8 +75,11 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
                 byUnit[validated.Unit] = list = [];
             }
 
-            list.Add((i, new UnitSubmission(validated.Command, PayloadHash(report))));
+            list.Add((i, new UnitSubmission(validated.Command, PayloadHash(report), submitter)));
         }
+
+        // The caller gave up (deadline passed or cancelled): touch no grain.
+        cancellationToken.ThrowIfCancellationRequested();
 
         var calls = byUnit.Select(async pair =>
         {
@@ -89,7 +116,42 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
             }
         }
 
+        var rejected = outcomes.Select((o, i) => (o, i)).Where(x => x.o.Result.Outcome == ReportOutcome.Rejected).ToList();
+        if (rejected.Count > 0)
+        {
+            await RecordRejectionsAsync(tenant, submitter, rejected.Select(x => (reports[x.i], string.Join("; ", x.o.Result.Violations.Select(v => $"{v.Field}: {v.Description}")))));
+        }
+
         return outcomes;
+    }
+
+    /// <summary>
+    /// Records refused reports. A refusal changed nothing, so when the trail cannot be written the
+    /// caller still gets its answer; the failure is logged for operators.
+    /// </summary>
+    private async Task RecordRejectionsAsync(Tenant tenant, Submitter submitter, IEnumerable<(Report Report, string Reason)> rejected)
+    {
+        var records = rejected.Select(r => new AuditRecord(
+            tenant.Id,
+            submitter,
+            RpcErrors.Clip(r.Report.SourceSystem),
+            RpcErrors.Clip(r.Report.IdempotencyKey),
+            RpcErrors.Clip(r.Report.UnitCode),
+            RpcErrors.Clip(r.Report.ProgrammeId),
+            RpcErrors.Clip(r.Report.Period),
+            null,
+            AuditAction.Rejected,
+            null,
+            null,
+            r.Reason.Length > 2000 ? r.Reason[..2000] + "…" : r.Reason)).ToList();
+        try
+        {
+            await audit.RecordAsync(records);
+        }
+        catch (Exception ex) when (ex is LedgerUnavailableException or System.Data.Common.DbException or TimeoutException)
+        {
+            logger.LogError(ex, "{Count} rejected reports of {Subject} could not be written to the audit trail", records.Count, submitter.Subject);
+        }
     }
 
     private static ReportResult Accepted(int index, string key, UnitOutcome outcome)

@@ -2,17 +2,18 @@ using Aggregation.Hierarchy;
 using Aggregation.Protos.V1;
 using Aggregation.Rollup;
 using Aggregation.Server.Errors;
+using Aggregation.Security;
 using Aggregation.Server.Security;
 using Grpc.Core;
 
 namespace Aggregation.Server.Rollup;
 
 /// <summary>gRPC <c>aggregation.v1.Operations</c>: rebuild from the ledger and audit.</summary>
-public sealed class OperationsService(Hierarchy.Catalog catalog, RollupMaintenance maintenance, TenantResolver tenants) : Operations.OperationsBase
+public sealed class OperationsService(Hierarchy.Catalog catalog, RollupMaintenance maintenance, AccessControl access) : Operations.OperationsBase
 {
     public override async Task<RebuildRollupsResponse> RebuildRollups(RebuildRollupsRequest request, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
+        var (_, tenant) = access.Authorize(context, Roles.Admin);
         var roots = new List<UnitKey>();
         if (string.IsNullOrEmpty(request.UnitCode))
         {
@@ -40,7 +41,7 @@ public sealed class OperationsService(Hierarchy.Catalog catalog, RollupMaintenan
 
     public override async Task<AuditRollupsResponse> AuditRollups(AuditRollupsRequest request, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
+        var (_, tenant) = access.Authorize(context, Roles.Admin, Roles.Ministry);
         var result = await maintenance.AuditAsync(tenant, context.CancellationToken);
         var response = new AuditRollupsResponse { UnitsChecked = result.UnitsChecked, LedgerReports = result.LedgerReports };
         response.Differences.AddRange(result.Differences.Select(d => new RollupDifference

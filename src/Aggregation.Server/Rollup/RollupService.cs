@@ -5,11 +5,12 @@ using Grpc.Core;
 namespace Aggregation.Server.Rollup;
 
 /// <summary>gRPC <c>aggregation.v1.Rollups</c>: one-off reads of a unit's figures.</summary>
-public sealed class RollupService(RollupReads reads, TenantResolver tenants) : Rollups.RollupsBase
+public sealed class RollupService(RollupReads reads, AccessControl access) : Rollups.RollupsBase
 {
     public override async Task<GetRollupResponse> GetRollup(GetRollupRequest request, ServerCallContext context)
     {
-        var tenant = tenants.Resolve(context);
+        var (caller, tenant) = access.Authorize(context, AccessControl.Readers);
+        access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
         var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period");
         var children = request.IncludeChildren ? reads.ChildrenOf(unit, programme) : [];
         var all = await Task.WhenAll(new[] { unit }.Concat(children).Select(u => reads.ReadAsync(u, programme, periods)));

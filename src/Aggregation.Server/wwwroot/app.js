@@ -22,8 +22,43 @@ const name = (x) => (state.lang === 'vi' ? x.nameVi : (x.nameEn || x.nameVi));
 const percent = (v) => `${(v * 100).toFixed(1)} %`;
 const number = (v) => Number(v).toLocaleString(state.lang === 'vi' ? 'vi-VN' : 'en-GB');
 
+// The access token arrives once in the address's fragment (#token=…, never sent to the server),
+// then lives in this tab's session storage. The event stream cannot send headers, so it alone
+// carries the token in its query string.
+const TOKEN_KEY = 'aggregation.token';
+
+function readToken() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get('token');
+  if (token) {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+function tokenClaims() {
+  try {
+    const payload = state.token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
+  } catch {
+    return {};
+  }
+}
+
+function showSignIn(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  $('#signin').hidden = false;
+  $('#signin-message').textContent = message || '';
+  $('main').hidden = true;
+}
+
 async function get(url) {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } });
+  if (response.status === 401) {
+    showSignIn(tr('Mã truy cập không hợp lệ hoặc đã hết hạn.', 'The access token is invalid or has expired.'));
+    throw new Error('401');
+  }
   if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
   return response.json();
 }
@@ -179,7 +214,7 @@ function applyRollups(rollups, flash) {
 
 function openStream() {
   if (state.stream) state.stream.close();
-  const stream = new EventSource(`/api/stream?unit=${state.unit.code}&period=${state.period}&children=true`);
+  const stream = new EventSource(`/api/stream?unit=${state.unit.code}&period=${state.period}&children=true&access_token=${encodeURIComponent(state.token)}`);
   stream.addEventListener('open', () => $('#live').classList.add('on'));
   stream.addEventListener('error', () => $('#live').classList.remove('on'));
   stream.addEventListener('snapshot', (e) => applyRollups(JSON.parse(e.data).rollups, false));
@@ -210,13 +245,25 @@ function escape(text) {
 
 async function start() {
   const params = new URLSearchParams(location.search);
+  $('#signin-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, $('#signin-token').value.trim());
+    location.reload();
+  });
+  state.token = readToken();
+  if (!state.token) {
+    showSignIn('');
+    return;
+  }
+  // A scoped credential opens on its own unit; the whole tenant opens on the first province.
+  const units = [].concat(tokenClaims().unit || []);
   state.programme = (await get('/api/programme')).programmes[0];
   const root = await get('/api/unit/VN');
   state.period = params.get('period') || state.programme.lastPeriod.slice(0, 4);
   $('#period').addEventListener('change', (e) => { state.period = e.target.value; go(state.unit.code); });
   $('#lang').addEventListener('click', () => { state.lang = state.lang === 'vi' ? 'en' : 'vi'; renderStatic(); applyRollups([], false); loadTrend(); });
   document.querySelectorAll('input[name="trend-by"]').forEach((r) => r.addEventListener('change', (e) => { state.trendBy = e.target.value; loadTrend(); }));
-  await go(params.get('unit') || root.children[0].code);
+  await go(params.get('unit') || units[0] || root.children[0].code);
 }
 
-start().catch((error) => { document.body.insertAdjacentHTML('afterbegin', `<p class="error">${escape(String(error))}</p>`); });
+start().catch((error) => { if (error.message === '401') return; document.body.insertAdjacentHTML('afterbegin', `<p class="error">${escape(String(error))}</p>`); });

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Aggregation.Security;
+
+namespace Aggregation.Cli;
+
+/// <summary>
+/// <c>aggregation token</c>: signs an access token with the server's signing-key file, for
+/// development and for operators who hold that file. Tenant admins without it use the server's
+/// Credentials service instead.
+/// </summary>
+public static class TokenCommands
+{
+    public static Command Build(Option<string?> tenantOption)
+    {
+        var roles = new Option<string[]>("--role") { Description = "submitter, viewer, admin or ministry (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var units = new Option<string[]>("--unit") { Description = "GSO code the token covers, with everything below it (repeatable; default: the whole tenant)" };
+        var dataSets = new Option<string[]>("--dataset") { Description = "Data set a submitter may send (repeatable; default: all)" };
+        var subject = new Option<string>("--subject") { Description = "Who the token is for (shows in the audit trail)", DefaultValueFactory = _ => Environment.UserName };
+        var hours = new Option<double>("--hours") { Description = "Lifetime in hours", DefaultValueFactory = _ => 8 };
+        var keyFile = new Option<string>("--key-file") { Description = "The server's signing-key file", DefaultValueFactory = _ => SigningKeyFile.DefaultPath() };
+        var command = new Command("token", "Print a signed access token (pass it as --token or $AGGREGATION_TOKEN, or open the dashboard with #token=…).")
+        {
+            roles, units, dataSets, subject, hours, keyFile,
+        };
+        command.SetAction(parse =>
+        {
+            var granted = parse.GetValue(roles)!;
+            var tenant = granted.Contains(Roles.Ministry) ? AccessClaims.AllTenants : parse.GetValue(tenantOption);
+            if (string.IsNullOrEmpty(tenant))
+            {
+                Console.Error.WriteLine("--tenant is required (every role but ministry belongs to one tenant).");
+                return 1;
+            }
+
+            var path = parse.GetValue(keyFile)!;
+            if (!File.Exists(path))
+            {
+                Console.Error.WriteLine($"No signing-key file at {path}: start the server once (it creates one), or pass --key-file.");
+                return 1;
+            }
+
+            try
+            {
+                var key = SigningKeyFile.Load(path)[0];
+                var grant = new AccessGrant(parse.GetValue(subject)!, tenant, granted, parse.GetValue(units), parse.GetValue(dataSets));
+                Console.WriteLine(TokenIssuer.Issue(grant, key, TimeSpan.FromHours(parse.GetValue(hours))));
+                return 0;
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+            {
+                Console.Error.WriteLine(ex.Message);
+                return 1;
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,157 @@
+using Aggregation.Hierarchy;
+using Aggregation.Protos.V1;
+using Aggregation.Rollup;
+using Aggregation.Security;
+using Aggregation.Server.Errors;
+using Grpc.Core;
+
+namespace Aggregation.Server.Security;
+
+/// <summary>
+/// Every access decision of the edge, taken before any grain is touched: who the caller is, which
+/// tenant the call acts in, whether the caller's roles allow the call, and whether the units and
+/// data sets it names are inside the caller's scope. A unit outside the scope is refused with the
+/// same answer whether or not it exists.
+/// </summary>
+public sealed class AccessControl(Hierarchy.Catalog catalog)
+{
+    /// <summary>Metadata with which a ministry credential picks the tenant to read; anyone else must omit it or name their own.</summary>
+    public const string TenantHeader = "x-tenant-id";
+
+    public static readonly string[] Readers = [Roles.Viewer, Roles.Admin, Roles.Ministry];
+
+    public static readonly string[] Anyone = [.. Roles.All];
+
+    private static readonly object CallerItem = new();
+
+    public Caller CallerOf(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (http.Items.TryGetValue(CallerItem, out var cached) && cached is Caller known)
+        {
+            return known;
+        }
+
+        var peer = http.Connection.RemoteIpAddress is { } ip ? $"{ip}:{http.Connection.RemotePort}" : "unknown";
+        var caller = Caller.FromPrincipal(http.User, peer)
+            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "A valid access token or client certificate is required."));
+        http.Items[CallerItem] = caller;
+        return caller;
+    }
+
+    /// <summary>The caller and the tenant it acts in, when it holds one of <paramref name="roles"/>.</summary>
+    public (Caller Caller, Tenant Tenant) Authorize(ServerCallContext context, params string[] roles)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Authorize(context.GetHttpContext(), context.RequestHeaders.GetValue(TenantHeader), roles);
+    }
+
+    public (Caller Caller, Tenant Tenant) Authorize(HttpContext http, string? requestedTenant, params string[] roles)
+    {
+        var caller = CallerOf(http);
+        if (!caller.HasAny(roles))
+        {
+            throw RpcErrors.PermissionDenied($"This call requires the role {string.Join(" or ", roles)}; the credential holds {string.Join(", ", caller.Roles.DefaultIfEmpty("none"))}.");
+        }
+
+        if (caller.IsMinistry)
+        {
+            var id = string.IsNullOrEmpty(requestedTenant) ? catalog.DefaultTenant : requestedTenant;
+            return catalog.Tenants.TryGetValue(id, out var chosen)
+                ? (caller, chosen)
+                : throw RpcErrors.InvalidArgument(new FieldError(TenantHeader, $"unknown tenant '{RpcErrors.Clip(id)}'"));
+        }
+
+        if (!string.IsNullOrEmpty(requestedTenant) && requestedTenant != caller.TenantId)
+        {
+            throw RpcErrors.PermissionDenied("The credential belongs to another tenant than the one requested.");
+        }
+
+        return catalog.Tenants.TryGetValue(caller.TenantId, out var tenant)
+            ? (caller, tenant)
+            : throw RpcErrors.PermissionDenied("The credential's tenant is not served here.");
+    }
+
+    /// <summary>
+    /// Refuses a read of <paramref name="unitCode"/> outside the caller's scope. The nation is the
+    /// ministry's alone: it totals every tenant. Unknown codes are left to validation only for
+    /// callers who see the whole tenant anyway.
+    /// </summary>
+    public void RequireReadable(Caller caller, Tenant tenant, string unitCode, string field)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(tenant);
+        if (unitCode == UnitKey.Nation.Code)
+        {
+            if (!caller.IsMinistry)
+            {
+                throw OutsideScope(field, unitCode);
+            }
+
+            return;
+        }
+
+        if (!InScope(caller, tenant, unitCode) && !(caller.SeesWholeTenant && !catalog.TryGetUnit(new UnitKey(tenant.Id, unitCode ?? ""), out _)))
+        {
+            throw OutsideScope(field, unitCode ?? "");
+        }
+    }
+
+    /// <summary>
+    /// Why the caller may not submit <paramref name="report"/>, or null. Checked for every report of
+    /// a call before any is applied.
+    /// </summary>
+    public FieldError? SubmitDenial(Caller caller, Tenant tenant, Report report, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(tenant);
+        ArgumentNullException.ThrowIfNull(report);
+        var known = catalog.TryGetUnit(new UnitKey(tenant.Id, report.UnitCode), out _);
+        if (!InScope(caller, tenant, report.UnitCode) && !(caller.Units.Count == 0 && !known))
+        {
+            return new FieldError(prefix + "unit_code", $"'{RpcErrors.Clip(report.UnitCode)}' is not a unit this credential may report for");
+        }
+
+        if (caller.DataSets is null || !tenant.ProgrammeIds.Contains(report.ProgrammeId) || !catalog.Programmes.TryGetValue(report.ProgrammeId, out var programme))
+        {
+            return null;
+        }
+
+        for (var i = 0; i < report.Values.Count; i++)
+        {
+            if (programme.ElementsById.TryGetValue(report.Values[i].DataElement, out var element) && !element.DataSets.Any(d => caller.DataSets.Contains(d.Id)))
+            {
+                return new FieldError($"{prefix}values[{i}].data_element", $"'{element.Id}' belongs to data sets ({string.Join(", ", element.DataSets.Select(d => d.Id))}) this credential may not submit");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Inside the tenant and, for a scoped credential, at or below one of its units.</summary>
+    public bool InScope(Caller caller, Tenant tenant, string? unitCode)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(tenant);
+        if (!caller.IsMinistry && caller.TenantId != tenant.Id)
+        {
+            return false;
+        }
+
+        var key = new UnitKey(tenant.Id, unitCode ?? "");
+        if (!catalog.TryGetUnit(key, out _))
+        {
+            return false;
+        }
+
+        if (caller.SeesWholeTenant)
+        {
+            return true;
+        }
+
+        return caller.Units.Contains(key.Code) || catalog.AncestorsOf(key).Any(a => caller.Units.Contains(a.Code));
+    }
+
+    private static RpcException OutsideScope(string field, string code) =>
+        RpcErrors.PermissionDenied($"{field} '{RpcErrors.Clip(code)}' is outside this credential's scope.");
+}

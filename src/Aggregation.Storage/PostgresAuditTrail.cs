@@ -1,0 +1,111 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Aggregation.Storage;
+
+/// <summary>The audit trail in PostgreSQL (table <c>audit_trail</c>, append-only by trigger).</summary>
+public sealed class PostgresAuditTrail(NpgsqlDataSource dataSource) : IAuditTrail
+{
+    private const string InsertSql = """
+        INSERT INTO audit_trail (tenant_id, subject, authenticated_by, peer, source_system, idempotency_key, unit_code, programme_id, period, data_element, action, old_value, new_value, reason)
+        SELECT * FROM unnest(@tenant, @subject, @via, @peer, @source, @key, @unit, @programme, @period, @element, @action, @old, @new, @reason)
+        """;
+
+    public async Task RecordAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await InsertAsync(connection, null, records, cancellationToken);
+    }
+
+    /// <summary>Inserts records on an open connection, inside the caller's transaction when given (the ledger's).</summary>
+    public static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        await using var command = new NpgsqlCommand(InsertSql, connection, transaction);
+        command.Parameters.Add(Text("tenant", records.Select(r => r.Tenant)));
+        command.Parameters.Add(Text("subject", records.Select(r => r.Submitter.Subject)));
+        command.Parameters.Add(Text("via", records.Select(r => r.Submitter.AuthenticatedBy)));
+        command.Parameters.Add(Text("peer", records.Select(r => r.Submitter.Peer)));
+        command.Parameters.Add(Text("source", records.Select(r => r.SourceSystem)));
+        command.Parameters.Add(Text("key", records.Select(r => r.IdempotencyKey)));
+        command.Parameters.Add(Text("unit", records.Select(r => r.UnitCode)));
+        command.Parameters.Add(Text("programme", records.Select(r => r.ProgrammeId)));
+        command.Parameters.Add(Text("period", records.Select(r => r.Period)));
+        command.Parameters.Add(Text("element", records.Select(r => r.DataElement)));
+        command.Parameters.Add(new NpgsqlParameter("action", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { Value = records.Select(r => (short)r.Action).ToArray() });
+        command.Parameters.Add(Text("old", records.Select(r => r.OldValue)));
+        command.Parameters.Add(Text("new", records.Select(r => r.NewValue)));
+        command.Parameters.Add(Text("reason", records.Select(r => r.Reason)));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var sql = new StringBuilder("""
+            SELECT audit_id, recorded_at, tenant_id, subject, authenticated_by, peer, source_system, idempotency_key, unit_code, programme_id, period, data_element, action, old_value, new_value, reason
+            FROM audit_trail WHERE tenant_id = @tenant AND audit_id > @after
+            """);
+        await using var command = dataSource.CreateCommand();
+        command.Parameters.AddWithValue("tenant", query.Tenant);
+        command.Parameters.AddWithValue("after", query.AfterId);
+        void Filter(string column, string name, object? value)
+        {
+            if (value is not null)
+            {
+                sql.Append(" AND ").Append(column).Append(" = @").Append(name);
+                command.Parameters.AddWithValue(name, value);
+            }
+        }
+
+        Filter("unit_code", "unit", query.UnitCode);
+        Filter("period", "period", query.Period);
+        Filter("data_element", "element", query.DataElement);
+        Filter("subject", "subject", query.Subject);
+        Filter("action", "action", query.Action is { } a ? (short)a : null);
+        sql.Append(" ORDER BY audit_id LIMIT @limit");
+        command.Parameters.AddWithValue("limit", query.Limit);
+        command.CommandText = sql.ToString();
+
+        var records = new List<AuditRecord>();
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                string? Nullable(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                records.Add(new AuditRecord(
+                    reader.GetString(2),
+                    new Submitter(reader.GetString(3), reader.GetString(4), reader.GetString(5)),
+                    reader.GetString(6),
+                    reader.GetString(7),
+                    reader.GetString(8),
+                    reader.GetString(9),
+                    reader.GetString(10),
+                    Nullable(11),
+                    (AuditAction)reader.GetInt16(12),
+                    Nullable(13),
+                    Nullable(14),
+                    Nullable(15),
+                    reader.GetInt64(0),
+                    new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero)));
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new LedgerUnavailableException("The audit trail cannot be read: " + ex.Message, ex);
+        }
+
+        return records;
+    }
+
+    private static NpgsqlParameter Text(string name, IEnumerable<string?> values) =>
+        new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
+}
