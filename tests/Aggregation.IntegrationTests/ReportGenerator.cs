@@ -105,4 +105,6 @@ internal sealed class ReportGenerator(int seed)
     public static DataValue Number(string element, double value) => new() { DataElement = element, Number = value };
 
     public static DataValue Flag(string element, bool value) => new() { DataElement = element, Flag = value };
+
+    public static DataValue Entities(string element, params string[] ids) => new() { DataElement = element, Entities = new EntityIds { Ids = { ids } } };
 }

@@ -42,12 +42,15 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>When set, the reporting calendar's "today" (what counts as a future period).</summary>
     protected virtual DateTimeOffset? Today => null;
 
+    /// <summary>Arguments after the defaults (a later value of the same setting wins).</summary>
+    protected virtual IEnumerable<string> ExtraArguments => [];
+
     public string ConnectionString { get; private set; } = "";
 
     public async Task InitializeAsync()
     {
         ConnectionString = await TestPostgres.CreateDatabaseAsync();
-        var args = Arguments(out var address, out var webAddress, ConnectionString);
+        string[] args = [.. Arguments(out var address, out var webAddress, ConnectionString), .. ExtraArguments];
         Address = address;
         WebAddress = webAddress;
         _app = await AggregationApp.BuildAsync(args, builder =>
@@ -123,4 +126,40 @@ public sealed class MidPlanServerFixture : ServerFixture
     public static readonly DateTimeOffset Now = new(2025, 6, 15, 8, 0, 0, TimeSpan.Zero);
 
     protected override DateTimeOffset? Today => Now;
+}
+
+/// <summary>
+/// Two tenants on one deployment: Thái Nguyên (province 19) and Bắc Kạn (province 06), both running
+/// the shipped programme.
+/// </summary>
+public sealed class TwoTenantServerFixture : ServerFixture
+{
+    public const string OtherTenant = "bac-kan";
+
+    private static readonly Lazy<string> Directory = new(() =>
+    {
+        var source = Path.Combine(AppContext.BaseDirectory, "catalog");
+        var target = System.IO.Directory.CreateTempSubdirectory("two-tenants-").FullName;
+        foreach (var file in System.IO.Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(target, Path.GetRelativePath(source, file));
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+        }
+
+        File.WriteAllText(Path.Combine(target, "tenants.json"), $$"""
+            {
+              "hierarchy": "units-2021-2025.csv",
+              "programmes": [ "programmes/{{Programme}}.json" ],
+              "defaultTenant": "thai-nguyen",
+              "tenants": [
+                { "id": "thai-nguyen", "name": { "vi": "Sở LĐTBXH tỉnh Thái Nguyên" }, "provinces": [ "19" ], "programmes": [ "{{Programme}}" ] },
+                { "id": "{{OtherTenant}}", "name": { "vi": "Sở LĐTBXH tỉnh Bắc Kạn" }, "provinces": [ "06" ], "programmes": [ "{{Programme}}" ] }
+              ]
+            }
+            """);
+        return target;
+    });
+
+    protected override IEnumerable<string> ExtraArguments => [$"--Catalog:Directory={Directory.Value}"];
 }
