@@ -202,6 +202,7 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
 
         var outcomes = new LedgerOutcome[entries.Count];
         var others = new List<int>();
+        var written = new List<int>();
         var claimed = new HashSet<(string, string)>();
         for (var i = 0; i < entries.Count; i++)
         {
@@ -209,6 +210,7 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
             if (inserted.Contains(key) && claimed.Add(key))
             {
                 outcomes[i] = LedgerOutcome.Inserted;
+                written.Add(i);
             }
             else
             {
@@ -218,8 +220,9 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
 
         if (transaction is not null)
         {
-            // A report is in the ledger if and only if its audit records are.
-            var records = entries.Where((e, i) => outcomes[i] == LedgerOutcome.Inserted && e.Audit is not null).SelectMany(e => e.Audit!).ToList();
+            // A report is in the ledger if and only if its audit records are: duplicates and
+            // conflicts, which were not inserted, add none.
+            var records = written.Where(i => entries[i].Audit is not null).SelectMany(i => entries[i].Audit!).ToList();
             if (records.Count > 0)
             {
                 await PostgresAuditTrail.InsertAsync(connection, transaction, records);

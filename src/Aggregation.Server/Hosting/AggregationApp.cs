@@ -166,6 +166,7 @@ public static class AggregationApp
         });
         services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
         services.AddGrpcReflection();
+        DecodingServiceMethodProvider<object>.Register(services);
         services.AddSingleton<ReportValidator>();
         services.AddSingleton<SubmissionPipeline>();
         services.AddSingleton<RollupMaintenance>();

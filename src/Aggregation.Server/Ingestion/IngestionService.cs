@@ -19,7 +19,7 @@ public sealed class IngestionService(SubmissionPipeline pipeline, AccessControl 
             throw RpcErrors.InvalidArgument(new FieldError("report", "is required"));
         }
 
-        var outcome = (await pipeline.SubmitAsync(caller, tenant, [request.Report], batchPaths: false, context.CancellationToken))[0];
+        var outcome = (await pipeline.SubmitAsync(caller, tenant, [request.Report], batchPaths: false, context.Deadline, context.CancellationToken))[0];
         var errors = outcome.Result.Violations.Select(v => new FieldError(v.Field, v.Description)).ToList();
         return outcome.Rejection switch
         {
@@ -32,7 +32,7 @@ public sealed class IngestionService(SubmissionPipeline pipeline, AccessControl 
     public override async Task<SubmitReportsResponse> SubmitReports(SubmitReportsRequest request, ServerCallContext context)
     {
         var (caller, tenant) = access.Authorize(context, Roles.Submitter);
-        return await SubmitBatchAsync(caller, tenant, request, context.CancellationToken);
+        return await SubmitBatchAsync(caller, tenant, request, context.Deadline, context.CancellationToken);
     }
 
     public override async Task StreamReports(IAsyncStreamReader<SubmitReportsRequest> requestStream, IServerStreamWriter<SubmitReportsResponse> responseStream, ServerCallContext context)
@@ -51,7 +51,7 @@ public sealed class IngestionService(SubmissionPipeline pipeline, AccessControl 
                     throw RpcErrors.ResourceExhausted($"A stream carries at most {limit.StreamMessages} batches; the earlier ones were answered. Open a new stream for the rest.");
                 }
 
-                await responseStream.WriteAsync(await SubmitBatchAsync(caller, tenant, request, open.Token), context.CancellationToken);
+                await responseStream.WriteAsync(await SubmitBatchAsync(caller, tenant, request, context.Deadline, open.Token), context.CancellationToken);
             }
         }
         catch (OperationCanceledException) when (open.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
@@ -60,7 +60,7 @@ public sealed class IngestionService(SubmissionPipeline pipeline, AccessControl 
         }
     }
 
-    private async Task<SubmitReportsResponse> SubmitBatchAsync(Caller caller, Hierarchy.Tenant tenant, SubmitReportsRequest request, CancellationToken cancellationToken)
+    private async Task<SubmitReportsResponse> SubmitBatchAsync(Caller caller, Hierarchy.Tenant tenant, SubmitReportsRequest request, DateTime deadline, CancellationToken cancellationToken)
     {
         if (request.Reports.Count == 0)
         {
@@ -72,7 +72,7 @@ public sealed class IngestionService(SubmissionPipeline pipeline, AccessControl 
             throw RpcErrors.InvalidArgument(new FieldError("reports", $"{request.Reports.Count} reports exceed the batch limit of {SubmissionPipeline.MaxBatchSize}; split the batch"));
         }
 
-        var outcomes = await pipeline.SubmitAsync(caller, tenant, request.Reports, batchPaths: true, cancellationToken);
+        var outcomes = await pipeline.SubmitAsync(caller, tenant, request.Reports, batchPaths: true, deadline, cancellationToken);
         var response = new SubmitReportsResponse();
         foreach (var outcome in outcomes)
         {

@@ -9,6 +9,7 @@ using Aggregation.Storage;
 using AuditAction = Aggregation.Storage.AuditAction;
 using AuditRecord = Aggregation.Storage.AuditRecord;
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace Aggregation.Server.Ingestion;
 
@@ -36,7 +37,7 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
     /// Submits a call's reports. Throws PERMISSION_DENIED, having applied nothing, when any report
     /// names a unit or data set outside the caller's scope.
     /// </summary>
-    public async Task<Outcome[]> SubmitAsync(Caller caller, Tenant tenant, IReadOnlyList<Report> reports, bool batchPaths, CancellationToken cancellationToken)
+    public async Task<Outcome[]> SubmitAsync(Caller caller, Tenant tenant, IReadOnlyList<Report> reports, bool batchPaths, DateTime deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(tenant);
@@ -78,8 +79,13 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
             list.Add((i, new UnitSubmission(validated.Command, PayloadHash(report), submitter)));
         }
 
-        // The caller gave up (deadline passed or cancelled): touch no grain.
+        // The caller gave up (deadline passed or cancelled): touch no grain. The deadline is checked
+        // here as well as through the token, whose timer may not have fired yet.
         cancellationToken.ThrowIfCancellationRequested();
+        if (deadline <= DateTime.UtcNow)
+        {
+            throw new RpcException(new Grpc.Core.Status(StatusCode.DeadlineExceeded, "The call's deadline passed before its reports were applied; nothing was recorded."));
+        }
 
         var calls = byUnit.Select(async pair =>
         {

@@ -1,0 +1,347 @@
+using System.Text;
+using Aggregation.Protos.V1;
+using Aggregation.Security;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace Aggregation.IntegrationTests;
+
+/// <summary>A server with small limits, so that floods reach them quickly.</summary>
+public sealed class HostileServerFixture : ServerFixture
+{
+    public const int SubscriptionLimit = 5;
+    public const int StreamMessages = 20;
+    public const int Burst = 200;
+
+    protected override IEnumerable<string> ExtraArguments =>
+    [
+        $"--Security:Limits:Subscriptions={SubscriptionLimit}",
+        $"--Security:Limits:StreamMessages={StreamMessages}",
+        $"--Security:Limits:Burst={Burst}",
+        "--Security:Limits:CallsPerSecond=100",
+        "--Security:Limits:MaxRequestBytes=1048576",
+    ];
+}
+
+/// <summary>
+/// The hostile-input catalogue: each case sends something a careless or malicious client might, and
+/// checks the status it gets, that nothing was recorded or applied, and that the server still
+/// answers health checks and ordinary reads. Each case calls with a credential of its own subject,
+/// so per-caller limits of one case never affect another.
+/// </summary>
+public sealed class HostileInputTests(HostileServerFixture server) : IClassFixture<HostileServerFixture>
+{
+    private const string Submit = "/aggregation.v1.Ingestion/SubmitReport";
+    private const string SubmitMany = "/aggregation.v1.Ingestion/SubmitReports";
+
+    private static readonly Dictionary<string, (StatusCode Expected, Func<Context, Task<StatusCode>> Attack)> Catalogue = new()
+    {
+        // Transport and encoding.
+        ["truncated protobuf frame"] = (StatusCode.Internal, c => c.RawAsync(Submit, RawGrpc.Frame(ValidRequest().ToByteArray(), declaredLength: 4000))),
+        ["garbage bytes as the message"] = (StatusCode.InvalidArgument, c => c.RawAsync(Submit, RawGrpc.Frame([0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x12, 0x99, 0x00, 0x01]))),
+        ["a frame shorter than its header"] = (StatusCode.Internal, c => c.RawAsync(Submit, [0, 0, 0])),
+        ["a compressed frame without a grpc-encoding"] = (StatusCode.Internal, c => c.RawAsync(Submit, RawGrpc.Frame(ValidRequest().ToByteArray(), compressed: true))),
+        ["an unsupported grpc-encoding"] = (StatusCode.Unimplemented, c => c.RawAsync(Submit, RawGrpc.Frame(ValidRequest().ToByteArray(), compressed: true), headers: new Dictionary<string, string> { ["grpc-encoding"] = "lz77-hostile" })),
+        ["wrong content type"] = (StatusCode.Internal, c => c.RawAsync(Submit, Encoding.UTF8.GetBytes("{\"report\":{}}"), contentType: "application/json")),
+        ["a message over the size limit"] = (StatusCode.ResourceExhausted, c => c.RawAsync(Submit, RawGrpc.Frame(new byte[2 * 1024 * 1024]))),
+        ["an unknown method"] = (StatusCode.Unimplemented, c => c.RawAsync("/aggregation.v1.Ingestion/DropTables", RawGrpc.Frame([]))),
+        ["two messages on a unary call"] = (StatusCode.Internal, c => c.RawAsync(Submit, [.. RawGrpc.Frame(ValidRequest().ToByteArray()), .. RawGrpc.Frame(ValidRequest().ToByteArray())])),
+        ["a deadline of one microsecond"] = (StatusCode.DeadlineExceeded, c => c.RawAsync(Submit, RawGrpc.Frame(ValidRequest().ToByteArray()), headers: new Dictionary<string, string> { ["grpc-timeout"] = "1u" })),
+        ["an unknown enum value"] = (StatusCode.InvalidArgument, c => c.CallAsAsync(ch => new Audit.AuditClient(ch).QueryAuditAsync(new QueryAuditRequest { Action = (Protos.V1.AuditAction)99 }).ResponseAsync, Roles.Admin)),
+
+        // Batches.
+        ["an empty batch"] = (StatusCode.InvalidArgument, c => c.SubmitManyAsync([])),
+        ["a batch one over the limit"] = (StatusCode.InvalidArgument, c => c.SubmitManyAsync(Enumerable.Range(0, 1001).Select(_ => Valid()).ToList())),
+        ["a batch far over the limit"] = (StatusCode.ResourceExhausted, c => c.SubmitManyAsync(Enumerable.Range(0, 20_000).Select(_ => Valid()).ToList())),
+        ["a report with thousands of repeated values"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Values.AddRange(Enumerable.Range(0, 5000).Select(_ => ReportGenerator.Number("workers_reached", 1)))))),
+        ["a value with more entity ids than allowed"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Values.Add(ReportGenerator.Entities("establishments_inspected", [.. Enumerable.Range(0, 10_001).Select(i => $"e{i}")]))))),
+        ["the same element twice in a report"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Values.Add(ReportGenerator.Number("awareness_activities", 3))))),
+        ["a value with no kind set"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Values.Add(new DataValue { DataElement = "workers_reached" })))),
+
+        // Numbers.
+        ["NaN"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(Valid(double.NaN))),
+        ["positive infinity"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(Valid(double.PositiveInfinity))),
+        ["negative infinity"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(Valid(double.NegativeInfinity))),
+        ["a negative count"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(Valid(-1))),
+        ["a number that overflows a 64-bit total"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(Valid(1e300))),
+        ["a fractional count"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(Valid(2.5))),
+        ["a yes/no answer for a count"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Values[0] = ReportGenerator.Flag("awareness_activities", true)))),
+
+        // Identifiers and text.
+        ["control characters in the idempotency key"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.IdempotencyKey = "key\u0000\u001b[2J"))),
+        ["a 100,000-character idempotency key"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.IdempotencyKey = new string('k', 100_000)))),
+        ["control characters in the unit code"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.UnitCode = "05443\r\n"))),
+        ["a 100,000-character unit code"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.UnitCode = new string('5', 100_000)))),
+        ["full-width digits that look like a unit code"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.UnitCode = "０５４４３"))),
+        ["Arabic-Indic digits that look like a unit code"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.UnitCode = "٠٥٤٤٣"))),
+        ["a zero-width space after a unit code"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.UnitCode = "05443\u200B"))),
+        ["a Cyrillic letter in the programme id"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.ProgrammeId = "рrostitution-prevention-2021-2025"))),
+        ["a look-alike data element id"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Values[0].DataElement = "awareness_activitieѕ"))),
+        ["a 10,000-character source system"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.SourceSystem = new string('s', 10_000)))),
+        ["an entity id with spaces and control characters"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Values[0] = ReportGenerator.Entities("establishments_inspected", "est 1\u0007")))),
+
+        // Periods and times.
+        ["a period far in the future"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "9999-12"))),
+        ["a period before the programme"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "1990-01"))),
+        ["month 13"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "2025-13"))),
+        ["a span of years as a reporting period"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "2021-2025"))),
+        ["a report stamped in the year 3000"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.ReportedAt = Timestamp.FromDateTime(new DateTime(3000, 1, 1, 0, 0, 0, DateTimeKind.Utc))))),
+        ["a report stamped before 2000"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.ReportedAt = Timestamp.FromDateTime(new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc))))),
+
+        // Idempotency.
+        ["an idempotency key replayed with another payload"] = (StatusCode.AlreadyExists, c => c.SubmitAsync(With(Valid(), r => { r.IdempotencyKey = c.AcceptedKey; r.Values[0].Number = 9; }))),
+
+        // Tokens.
+        ["no token"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(null)),
+        ["a token signed with an unknown key"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(TokenIssuer.Issue(c.Grant(Roles.Submitter), new SigningKey(TestCredentials.Current.Id, new byte[32]), TimeSpan.FromHours(1)))),
+        ["an expired token"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(TokenIssuer.Issue(c.Grant(Roles.Submitter), TestCredentials.Current, TimeSpan.FromHours(1), time: new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3))))),
+        ["a token not valid yet"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(TokenIssuer.Issue(c.Grant(Roles.Submitter), TestCredentials.Current, TimeSpan.FromHours(1), time: new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(1))))),
+        ["an unsigned token (alg none)"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Unsigned(c.Grant(Roles.Submitter, Roles.Admin)))),
+        ["a token for another audience"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(TokenIssuer.Issue(c.Grant(Roles.Submitter), TestCredentials.Current, TimeSpan.FromHours(1), audience: "another-service"))),
+        ["a token from another issuer"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(TokenIssuer.Issue(c.Grant(Roles.Submitter), TestCredentials.Current, TimeSpan.FromHours(1), issuer: "someone-else"))),
+        ["a viewer token with its payload rewritten to submitter"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Tampered(TestCredentials.Token(c.Grant(Roles.Viewer)), c.Grant(Roles.Submitter)))),
+        ["a malformed bearer token"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync("not.a.jwt")),
+        ["a viewer submitting"] = (StatusCode.PermissionDenied, c => c.SubmitWithTokenAsync(TestCredentials.Token(c.Grant(Roles.Viewer)))),
+        ["a token of tenant A naming tenant B's unit"] = (StatusCode.PermissionDenied, c => c.SubmitWithTokenAsync(TestCredentials.Token(c.Grant(Roles.Submitter) with { Units = ["164"] }), With(Valid(), r => r.UnitCode = "01834"))),
+        ["a token of a tenant this server does not serve"] = (StatusCode.PermissionDenied, c => c.SubmitWithTokenAsync(TestCredentials.Token(c.Grant(Roles.Submitter) with { Tenant = "bac-kan" }))),
+
+        // Floods.
+        ["a subscription flood from one caller"] = (StatusCode.ResourceExhausted, c => c.SubscriptionFloodAsync()),
+        ["a burst of calls far above the caller's rate"] = (StatusCode.ResourceExhausted, c => c.CallFloodAsync()),
+        ["a stream carrying more batches than allowed"] = (StatusCode.ResourceExhausted, c => c.LongStreamAsync()),
+    };
+
+    public static TheoryData<string> Cases() => [.. Catalogue.Keys];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task A_hostile_request_gets_its_status_changes_nothing_and_the_server_keeps_serving(string name)
+    {
+        var (expected, attack) = Catalogue[name];
+        var context = new Context(server, name);
+        await context.PrepareAsync();
+        var before = await context.StateAsync();
+
+        var actual = await attack(context);
+
+        Assert.Equal(expected, actual);
+        Assert.Equal(before, await context.StateAsync());
+        Assert.DoesNotContain("   at ", context.LastMessage, StringComparison.Ordinal);
+        await context.AssertServingAsync();
+    }
+
+    [Fact]
+    public void The_catalogue_has_at_least_forty_distinct_cases() => Assert.True(Catalogue.Count >= 40, $"{Catalogue.Count} cases");
+
+    [Fact]
+    public async Task A_token_signed_with_the_previous_key_still_works_during_a_rotation()
+    {
+        using var channel = TestCredentials.Channel(server.Address, TestCredentials.Token(TestCredentials.Operator with { Subject = "rotation" }, TestCredentials.Previous));
+        var result = await new Ingestion.IngestionClient(channel).SubmitReportAsync(new SubmitReportRequest { Report = Valid() });
+        Assert.Equal(ReportOutcome.Accepted, result.Result.Outcome);
+    }
+
+    private static SubmitReportRequest ValidRequest() => new() { Report = Valid() };
+
+    private static Report Valid(double awareness = 1) => new()
+    {
+        IdempotencyKey = Guid.NewGuid().ToString("N"),
+        UnitCode = "05443",
+        ProgrammeId = ServerFixture.Programme,
+        Period = "2025-03",
+        ReportedAt = Timestamp.FromDateTime(DateTime.UtcNow.AddMinutes(-1)),
+        SourceSystem = "hostile-test",
+        Values = { ReportGenerator.Number("awareness_activities", awareness) },
+    };
+
+    private static Report With(Report report, Action<Report> change)
+    {
+        change(report);
+        return report;
+    }
+
+    private static string Base64Url(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string Payload(AccessGrant grant) =>
+        $$"""{"sub":"{{grant.Subject}}","tenant":"{{grant.Tenant}}","role":[{{string.Join(",", grant.Roles.Select(r => $"\"{r}\""))}}],"iss":"aggregation","aud":"aggregation","exp":{{DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds()}}}""";
+
+    private static string Unsigned(AccessGrant grant) => $"{Base64Url("""{"alg":"none","typ":"JWT"}""")}.{Base64Url(Payload(grant))}.";
+
+    private static string Tampered(string token, AccessGrant grant)
+    {
+        var parts = token.Split('.');
+        return $"{parts[0]}.{Base64Url(Payload(grant))}.{parts[2]}";
+    }
+
+    /// <summary>One case's caller (its own subject), and the checks around its attack.</summary>
+    private sealed class Context(HostileServerFixture server, string name)
+    {
+        public string AcceptedKey { get; } = "accepted-" + Guid.NewGuid().ToString("N");
+
+        public string LastMessage { get; private set; } = "";
+
+        private string Subject => "hostile:" + name;
+
+        public AccessGrant Grant(params string[] roles) => new(Subject, TestCredentials.Tenant, roles);
+
+        /// <summary>Every case starts with one accepted report of its own (what the replay case replays).</summary>
+        public async Task PrepareAsync()
+        {
+            using var channel = TestCredentials.Channel(server.Address, TestCredentials.Token(new AccessGrant("hostile-setup", TestCredentials.Tenant, [Roles.Submitter])));
+            var result = await new Ingestion.IngestionClient(channel).SubmitReportAsync(new SubmitReportRequest { Report = With(Valid(), r => r.IdempotencyKey = AcceptedKey) });
+            Assert.Equal(ReportOutcome.Accepted, result.Result.Outcome);
+        }
+
+        public async Task<StatusCode> RawAsync(string method, byte[] body, string contentType = "application/grpc", Dictionary<string, string>? headers = null)
+        {
+            using var raw = new RawGrpc(server.Address);
+            var answer = await raw.CallAsync(method, body, TestCredentials.Token(Grant(Roles.Submitter, Roles.Admin)), contentType, headers);
+            LastMessage = answer.Message;
+            Assert.True(answer.GrpcStatus is not null, $"HTTP {(int)answer.Http} without a grpc-status: {answer.Message}");
+            return (StatusCode)answer.GrpcStatus!.Value;
+        }
+
+        public Task<StatusCode> SubmitAsync(Report report) => SubmitWithTokenAsync(TestCredentials.Token(Grant(Roles.Submitter)), report);
+
+        public Task<StatusCode> SubmitManyAsync(List<Report> reports) =>
+            CallAsAsync(ch => new Ingestion.IngestionClient(ch).SubmitReportsAsync(new SubmitReportsRequest { Reports = { reports } }).ResponseAsync, Roles.Submitter);
+
+        public Task<StatusCode> SubmitWithTokenAsync(string? token, Report? report = null) =>
+            CallAsync(ch => new Ingestion.IngestionClient(ch).SubmitReportAsync(new SubmitReportRequest { Report = report ?? Valid() }).ResponseAsync, token);
+
+        public Task<StatusCode> CallAsAsync(Func<GrpcChannel, Task> call, params string[] roles) => CallAsync(call, TestCredentials.Token(Grant(roles)));
+
+        public async Task<StatusCode> CallAsync(Func<GrpcChannel, Task> call, string? token)
+        {
+            using var channel = GrpcChannel.ForAddress(server.Address, new GrpcChannelOptions { MaxSendMessageSize = null, Credentials = token is null ? ChannelCredentials.Insecure : ChannelCredentials.Create(ChannelCredentials.Insecure, Bearer(token)), UnsafeUseInsecureChannelCallCredentials = true });
+            try
+            {
+                await call(channel);
+                return StatusCode.OK;
+            }
+            catch (RpcException ex)
+            {
+                LastMessage = ex.Status.Detail;
+                return ex.StatusCode;
+            }
+        }
+
+        /// <summary>Opens one more subscription than the caller may hold; the extra one is refused, the others stay open.</summary>
+        public async Task<StatusCode> SubscriptionFloodAsync()
+        {
+            using var channel = TestCredentials.Channel(server.Address, TestCredentials.Token(Grant(Roles.Viewer)));
+            var client = new Protos.V1.Subscriptions.SubscriptionsClient(channel);
+            var open = new List<AsyncServerStreamingCall<SubscribeResponse>>();
+            try
+            {
+                for (var i = 0; i < HostileServerFixture.SubscriptionLimit; i++)
+                {
+                    var call = client.Subscribe(new SubscribeRequest { UnitCode = "164", ProgrammeId = ServerFixture.Programme, Periods = { "2025" } });
+                    open.Add(call);
+                    Assert.True(await call.ResponseStream.MoveNext());
+                }
+
+                using var extra = client.Subscribe(new SubscribeRequest { UnitCode = "164", ProgrammeId = ServerFixture.Programme, Periods = { "2025" } });
+                var refused = await Assert.ThrowsAsync<RpcException>(() => extra.ResponseStream.MoveNext());
+                LastMessage = refused.Status.Detail;
+                foreach (var call in open)
+                {
+                    Assert.True(await call.ResponseStream.MoveNext(), "an admitted subscription ended when the extra one was refused");
+                }
+
+                return refused.StatusCode;
+            }
+            finally
+            {
+                open.ForEach(c => c.Dispose());
+            }
+        }
+
+        /// <summary>Many more reads at once than the caller's burst allows: some are refused with RESOURCE_EXHAUSTED and a retry delay.</summary>
+        public async Task<StatusCode> CallFloodAsync()
+        {
+            using var channel = TestCredentials.Channel(server.Address, TestCredentials.Token(Grant(Roles.Viewer)));
+            var client = new Catalog.CatalogClient(channel);
+            var calls = Enumerable.Range(0, HostileServerFixture.Burst * 3).Select(async _ =>
+            {
+                try
+                {
+                    await client.ListProgrammesAsync(new ListProgrammesRequest());
+                    return (StatusCode.OK, (RpcException?)null);
+                }
+                catch (RpcException ex)
+                {
+                    return (ex.StatusCode, ex);
+                }
+            });
+            var results = await Task.WhenAll(calls);
+            Assert.Contains(results, r => r.Item1 == StatusCode.OK);
+            var refused = results.FirstOrDefault(r => r.Item1 != StatusCode.OK);
+            Assert.True(refused.Item2 is not null, "no call was refused");
+            Assert.NotNull(refused.Item2!.GetRpcStatus()?.GetDetail<Google.Rpc.RetryInfo>());
+            LastMessage = refused.Item2.Status.Detail;
+            return refused.Item1;
+        }
+
+        /// <summary>A stream of one-report batches beyond the per-stream limit: the allowed ones are answered, then the stream ends.</summary>
+        public async Task<StatusCode> LongStreamAsync()
+        {
+            using var channel = TestCredentials.Channel(server.Address, TestCredentials.Token(Grant(Roles.Submitter)));
+            using var call = new Ingestion.IngestionClient(channel).StreamReports();
+            var answered = 0;
+            try
+            {
+                for (var i = 0; i <= HostileServerFixture.StreamMessages; i++)
+                {
+                    // Resending the accepted report: each batch is answered (as a duplicate) and changes nothing.
+                    await call.RequestStream.WriteAsync(new SubmitReportsRequest { Reports = { With(Valid(), r => r.IdempotencyKey = AcceptedKey) } });
+                    Assert.True(await call.ResponseStream.MoveNext());
+                    answered++;
+                }
+            }
+            catch (RpcException ex)
+            {
+                Assert.Equal(HostileServerFixture.StreamMessages, answered);
+                LastMessage = ex.Status.Detail;
+                return ex.StatusCode;
+            }
+
+            return StatusCode.OK;
+        }
+
+        /// <summary>
+        /// What no refused request may change: the ledger, the audit of accepted values and the
+        /// figures of the commune every attack names (its own figures change before a report is
+        /// acknowledged, so they are settled when this is read).
+        /// </summary>
+        public async Task<(long, long, long)> StateAsync()
+        {
+            await using var connection = new NpgsqlConnection(server.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT (SELECT count(*) FROM report_ledger), (SELECT count(*) FROM audit_trail WHERE action <> 5)", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            var counts = (reader.GetInt64(0), reader.GetInt64(1));
+            var version = (await server.ReadAsync("05443", "2025")).Version;
+            return (counts.Item1, counts.Item2, version);
+        }
+
+        public async Task AssertServingAsync()
+        {
+            using var anonymous = GrpcChannel.ForAddress(server.Address);
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await new Health.HealthClient(anonymous).CheckAsync(new HealthCheckRequest())).Status);
+            Assert.Equal("19", (await server.ReadAsync(ServerFixture.ProvinceCode, "2025")).Unit.Code);
+        }
+
+        private static CallCredentials Bearer(string token) => CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            metadata.Add("authorization", "Bearer " + token);
+            return Task.CompletedTask;
+        });
+    }
+}
