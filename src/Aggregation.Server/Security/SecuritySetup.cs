@@ -38,10 +38,17 @@ public static class SecuritySetup
 
         var certificates = options.ClientCertificateAuthority is { Length: > 0 } caPath ? LoadAuthority(caPath) : null;
         var authentication = builder.Services.AddAuthentication(Scheme)
-            .AddPolicyScheme(Scheme, "Access token or client certificate", o => o.ForwardDefaultSelector = http =>
-                certificates is not null && http.Connection.ClientCertificate is not null && !http.Request.Headers.Authorization.Any()
-                    ? CertificateScheme
-                    : JwtBearerDefaults.AuthenticationScheme)
+            .AddPolicyScheme(Scheme, "Access token or client certificate", o =>
+            {
+                o.ForwardDefaultSelector = http =>
+                    certificates is not null && http.Connection.ClientCertificate is not null && !http.Request.Headers.Authorization.Any()
+                        ? CertificateScheme
+                        : JwtBearerDefaults.AuthenticationScheme;
+
+                // A caller that failed to authenticate is answered 401 (gRPC UNAUTHENTICATED) whatever
+                // it presented; the certificate handler alone would answer 403.
+                o.ForwardChallenge = JwtBearerDefaults.AuthenticationScheme;
+            })
             .AddJwtBearer(o =>
             {
                 // Claim names stay as issued ("sub", "role", "unit"), not mapped to WS-* URIs.
