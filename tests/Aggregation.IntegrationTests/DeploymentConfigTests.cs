@@ -142,6 +142,7 @@ public sealed class DeploymentConfigTests
             [SiloOptions.Section] = typeof(SiloOptions),
             [RollupOptions.Section] = typeof(RollupOptions),
             [CatalogOptions.Section] = typeof(CatalogOptions),
+            [Aggregation.Server.Security.SecurityOptions.Section] = typeof(Aggregation.Server.Security.SecurityOptions),
         };
         foreach (var name in variables.Keys)
         {
@@ -152,7 +153,19 @@ public sealed class DeploymentConfigTests
             }
 
             Assert.True(sections.TryGetValue(parts[0], out var type), $"{name}: no configuration section '{parts[0]}'");
-            Assert.True(parts.Length == 2 && type!.GetProperty(parts[1], BindingFlags.Public | BindingFlags.Instance) is not null, $"{name}: {type!.Name} has no property '{string.Join(".", parts.Skip(1))}'");
+            Assert.True(parts.Length >= 2, $"{name}: names a section, not a setting");
+            foreach (var part in parts.Skip(1))
+            {
+                if (type!.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) && int.TryParse(part, out _))
+                {
+                    type = type.GetGenericArguments()[0];
+                    continue;
+                }
+
+                var property = type.GetProperty(part, BindingFlags.Public | BindingFlags.Instance);
+                Assert.True(property is not null, $"{name}: {type.Name} has no property '{part}'");
+                type = property!.PropertyType;
+            }
         }
     }
 
