@@ -60,6 +60,28 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task Without_a_token_the_page_asks_for_one_and_a_district_viewer_then_sees_its_district_only()
+    {
+        await using var browser = await LaunchAsync();
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
+
+        await page.GotoAsync($"{server.WebAddress}/?period=2025");
+        await Expect(page.Locator("#signin")).ToBeVisibleAsync();
+        await Expect(page.Locator("main")).ToBeHiddenAsync();
+
+        var token = TestCredentials.Token(new Aggregation.Security.AccessGrant("district-164-dashboard", TestCredentials.Tenant, [Aggregation.Security.Roles.Viewer], ["164"]));
+        await page.Locator("#signin-token").FillAsync(token);
+        await page.Locator("#signin-form button").ClickAsync();
+        await Expect(page.Locator("#unit-name")).ToHaveTextAsync("Thành phố Thái Nguyên");
+        await Expect(page.Locator("#live")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("on"));
+
+        var province = await page.APIRequest.GetAsync($"{server.WebAddress}/api/rollup?unit=19&period=2025", new APIRequestContextOptions { Headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token } });
+        Assert.Equal(403, province.Status);
+        var anonymous = await page.APIRequest.GetAsync($"{server.WebAddress}/api/rollup?unit=164&period=2025");
+        Assert.Equal(401, anonymous.Status);
+    }
+
     /// <summary>Screenshots are kept as test artifacts beside the test results.</summary>
     private static string ArtifactDirectory => Path.Combine(AppContext.BaseDirectory, "artifacts");
 

@@ -41,8 +41,8 @@ public sealed class OperationsService(Hierarchy.Catalog catalog, RollupMaintenan
 
     public override async Task<AuditRollupsResponse> AuditRollups(AuditRollupsRequest request, ServerCallContext context)
     {
-        var (_, tenant) = access.Authorize(context, Roles.Admin, Roles.Ministry);
-        var result = await maintenance.AuditAsync(tenant, context.CancellationToken);
+        var (caller, tenant) = access.Authorize(context, Roles.Admin, Roles.Ministry);
+        var result = await maintenance.AuditAsync(tenant, includeNation: caller.IsMinistry, context.CancellationToken);
         var response = new AuditRollupsResponse { UnitsChecked = result.UnitsChecked, LedgerReports = result.LedgerReports };
         response.Differences.AddRange(result.Differences.Select(d => new RollupDifference
         {

@@ -33,8 +33,11 @@ public sealed class RollupMaintenance(Hierarchy.Catalog catalog, IGrainFactory g
         return (units, replayed);
     }
 
-    /// <summary>Compares the live rollups of a tenant and the nation with a recomputation from the ledger.</summary>
-    public async Task<AuditResult> AuditAsync(Tenant tenant, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compares the live rollups of a tenant, and the nation when <paramref name="includeNation"/>
+    /// (its figures total every tenant: the ministry's alone), with a recomputation from the ledger.
+    /// </summary>
+    public async Task<AuditResult> AuditAsync(Tenant tenant, bool includeNation, CancellationToken cancellationToken)
     {
         // Every tenant contributes to the nation, so the recomputation reads every tenant's ledger.
         var own = new Dictionary<(UnitKey, string), ProgrammeRollup>();
@@ -64,7 +67,12 @@ public sealed class RollupMaintenance(Hierarchy.Catalog catalog, IGrainFactory g
             Expected(UnitKey.Nation, programme, own, expected);
         }
 
-        var units = tenant.ProvinceCodes.SelectMany(p => Subtree(new UnitKey(tenant.Id, p))).Select(u => u.Unit).Append(catalog.GetUnit(UnitKey.Nation)).ToList();
+        var units = tenant.ProvinceCodes.SelectMany(p => Subtree(new UnitKey(tenant.Id, p))).Select(u => u.Unit).ToList();
+        if (includeNation)
+        {
+            units.Add(catalog.GetUnit(UnitKey.Nation));
+        }
+
         var checks = units.SelectMany(u => tenant.ProgrammeIds.Select(p => (Unit: u, Programme: p))).ToList();
         var differences = await CompareAsync(checks, expected, cancellationToken);
 
