@@ -53,7 +53,7 @@ public static class CliApp
         root.Subcommands.Add(WatchCommand());
         root.Subcommands.Add(UnitsCommand());
         root.Subcommands.Add(ProgrammesCommand());
-        root.Subcommands.Add(TokenCommands.Build(TenantOption));
+        root.Subcommands.Add(TokenCommands.Build(TenantOption, parse => (Channel(parse), Headers(parse)), Report));
         return root;
     }
 

@@ -1,29 +1,58 @@
 using System.CommandLine;
+using Aggregation.Protos.V1;
 using Aggregation.Security;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Aggregation.Cli;
 
 /// <summary>
 /// <c>aggregation token</c>: signs an access token with the server's signing-key file, for
-/// development and for operators who hold that file. Tenant admins without it use the server's
-/// Credentials service instead.
+/// development and for operators who hold that file; with <c>--from-server</c>, asks the server's
+/// Credentials service instead (a tenant admin's token in <c>--token</c>, no key file needed).
 /// </summary>
 public static class TokenCommands
 {
-    public static Command Build(Option<string?> tenantOption)
+    public static Command Build(Option<string?> tenantOption, Func<ParseResult, (GrpcChannel Channel, Metadata Headers)> connect, Func<RpcException, int> report)
     {
+        ArgumentNullException.ThrowIfNull(connect);
+        ArgumentNullException.ThrowIfNull(report);
         var roles = new Option<string[]>("--role") { Description = "submitter, viewer, admin or ministry (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
         var units = new Option<string[]>("--unit") { Description = "GSO code the token covers, with everything below it (repeatable; default: the whole tenant)" };
         var dataSets = new Option<string[]>("--dataset") { Description = "Data set a submitter may send (repeatable; default: all)" };
         var subject = new Option<string>("--subject") { Description = "Who the token is for (shows in the audit trail)", DefaultValueFactory = _ => Environment.UserName };
         var hours = new Option<double>("--hours") { Description = "Lifetime in hours", DefaultValueFactory = _ => 8 };
         var keyFile = new Option<string>("--key-file") { Description = "The server's signing-key file", DefaultValueFactory = _ => SigningKeyFile.DefaultPath() };
+        var fromServer = new Option<bool>("--from-server") { Description = "Have the server issue it (Credentials service; needs an admin token in --token)" };
         var command = new Command("token", "Print a signed access token (pass it as --token or $AGGREGATION_TOKEN, or open the dashboard with #token=…).")
         {
-            roles, units, dataSets, subject, hours, keyFile,
+            roles, units, dataSets, subject, hours, keyFile, fromServer,
         };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(fromServer))
+            {
+                var (channel, headers) = connect(parse);
+                using (channel)
+                {
+                    var request = new IssueTokenRequest { Subject = parse.GetValue(subject)!, Lifetime = Duration.FromTimeSpan(TimeSpan.FromHours(parse.GetValue(hours))) };
+                    request.Roles.AddRange(parse.GetValue(roles)!);
+                    request.UnitCodes.AddRange(parse.GetValue(units) ?? []);
+                    request.DataSets.AddRange(parse.GetValue(dataSets) ?? []);
+                    try
+                    {
+                        var issued = await new Credentials.CredentialsClient(channel).IssueTokenAsync(request, headers, cancellationToken: cancellationToken);
+                        Console.WriteLine(issued.Token);
+                        return 0;
+                    }
+                    catch (RpcException ex)
+                    {
+                        return report(ex);
+                    }
+                }
+            }
+
             var granted = parse.GetValue(roles)!;
             var tenant = granted.Contains(Roles.Ministry) ? AccessClaims.AllTenants : parse.GetValue(tenantOption);
             if (string.IsNullOrEmpty(tenant))

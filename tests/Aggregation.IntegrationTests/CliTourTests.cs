@@ -58,6 +58,31 @@ public sealed class CliTourTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal(1, await CliApp.Build().Parse(["rollup", "--unit", "19", "--period", "2025", "--server", server.Address, "--token", token]).InvokeAsync());
     }
 
+    [Fact]
+    public async Task A_tenant_admin_gets_a_scoped_token_from_the_server_and_a_submitter_cannot()
+    {
+        var output = new StringWriter();
+        var console = Console.Out;
+        Console.SetOut(output);
+        int exit;
+        try
+        {
+            exit = await Cli("token", "--from-server", "--role", "viewer", "--unit", "164", "--subject", "district-164-dashboard");
+        }
+        finally
+        {
+            Console.SetOut(console);
+        }
+
+        Assert.Equal(0, exit);
+        var token = output.ToString().Trim();
+        Assert.Equal(0, await CliApp.Build().Parse(["rollup", "--unit", "164", "--period", "2025", "--server", server.Address, "--token", token]).InvokeAsync());
+        Assert.Equal(1, await CliApp.Build().Parse(["rollup", "--unit", "19", "--period", "2025", "--server", server.Address, "--token", token]).InvokeAsync());
+
+        var submitter = TestCredentials.Token(new Aggregation.Security.AccessGrant("district-system", TestCredentials.Tenant, [Aggregation.Security.Roles.Submitter]));
+        Assert.Equal(1, await CliApp.Build().Parse(["token", "--from-server", "--role", "admin", "--server", server.Address, "--token", submitter]).InvokeAsync());
+    }
+
     private Task<int> Cli(params string[] args) =>
         CliApp.Build().Parse([.. args, "--server", server.Address, "--token", TestCredentials.Token(TestCredentials.Operator)]).InvokeAsync();
 }
