@@ -53,6 +53,7 @@ public static class CliApp
         root.Subcommands.Add(WatchCommand());
         root.Subcommands.Add(UnitsCommand());
         root.Subcommands.Add(ProgrammesCommand());
+        root.Subcommands.Add(ExportCommand());
         root.Subcommands.Add(TokenCommands.Build(TenantOption, parse => (Channel(parse), Headers(parse)), Report));
         return root;
     }
@@ -229,6 +230,44 @@ public static class CliApp
             }
 
             AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ExportCommand()
+    {
+        var unit = new Option<string>("--unit") { Description = "GSO code of the unit (VN for the nation)", Required = true };
+        var period = new Option<string>("--period") { Description = "2025-03, 2025Q1, 2025S1, 2025 (ADX also 2021-2025)", Required = true };
+        var subtree = new Option<bool>("--subtree") { Description = "Every unit below it too" };
+        var format = new Option<string>("--format") { Description = "adx or dhis2", DefaultValueFactory = _ => "adx" };
+        format.AcceptOnlyFromAmong("adx", "dhis2");
+        var output = new Option<string?>("--output", "-o") { Description = "File to write (default: the suggested name in this folder; - for standard output)" };
+        var command = new Command("export", "Export aggregated values as ADX XML or DHIS2 dataValueSets JSON, in the receiver's codes.") { unit, period, subtree, format, output };
+        command.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new Exports.ExportsClient(channel).ExportAsync(
+                new ExportRequest
+                {
+                    UnitCode = parse.GetValue(unit)!,
+                    ProgrammeId = parse.GetValue(ProgrammeOption)!,
+                    Period = parse.GetValue(period)!,
+                    IncludeSubtree = parse.GetValue(subtree),
+                    Format = parse.GetValue(format) == "dhis2" ? ExportFormat.Dhis2Json : ExportFormat.Adx,
+                },
+                Headers(parse),
+                cancellationToken: ct);
+            var path = parse.GetValue(output) ?? response.FileName;
+            if (path == "-")
+            {
+                await using var stdout = Console.OpenStandardOutput();
+                response.Content.WriteTo(stdout);
+                return 0;
+            }
+
+            await File.WriteAllBytesAsync(path, response.Content.ToByteArray(), ct);
+            AnsiConsole.MarkupLineInterpolated($"{response.Groups} groups, {response.Values} values → [green]{path}[/]");
             return 0;
         }));
         return command;

@@ -136,30 +136,37 @@ public sealed class TwoTenantServerFixture : ServerFixture
 {
     public const string OtherTenant = "bac-kan";
 
-    private static readonly Lazy<string> Directory = new(() =>
+    private static readonly Lazy<string> Directory = new(() => CatalogCopy.Create(target => File.WriteAllText(Path.Combine(target, "tenants.json"), $$"""
+        {
+          "hierarchy": "units-2021-2025.csv",
+          "programmes": [ "programmes/{{Programme}}.json" ],
+          "defaultTenant": "thai-nguyen",
+          "tenants": [
+            { "id": "thai-nguyen", "name": { "vi": "Sở LĐTBXH tỉnh Thái Nguyên" }, "provinces": [ "19" ], "programmes": [ "{{Programme}}" ] },
+            { "id": "{{OtherTenant}}", "name": { "vi": "Sở LĐTBXH tỉnh Bắc Kạn" }, "provinces": [ "06" ], "programmes": [ "{{Programme}}" ] }
+          ]
+        }
+        """)));
+
+    protected override IEnumerable<string> ExtraArguments => [$"--Catalog:Directory={Directory.Value}"];
+}
+
+/// <summary>A copy of the shipped catalog in a temporary folder, changed by the caller.</summary>
+public static class CatalogCopy
+{
+    public static string Create(Action<string> change)
     {
+        ArgumentNullException.ThrowIfNull(change);
         var source = Path.Combine(AppContext.BaseDirectory, "catalog");
-        var target = System.IO.Directory.CreateTempSubdirectory("two-tenants-").FullName;
-        foreach (var file in System.IO.Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        var target = Directory.CreateTempSubdirectory("catalog-").FullName;
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
             var copy = Path.Combine(target, Path.GetRelativePath(source, file));
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
             File.Copy(file, copy);
         }
 
-        File.WriteAllText(Path.Combine(target, "tenants.json"), $$"""
-            {
-              "hierarchy": "units-2021-2025.csv",
-              "programmes": [ "programmes/{{Programme}}.json" ],
-              "defaultTenant": "thai-nguyen",
-              "tenants": [
-                { "id": "thai-nguyen", "name": { "vi": "Sở LĐTBXH tỉnh Thái Nguyên" }, "provinces": [ "19" ], "programmes": [ "{{Programme}}" ] },
-                { "id": "{{OtherTenant}}", "name": { "vi": "Sở LĐTBXH tỉnh Bắc Kạn" }, "provinces": [ "06" ], "programmes": [ "{{Programme}}" ] }
-              ]
-            }
-            """);
+        change(target);
         return target;
-    });
-
-    protected override IEnumerable<string> ExtraArguments => [$"--Catalog:Directory={Directory.Value}"];
+    }
 }

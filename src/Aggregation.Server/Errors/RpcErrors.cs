@@ -27,6 +27,14 @@ public static class RpcErrors
     public static RpcException ResourceExhausted(string message) =>
         new Google.Rpc.Status { Code = (int)Code.ResourceExhausted, Message = message }.ToRpcException();
 
+    /// <summary>The system is not configured for this request; <paramref name="missing"/> lists what is absent.</summary>
+    public static RpcException FailedPrecondition(string message, IEnumerable<string> missing)
+    {
+        var failure = new PreconditionFailure();
+        failure.Violations.AddRange(missing.Select(m => new PreconditionFailure.Types.Violation { Type = "MISSING", Subject = m, Description = "not configured" }));
+        return new Google.Rpc.Status { Code = (int)Code.FailedPrecondition, Message = message, Details = { Any.Pack(failure) } }.ToRpcException();
+    }
+
     public static RpcException Internal() =>
         new Google.Rpc.Status { Code = (int)Code.Internal, Message = "An internal error occurred; it has been logged." }.ToRpcException();
 

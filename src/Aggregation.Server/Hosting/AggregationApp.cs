@@ -3,6 +3,7 @@ using Aggregation.Rollup;
 using Aggregation.Server.Catalog;
 using Aggregation.Server.Dashboard;
 using Aggregation.Server.Errors;
+using Aggregation.Server.Export;
 using Aggregation.Server.Ingestion;
 using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
@@ -43,6 +44,9 @@ public static class AggregationApp
             app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
         }
 
+        // A bad catalog or mapping file stops the start, every problem listed, rather than the first request.
+        app.Services.GetRequiredService<Hierarchy.Catalog>();
+        app.Services.GetRequiredService<ExportMappings>();
         app.MapAggregationGrpc();
         return app;
     }
@@ -171,6 +175,13 @@ public static class AggregationApp
         services.AddSingleton<SubmissionPipeline>();
         services.AddSingleton<RollupMaintenance>();
         services.AddSingleton<RollupReads>();
+        services.AddSingleton<ExportBuilder>();
+        services.AddSingleton(sp =>
+        {
+            var catalog = sp.GetRequiredService<Hierarchy.Catalog>();
+            var directory = Path.GetFullPath(sp.GetRequiredService<IOptions<CatalogOptions>>().Value.Directory, AppContext.BaseDirectory);
+            return ExportMappings.Load(directory, catalog.Tenants.Keys);
+        });
         services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SubscriptionHub>();
         services.AddSingleton<SubscriptionStream>();
@@ -192,6 +203,7 @@ public static class AggregationApp
         app.MapGrpcService<SubscriptionService>().RequireAuthorization();
         app.MapGrpcService<CredentialsService>().RequireAuthorization();
         app.MapGrpcService<AuditService>().RequireAuthorization();
+        app.MapGrpcService<ExportService>().RequireAuthorization();
         app.MapGrpcReflectionService().RequireAuthorization();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapDashboard();

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Aggregation.Server.Export;
+
+/// <summary>
+/// A tenant's codes in the receiving system (catalog file <c>mappings/&lt;tenant&gt;.json</c>):
+/// units (explicit codes, else a pattern such as <c>{code}</c>), data elements and data sets.
+/// </summary>
+public sealed class ExportMapping
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        PropertyNameCaseInsensitive = true,
+    };
+
+    private ExportMapping(string receiver, string? unitPattern, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets)
+    {
+        Receiver = receiver;
+        UnitPattern = unitPattern;
+        Units = units;
+        DataElements = elements;
+        DataSets = dataSets;
+    }
+
+    public string Receiver { get; }
+
+    public string? UnitPattern { get; }
+
+    public IReadOnlyDictionary<string, string> Units { get; }
+
+    public IReadOnlyDictionary<string, string> DataElements { get; }
+
+    public IReadOnlyDictionary<string, string> DataSets { get; }
+
+    public static ExportMapping Parse(string json, string source)
+    {
+        FileModel? model;
+        try
+        {
+            model = JsonSerializer.Deserialize<FileModel>(json, Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new Aggregation.CatalogException($"{source}: not valid JSON: {ex.Message}");
+        }
+
+        if (model is null)
+        {
+            throw new Aggregation.CatalogException($"{source}: empty");
+        }
+
+        if (model.Units?.Pattern is { } pattern && !pattern.Contains("{code}", StringComparison.Ordinal))
+        {
+            throw new Aggregation.CatalogException($"{source}: units.pattern must contain {{code}}");
+        }
+
+        return new ExportMapping(
+            model.Receiver ?? "",
+            model.Units?.Pattern,
+            model.Units?.Codes ?? [],
+            model.DataElements ?? [],
+            model.DataSets ?? []);
+    }
+
+    public string? Unit(string code) =>
+        Units.TryGetValue(code, out var mapped) ? mapped : UnitPattern?.Replace("{code}", code, StringComparison.Ordinal);
+
+    private sealed class FileModel
+    {
+        public string? Receiver { get; set; }
+
+        public UnitsModel? Units { get; set; }
+
+        public Dictionary<string, string>? DataElements { get; set; }
+
+        public Dictionary<string, string>? DataSets { get; set; }
+    }
+
+    private sealed class UnitsModel
+    {
+        public string? Pattern { get; set; }
+
+        [JsonPropertyName("codes")]
+        public Dictionary<string, string>? Codes { get; set; }
+    }
+}
+
+/// <summary>Every tenant's mapping, read once at start from the catalog folder; a tenant without one cannot export.</summary>
+public sealed class ExportMappings(IReadOnlyDictionary<string, ExportMapping> byTenant)
+{
+    public const string Folder = "mappings";
+
+    public bool TryGet(string tenant, out ExportMapping mapping) => byTenant.TryGetValue(tenant, out mapping!);
+
+    public static ExportMappings Load(string catalogDirectory, IEnumerable<string> tenants)
+    {
+        var mappings = new Dictionary<string, ExportMapping>(StringComparer.Ordinal);
+        foreach (var tenant in tenants)
+        {
+            var path = Path.Combine(catalogDirectory, Folder, tenant + ".json");
+            if (File.Exists(path))
+            {
+                mappings[tenant] = ExportMapping.Parse(File.ReadAllText(path), path);
+            }
+        }
+
+        return new ExportMappings(mappings);
+    }
+}

@@ -1,0 +1,56 @@
+using Aggregation.Protos.V1;
+using Aggregation.Rollup;
+using Aggregation.Server.Errors;
+using Aggregation.Server.Rollup;
+using Aggregation.Server.Security;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Aggregation.Server.Export;
+
+/// <summary>gRPC <c>aggregation.v1.Exports</c>: ADX and DHIS2 exports in the tenant's receiver codes.</summary>
+public sealed class ExportService(RollupReads reads, AccessControl access, ExportBuilder builder, ExportMappings mappings) : Exports.ExportsBase
+{
+    public override async Task<ExportResponse> Export(ExportRequest request, ServerCallContext context)
+    {
+        var (caller, tenant) = access.Authorize(context, AccessControl.Readers);
+        access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
+        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period");
+        var period = periods[0];
+        var errors = new List<FieldError>();
+        if (request.Format is not (ExportFormat.Adx or ExportFormat.Dhis2Json))
+        {
+            errors.Add(new FieldError("format", "choose EXPORT_FORMAT_ADX or EXPORT_FORMAT_DHIS2_JSON"));
+        }
+        else if (request.Format == ExportFormat.Dhis2Json && Dhis2Writer.PeriodOf(period) is null)
+        {
+            errors.Add(new FieldError("period", $"DHIS2 has no period type for {period}; export each year"));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw RpcErrors.InvalidArgument(errors);
+        }
+
+        if (!mappings.TryGet(tenant.Id, out var mapping))
+        {
+            throw RpcErrors.FailedPrecondition($"Tenant {tenant.Id} has no export mapping (catalog {ExportMappings.Folder}/{tenant.Id}.json).", [$"mapping {tenant.Id}"]);
+        }
+
+        var export = await builder.BuildAsync(tenant, unit, programme, period, request.IncludeSubtree, context.CancellationToken);
+        if (export.MissingCodes(mapping) is { Count: > 0 } missing)
+        {
+            throw RpcErrors.FailedPrecondition($"The export mapping of {tenant.Id} lacks {missing.Count} codes: {string.Join(", ", missing.Take(20))}{(missing.Count > 20 ? ", …" : "")}.", missing);
+        }
+
+        var adx = request.Format == ExportFormat.Adx;
+        return new ExportResponse
+        {
+            Content = ByteString.CopyFrom(adx ? AdxWriter.Write(export, mapping) : Dhis2Writer.Write(export, mapping)),
+            ContentType = adx ? AdxWriter.ContentType : Dhis2Writer.ContentType,
+            FileName = $"{tenant.Id}_{unit.Key.Code}_{period}{(request.IncludeSubtree ? "_all" : "")}{(adx ? ".adx.xml" : ".dhis2.json")}",
+            Groups = export.Groups.Count,
+            Values = export.ValueCount,
+        };
+    }
+}
