@@ -38,6 +38,7 @@ public sealed class AuthorizationTests(TwoTenantServerFixture server) : IClassFi
         ["Ingestion.StreamReports"] = ([Roles.Submitter], Scope.Units, StreamAsync),
         ["Rollups.GetRollup"] = (AccessControlReaders, Scope.Units, (c, unit) => new Rollups.RollupsClient(c).GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = "2025" }).ResponseAsync),
         ["Subscriptions.Subscribe"] = (AccessControlReaders, Scope.Units, SubscribeAsync),
+        ["Exports.Export"] = (AccessControlReaders, Scope.Units, (c, unit) => new Exports.ExportsClient(c).ExportAsync(new ExportRequest { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = "2025", Format = ExportFormat.Adx }).ResponseAsync),
         ["Catalog.ListProgrammes"] = ([.. Roles.All], Scope.None, (c, _) => new Catalog.CatalogClient(c).ListProgrammesAsync(new ListProgrammesRequest()).ResponseAsync),
         ["Catalog.GetUnit"] = ([.. Roles.All], Scope.Tenant, (c, unit) => new Catalog.CatalogClient(c).GetUnitAsync(new GetUnitRequest { Code = unit }).ResponseAsync),
         ["Catalog.ListUnits"] = ([.. Roles.All], Scope.Tenant, (c, unit) => new Catalog.CatalogClient(c).ListUnitsAsync(new ListUnitsRequest { AncestorCode = unit }).ResponseAsync),

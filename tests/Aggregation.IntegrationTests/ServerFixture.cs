@@ -136,7 +136,10 @@ public sealed class TwoTenantServerFixture : ServerFixture
 {
     public const string OtherTenant = "bac-kan";
 
-    private static readonly Lazy<string> Directory = new(() => CatalogCopy.Create(target => File.WriteAllText(Path.Combine(target, "tenants.json"), $$"""
+    private static readonly Lazy<string> Directory = new(() => CatalogCopy.Create(target =>
+    {
+        File.Copy(Path.Combine(target, "mappings", "thai-nguyen.json"), Path.Combine(target, "mappings", OtherTenant + ".json"));
+        File.WriteAllText(Path.Combine(target, "tenants.json"), $$"""
         {
           "hierarchy": "units-2021-2025.csv",
           "programmes": [ "programmes/{{Programme}}.json" ],
@@ -146,7 +149,8 @@ public sealed class TwoTenantServerFixture : ServerFixture
             { "id": "{{OtherTenant}}", "name": { "vi": "Sở LĐTBXH tỉnh Bắc Kạn" }, "provinces": [ "06" ], "programmes": [ "{{Programme}}" ] }
           ]
         }
-        """)));
+        """);
+    }));
 
     protected override IEnumerable<string> ExtraArguments => [$"--Catalog:Directory={Directory.Value}"];
 }
