@@ -47,6 +47,9 @@ public class ServerFixture : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>The reporting calendar's clock when <see cref="Today"/> is set; tests move it.</summary>
+    public FakeTimeProvider? Clock { get; private set; }
+
     public async Task InitializeAsync()
     {
         ConnectionString = await TestPostgres.CreateDatabaseAsync();
@@ -57,7 +60,8 @@ public class ServerFixture : IAsyncLifetime
         {
             if (Today is { } today)
             {
-                builder.Services.AddSingleton(new ReportingClock(new FakeTimeProvider(today)));
+                Clock = new FakeTimeProvider(today);
+                builder.Services.AddSingleton(new ReportingClock(Clock));
             }
         });
         await _app.StartAsync();
@@ -68,7 +72,7 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>A channel to this server calling with <paramref name="grant"/>.</summary>
     public GrpcChannel ChannelFor(Aggregation.Security.AccessGrant grant) => TestCredentials.Channel(Address, grant);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Channel?.Dispose();
         MinistryChannel?.Dispose();

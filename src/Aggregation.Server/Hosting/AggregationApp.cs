@@ -1,9 +1,11 @@
 using System.Net;
+using Aggregation.Reporting;
 using Aggregation.Rollup;
 using Aggregation.Server.Catalog;
 using Aggregation.Server.Dashboard;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Export;
+using Aggregation.Server.Reporting;
 using Aggregation.Server.Ingestion;
 using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
@@ -101,6 +103,12 @@ public static class AggregationApp
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         builder.Services.AddSingleton<IReportLedger, PostgresReportLedger>();
         builder.Services.AddSingleton<IAuditTrail, PostgresAuditTrail>();
+
+        // Reports to the ministry need the outbox: PostgreSQL only.
+        builder.Services.AddSingleton<ReportStore>();
+        builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHostedService<OutboxSender>();
+        builder.Services.AddHostedService<ReportingScheduler>();
         return (connectionString, embedded);
     }
 
@@ -108,12 +116,16 @@ public static class AggregationApp
     {
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         builder.Services.AddOptions<RollupOptions>().BindConfiguration(RollupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<ReportingOptions>().BindConfiguration(ReportingOptions.Section);
+        builder.Services.AddSingleton<IReportProducer, MinistryReports>();
+        var reporting = builder.Configuration.GetSection(ReportingOptions.Section).Get<ReportingOptions>() ?? new ReportingOptions();
         builder.UseOrleans(orleans =>
         {
             if (connectionString is null)
             {
                 orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
                 orleans.AddMemoryGrainStorage(UnitGrain.CheckpointStorage);
+                orleans.UseInMemoryReminderService();
                 return;
             }
 
@@ -131,6 +143,9 @@ public static class AggregationApp
             {
                 orleans.ConfigureEndpoints(silo.ResolveAdvertisedAddress(), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: silo.ListenOnAnyAddress);
             }
+
+            // Reminders tick at most once a minute by default; a shorter reporting check (tests) lowers the floor.
+            orleans.Configure<Orleans.Hosting.ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(o.MinimumReminderPeriod.Ticks, reporting.CheckInterval.Ticks)));
 
             // Failure-detection timings (ProbeTimeout, NumMissedProbesLimit, ...) can be tuned under Orleans:Membership.
             orleans.Configure<Orleans.Configuration.ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
@@ -204,6 +219,7 @@ public static class AggregationApp
         app.MapGrpcService<CredentialsService>().RequireAuthorization();
         app.MapGrpcService<AuditService>().RequireAuthorization();
         app.MapGrpcService<ExportService>().RequireAuthorization();
+        app.MapGrpcService<ReportingService>().RequireAuthorization();
         app.MapGrpcReflectionService().RequireAuthorization();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapDashboard();

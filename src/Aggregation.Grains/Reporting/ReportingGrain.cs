@@ -1,0 +1,44 @@
+using Aggregation.Reporting;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
+
+namespace Aggregation.Reporting;
+
+/// <summary>
+/// The tenant's schedule for reports to the ministry. The reminder ticks at a fixed interval; what
+/// is due is decided by the producer from the reporting clock (the close of each half and year
+/// plus a grace period), so a tick missed while no silo ran is made up by the next one.
+/// </summary>
+[GrainType("tenant-reporting")]
+public sealed class ReportingGrain(IReportProducer producer, ILogger<ReportingGrain> logger) : Grain, IReportingGrain, IRemindable
+{
+    public const string ReminderName = "ministry-reports";
+
+    public async Task EnsureScheduledAsync(TimeSpan checkInterval)
+    {
+        // Registered once; the reminder then lives in the reminder table across restarts.
+        if (await this.GetReminder(ReminderName) is null)
+        {
+            await this.RegisterOrUpdateReminder(ReminderName, checkInterval, checkInterval);
+        }
+    }
+
+    public Task<int> ProduceDueAsync() => producer.ProduceDueAsync(this.GetPrimaryKeyString(), CancellationToken.None);
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        try
+        {
+            var produced = await ProduceDueAsync();
+            if (produced > 0)
+            {
+                logger.LogInformation("Tenant {Tenant}: {Count} reports to the ministry produced or revised", this.GetPrimaryKeyString(), produced);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The next tick tries again; nothing was half-written (each report commits with its outbox row).
+            logger.LogWarning(ex, "Tenant {Tenant}: producing reports to the ministry failed", this.GetPrimaryKeyString());
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Text;
+using Aggregation.Hierarchy;
+using Aggregation.Periods;
+using Aggregation.Reporting;
+using Aggregation.Server.Export;
+using Aggregation.Server.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Aggregation.Server.Reporting;
+
+/// <summary>
+/// The consolidated 6-monthly and annual reports of a tenant's provinces, in ADX with the tenant's
+/// receiver codes. A half or year is due once it has closed and the grace period for late reports
+/// has passed (by the reporting clock). Each due report is rebuilt on every check and recorded only
+/// when its figures differ from the last revision: unchanged data is never sent twice, a late
+/// correction is sent as a new revision.
+/// </summary>
+public sealed class MinistryReports(
+    Hierarchy.Catalog catalog,
+    ExportBuilder builder,
+    ExportMappings mappings,
+    ReportStore store,
+    ReportingClock clock,
+    IOptions<ReportingOptions> options,
+    ILogger<MinistryReports> logger) : IReportProducer
+{
+    public async Task<int> ProduceDueAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        var tenant = catalog.Tenants[tenantId];
+        if (!mappings.TryGet(tenant.Id, out var mapping))
+        {
+            logger.LogError("Tenant {Tenant} has no export mapping (catalog mappings/{Tenant}.json): its reports to the ministry cannot be produced", tenant.Id, tenant.Id);
+            return 0;
+        }
+
+        var produced = 0;
+        foreach (var programme in tenant.ProgrammeIds.Select(id => catalog.Programmes[id]))
+        {
+            foreach (var period in DuePeriods(programme.Calendar))
+            {
+                foreach (var province in tenant.ProvinceCodes.Select(code => catalog.GetUnit(new UnitKey(tenant.Id, code))))
+                {
+                    var export = await builder.BuildAsync(tenant, province, programme, period, subtree: true, cancellationToken);
+                    if (export.MissingCodes(mapping) is { Count: > 0 } missing)
+                    {
+                        logger.LogError("The {Period} report of {Unit} cannot be produced: the mapping of {Tenant} lacks {Missing}", period, province.Key.Code, tenant.Id, string.Join(", ", missing));
+                        continue;
+                    }
+
+                    var draft = new ReportDraft(tenant.Id, programme.Id, province.Key.Code, period.ToString(), Hash(export), AdxWriter.ContentType, AdxWriter.Write(export, mapping));
+                    if (await store.RecordIfChangedAsync(draft, cancellationToken))
+                    {
+                        produced++;
+                    }
+                }
+            }
+        }
+
+        return produced;
+    }
+
+    /// <summary>Halves and years of the programme that closed at least the grace period ago.</summary>
+    public IEnumerable<Period> DuePeriods(ProgrammeCalendar calendar)
+    {
+        ArgumentNullException.ThrowIfNull(calendar);
+        var today = clock.Today;
+        var grace = (int)Math.Ceiling(options.Value.GracePeriod.TotalDays);
+        for (var year = calendar.FirstYear; year <= calendar.LastYear; year++)
+        {
+            foreach (var period in new[] { Period.Half(year, 1), Period.Half(year, 2), Period.OfYear(year) })
+            {
+                if (today >= period.End.AddDays(grace))
+                {
+                    yield return period;
+                }
+            }
+        }
+    }
+
+    /// <summary>The figures alone (not the export time): equal figures, equal hash.</summary>
+    private static string Hash(AggregateExport export)
+    {
+        var text = new StringBuilder();
+        foreach (var group in export.Groups)
+        {
+            foreach (var (element, value) in group.Values)
+            {
+                text.Append(group.Unit.Key.Code).Append('|').Append(group.DataSet.Id).Append('|').Append(element.Id).Append('=').Append(value).Append('\n');
+            }
+        }
+
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+}

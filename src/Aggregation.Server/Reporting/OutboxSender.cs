@@ -1,0 +1,219 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Aggregation.Server.Reporting;
+
+/// <summary>
+/// Drains the delivery outbox to the ministry's endpoint. Each delivery round goes through one
+/// Polly pipeline: retries with exponential backoff and jitter, a circuit breaker shared by all
+/// deliveries (so a ministry that is down is not hammered), and a timeout per attempt. A round
+/// that still fails leaves the report pending with a growing delay; a refusal that retrying cannot
+/// fix (4xx) marks it failed with the reason, until an operator re-sends it. Runs beside ingestion
+/// and never blocks it: the outbox is its only link to the rest of the system.
+/// </summary>
+public sealed class OutboxSender : BackgroundService
+{
+    private readonly ReportStore _store;
+    private readonly DeliveryOptions _options;
+    private readonly ILogger<OutboxSender> _logger;
+    private readonly HttpClient _http;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly CircuitBreakerStateProvider _circuit = new();
+    private int _circuitOpenings;
+
+    public OutboxSender(ReportStore store, IOptions<DeliveryOptions> options, ILogger<OutboxSender> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _options = options.Value;
+        _logger = logger;
+        _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var transient = new PredicateBuilder<HttpResponseMessage>()
+            .Handle<HttpRequestException>()
+            .Handle<TimeoutRejectedException>()
+            .HandleResult(r => IsTransient(r.StatusCode));
+        _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = Math.Max(_options.Retries, 1),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.RetryDelay,
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = transient,
+                FailureRatio = _options.BreakerFailureRatio,
+                MinimumThroughput = _options.BreakerMinimumThroughput,
+                SamplingDuration = _options.BreakerSampling,
+                BreakDuration = _options.BreakDuration,
+                StateProvider = _circuit,
+                OnOpened = _ =>
+                {
+                    Interlocked.Increment(ref _circuitOpenings);
+                    _logger.LogWarning("The ministry endpoint keeps failing: deliveries pause for {BreakDuration}", _options.BreakDuration);
+                    return ValueTask.CompletedTask;
+                },
+                OnClosed = _ =>
+                {
+                    _logger.LogInformation("The ministry endpoint answers again: deliveries resume");
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(_options.AttemptTimeout)
+            .Build();
+    }
+
+    /// <summary>closed, open, half-open or isolated.</summary>
+    public string CircuitState => _circuit.CircuitState switch
+    {
+        Polly.CircuitBreaker.CircuitState.Closed => "closed",
+        Polly.CircuitBreaker.CircuitState.Open => "open",
+        Polly.CircuitBreaker.CircuitState.HalfOpen => "half-open",
+        _ => "isolated",
+    };
+
+    /// <summary>How many times the circuit has opened since this silo started.</summary>
+    public int CircuitOpenings => Volatile.Read(ref _circuitOpenings);
+
+    public override void Dispose()
+    {
+        _http.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_options.Endpoint is null)
+        {
+            _logger.LogWarning("Delivery:Endpoint is not set: reports to the ministry wait in the outbox");
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.PollInterval);
+        do
+        {
+            try
+            {
+                await DrainAsync(stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                _logger.LogWarning(ex, "The delivery outbox could not be read; trying again in {Interval}", _options.PollInterval);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task DrainAsync(CancellationToken stoppingToken)
+    {
+        // A claim outlives the longest round, so no other silo sends the same report meanwhile.
+        var lease = (_options.AttemptTimeout * (_options.Retries + 1)) + (_options.RetryDelay * Math.Pow(2, _options.Retries + 1)) + TimeSpan.FromMinutes(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var due = await _store.ClaimDueAsync(_options.BatchSize, lease, stoppingToken);
+            var open = false;
+            foreach (var item in due)
+            {
+                if (open)
+                {
+                    // The circuit opened during this batch: hand the rest back until it may close.
+                    await _store.MarkRetryAsync(item.Id, "circuit open: the ministry endpoint has been failing", _options.BreakDuration, CancellationToken.None);
+                    continue;
+                }
+
+                open = !await DeliverAsync(item, stoppingToken);
+            }
+
+            if (open || due.Count < _options.BatchSize)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>One delivery round of one report. False when the circuit is open (the ministry is failing).</summary>
+    private async Task<bool> DeliverAsync(OutboxItem item, CancellationToken stoppingToken)
+    {
+        // What the last attempt of this round met, for the operator's view of the delivery.
+        string? lastFailure = null;
+        string error;
+        var circuitOpen = false;
+        try
+        {
+            using var response = await _pipeline.ExecuteAsync(
+                async token =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, _options.Endpoint) { Content = new ByteArrayContent(item.Content) };
+                    request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(item.ContentType);
+                    request.Headers.Add("Idempotency-Key", item.IdempotencyKey);
+                    request.Headers.Add("X-Report-Revision", item.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    if (_options.Authorization is { Length: > 0 } authorization)
+                    {
+                        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+                    }
+
+                    try
+                    {
+                        var answer = await _http.SendAsync(request, token);
+                        lastFailure = IsTransient(answer.StatusCode) ? $"HTTP {(int)answer.StatusCode}" : null;
+                        return answer;
+                    }
+                    catch (OperationCanceledException) when (token.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+                    {
+                        lastFailure = $"no answer within {_options.AttemptTimeout}";
+                        throw;
+                    }
+                    catch (HttpRequestException ex)
+                    {
+                        lastFailure = ex.Message;
+                        throw;
+                    }
+                },
+                stoppingToken);
+
+            // 409: the receiver already holds this idempotency key, i.e. an earlier attempt arrived.
+            if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Conflict)
+            {
+                await _store.MarkSentAsync(item.Id, CancellationToken.None);
+                return true;
+            }
+
+            if (!IsTransient(response.StatusCode))
+            {
+                var reason = $"refused with HTTP {(int)response.StatusCode}: {Clip(await response.Content.ReadAsStringAsync(stoppingToken))}";
+                _logger.LogError("The ministry refused report {Key}: {Reason}", item.IdempotencyKey, reason);
+                await _store.MarkFailedAsync(item.Id, reason, CancellationToken.None);
+                return true;
+            }
+
+            error = lastFailure ?? $"HTTP {(int)response.StatusCode}";
+        }
+        catch (BrokenCircuitException)
+        {
+            circuitOpen = true;
+            error = lastFailure is null ? "circuit open: the ministry endpoint has been failing" : $"{lastFailure}; circuit opened";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException)
+        {
+            error = lastFailure ?? ex.Message;
+        }
+
+        var backoff = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, _options.Backoff.Ticks * (1L << Math.Min(item.Attempts - 1, 20))));
+        backoff *= 0.8 + (Random.Shared.NextDouble() * 0.4);
+        _logger.LogWarning("Report {Key} not delivered ({Error}); next attempt in {Backoff}", item.IdempotencyKey, error, backoff);
+        await _store.MarkRetryAsync(item.Id, error, backoff, CancellationToken.None);
+        return !circuitOpen;
+    }
+
+    private static bool IsTransient(HttpStatusCode status) =>
+        (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+
+    private static string Clip(string text) => text.Length > 300 ? text[..300] + "…" : text;
+}
