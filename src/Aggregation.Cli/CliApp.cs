@@ -54,6 +54,9 @@ public static class CliApp
         root.Subcommands.Add(UnitsCommand());
         root.Subcommands.Add(ProgrammesCommand());
         root.Subcommands.Add(ExportCommand());
+        root.Subcommands.Add(ReportCommand());
+        root.Subcommands.Add(DeliveriesCommand());
+        root.Subcommands.Add(Import.ImportCommands.Build(parse => (Channel(parse), Headers(parse)), ProgrammeOption, Report));
         root.Subcommands.Add(TokenCommands.Build(TenantOption, parse => (Channel(parse), Headers(parse)), Report));
         return root;
     }
@@ -271,6 +274,79 @@ public static class CliApp
             return 0;
         }));
         return command;
+    }
+
+    private static Command ReportCommand()
+    {
+        var unit = new Option<string>("--unit") { Description = "GSO code of the unit (its children get a column each)", Required = true };
+        var period = new Option<string>("--period") { Description = "2025S1, 2025S2, 2025 or 2021-2025", Required = true };
+        var output = new Option<string?>("--output", "-o") { Description = "File to write (default: the suggested name in this folder)" };
+        var command = new Command("report", "Write the 6-monthly or annual report as an .xlsx workbook in Vietnamese (targets by district, completeness).") { unit, period, output };
+        command.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new Exports.ExportsClient(channel).ExportWorkbookAsync(
+                new ExportWorkbookRequest { UnitCode = parse.GetValue(unit)!, ProgrammeId = parse.GetValue(ProgrammeOption)!, Period = parse.GetValue(period)! },
+                Headers(parse),
+                cancellationToken: ct);
+            var path = parse.GetValue(output) ?? response.FileName;
+            await File.WriteAllBytesAsync(path, response.Content.ToByteArray(), ct);
+            AnsiConsole.MarkupLineInterpolated($"{response.Values} targets for {response.Groups} units → [green]{path}[/]");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command DeliveriesCommand()
+    {
+        var limit = new Option<int>("--limit") { Description = "How many, newest first", DefaultValueFactory = _ => 50 };
+        var list = new Command("deliveries", "Reports to the ministry and their delivery state (tenant admins).") { limit };
+        list.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new Protos.V1.Reporting.ReportingClient(channel).ListDeliveriesAsync(new ListDeliveriesRequest { Limit = parse.GetValue(limit) }, Headers(parse), cancellationToken: ct);
+            var table = new Table().AddColumns("period", "unit", "rev", "state", "attempts", "next attempt", "sent", "last error", "key");
+            foreach (var d in response.Deliveries)
+            {
+                table.AddRow(
+                    Markup.Escape(d.Period),
+                    Markup.Escape(d.UnitCode),
+                    d.Revision.ToString(CultureInfo.InvariantCulture),
+                    d.State switch { "sent" => "[green]sent[/]", "failed" => "[red]failed[/]", _ => "[yellow]pending[/]" },
+                    d.Attempts.ToString(CultureInfo.InvariantCulture),
+                    d.NextAttemptAt is null ? "" : d.NextAttemptAt.ToDateTimeOffset().ToLocalTime().ToString("g", CultureInfo.CurrentCulture),
+                    d.SentAt is null ? "" : d.SentAt.ToDateTimeOffset().ToLocalTime().ToString("g", CultureInfo.CurrentCulture),
+                    Markup.Escape(d.LastError),
+                    Markup.Escape(d.IdempotencyKey));
+            }
+
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLineInterpolated($"circuit to the ministry: {response.CircuitState} (opened {response.CircuitOpenings} times since this silo started)");
+            return 0;
+        }));
+
+        var key = new Option<string>("--key") { Description = "Idempotency key of the delivery (see `deliveries`)", Required = true };
+        var resend = new Command("resend", "Send a delivered or failed report again, with the same idempotency key.") { key };
+        resend.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            await new Protos.V1.Reporting.ReportingClient(channel).ResendDeliveryAsync(new ResendDeliveryRequest { IdempotencyKey = parse.GetValue(key)! }, Headers(parse), cancellationToken: ct);
+            AnsiConsole.MarkupLine("queued");
+            return 0;
+        }));
+
+        var produce = new Command("produce", "Produce every due 6-monthly and annual report now (unchanged ones are not produced again).");
+        produce.SetAction(Guard(async (parse, ct) =>
+        {
+            using var channel = Channel(parse);
+            var response = await new Protos.V1.Reporting.ReportingClient(channel).ProduceReportsAsync(new ProduceReportsRequest(), Headers(parse), cancellationToken: ct);
+            AnsiConsole.MarkupLineInterpolated($"{response.Produced} reports produced or revised");
+            return 0;
+        }));
+
+        list.Subcommands.Add(resend);
+        list.Subcommands.Add(produce);
+        return list;
     }
 
     private static Command ProgrammesCommand()

@@ -71,6 +71,9 @@ public enum UnitOutcomeKind
     Duplicate,
     KeyConflict,
     Rejected,
+
+    /// <summary>Checked only (<see cref="IUnitGrain.CheckBatchAsync"/>): would be accepted.</summary>
+    Valid,
 }
 
 /// <summary>A validated report and the hash of its wire payload (what makes a retry a duplicate).</summary>

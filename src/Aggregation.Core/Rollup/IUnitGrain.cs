@@ -19,6 +19,10 @@ public interface IUnitGrain : IGrainWithStringKey
     [Alias("ApplyBatch")]
     Task<ImmutableArray<UnitOutcome>> ApplyBatchAsync(ImmutableArray<UnitSubmission> submissions);
 
+    /// <summary>Checks reports against the unit's rules and values as <see cref="ApplyBatchAsync"/> would, recording and applying nothing.</summary>
+    [Alias("CheckBatch")]
+    Task<ImmutableArray<UnitOutcome>> CheckBatchAsync(ImmutableArray<UnitSubmission> submissions);
+
     /// <summary>Receives a child's latest contributions; contributions older than those held are ignored.</summary>
     [Alias("ApplyChildren")]
     Task ApplyChildAsync(string childKey, ImmutableArray<Contribution> contributions);

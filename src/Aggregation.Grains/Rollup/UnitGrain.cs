@@ -145,6 +145,27 @@ public sealed class UnitGrain : Grain, IUnitGrain
         return [.. outcomes];
     }
 
+    public Task<ImmutableArray<UnitOutcome>> CheckBatchAsync(ImmutableArray<UnitSubmission> submissions)
+    {
+        ThrowIfReloading();
+        var overlays = new Dictionary<string, Dictionary<(int, int), ValueSlot>>(StringComparer.Ordinal);
+        var outcomes = submissions.Select(submission =>
+        {
+            var report = submission.Report;
+            var rollup = RollupFor(report.ProgrammeId);
+            if (!overlays.TryGetValue(report.ProgrammeId, out var overlay))
+            {
+                overlays[report.ProgrammeId] = overlay = [];
+            }
+
+            var prepared = rollup.Prepare(report, overlay);
+            return prepared.Accepted
+                ? new UnitOutcome(UnitOutcomeKind.Valid, [], prepared.Result.SupersededElements, PublicVersion(rollup))
+                : new UnitOutcome(UnitOutcomeKind.Rejected, prepared.Result.Errors, [], PublicVersion(rollup));
+        });
+        return Task.FromResult(outcomes.ToImmutableArray());
+    }
+
     public Task ApplyChildAsync(string childKey, ImmutableArray<Contribution> contributions)
     {
         foreach (var contribution in contributions)

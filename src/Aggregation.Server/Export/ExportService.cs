@@ -9,8 +9,26 @@ using Grpc.Core;
 namespace Aggregation.Server.Export;
 
 /// <summary>gRPC <c>aggregation.v1.Exports</c>: ADX and DHIS2 exports in the tenant's receiver codes.</summary>
-public sealed class ExportService(RollupReads reads, AccessControl access, ExportBuilder builder, ExportMappings mappings) : Exports.ExportsBase
+public sealed class ExportService(RollupReads reads, AccessControl access, ExportBuilder builder, ExportMappings mappings, Hosting.ReportingClock clock) : Exports.ExportsBase
 {
+    public override async Task<ExportResponse> ExportWorkbook(ExportWorkbookRequest request, ServerCallContext context)
+    {
+        var (caller, tenant) = access.Authorize(context, AccessControl.Readers);
+        access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
+        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period");
+        var children = reads.ChildrenOf(unit, programme);
+        var all = await Task.WhenAll(new[] { unit }.Concat(children).Select(u => reads.ReadAsync(u, programme, periods)));
+        var content = ReportWorkbook.Write(Catalog.CatalogService.ToProto(programme), periods[0], all[0][0], [.. all.Skip(1).Select(r => r[0])], clock.Now);
+        return new ExportResponse
+        {
+            Content = ByteString.CopyFrom(content),
+            ContentType = ReportWorkbook.ContentType,
+            FileName = $"bao-cao_{unit.Key.Code}_{periods[0]}.xlsx",
+            Groups = children.Count + 1,
+            Values = all[0][0].Indicators.Count,
+        };
+    }
+
     public override async Task<ExportResponse> Export(ExportRequest request, ServerCallContext context)
     {
         var (caller, tenant) = access.Authorize(context, AccessControl.Readers);

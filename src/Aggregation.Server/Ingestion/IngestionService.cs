@@ -72,14 +72,14 @@ public sealed class IngestionService(SubmissionPipeline pipeline, AccessControl 
             throw RpcErrors.InvalidArgument(new FieldError("reports", $"{request.Reports.Count} reports exceed the batch limit of {SubmissionPipeline.MaxBatchSize}; split the batch"));
         }
 
-        var outcomes = await pipeline.SubmitAsync(caller, tenant, request.Reports, batchPaths: true, deadline, cancellationToken);
+        var outcomes = await pipeline.SubmitAsync(caller, tenant, request.Reports, batchPaths: true, deadline, cancellationToken, request.ValidateOnly);
         var response = new SubmitReportsResponse();
         foreach (var outcome in outcomes)
         {
             response.Results.Add(outcome.Result);
             switch (outcome.Result.Outcome)
             {
-                case ReportOutcome.Accepted: response.Accepted++; break;
+                case ReportOutcome.Accepted or ReportOutcome.Valid: response.Accepted++; break;
                 case ReportOutcome.Duplicate: response.Duplicates++; break;
                 default: response.Rejected++; break;
             }

@@ -37,7 +37,7 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
     /// Submits a call's reports. Throws PERMISSION_DENIED, having applied nothing, when any report
     /// names a unit or data set outside the caller's scope.
     /// </summary>
-    public async Task<Outcome[]> SubmitAsync(Caller caller, Tenant tenant, IReadOnlyList<Report> reports, bool batchPaths, DateTime deadline, CancellationToken cancellationToken)
+    public async Task<Outcome[]> SubmitAsync(Caller caller, Tenant tenant, IReadOnlyList<Report> reports, bool batchPaths, DateTime deadline, CancellationToken cancellationToken, bool validateOnly = false)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(tenant);
@@ -89,7 +89,9 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
 
         var calls = byUnit.Select(async pair =>
         {
-            var results = await grains.GetGrain<IUnitGrain>(pair.Key.GrainKey).ApplyBatchAsync([.. pair.Value.Select(p => p.Submission)]);
+            var grain = grains.GetGrain<IUnitGrain>(pair.Key.GrainKey);
+            ImmutableArray<UnitSubmission> batch = [.. pair.Value.Select(p => p.Submission)];
+            var results = validateOnly ? await grain.CheckBatchAsync(batch) : await grain.ApplyBatchAsync(batch);
             return (pair.Value, results);
         }).ToList();
         try
@@ -115,6 +117,7 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
                 outcomes[index] = r.Kind switch
                 {
                     UnitOutcomeKind.Accepted => new Outcome(Accepted(index, key, r), Rejection.None),
+                    UnitOutcomeKind.Valid => new Outcome(new ReportResult { Index = index, IdempotencyKey = key, Outcome = ReportOutcome.Valid, UnitVersion = r.Version }, Rejection.None),
                     UnitOutcomeKind.Duplicate => new Outcome(new ReportResult { Index = index, IdempotencyKey = key, Outcome = ReportOutcome.Duplicate, UnitVersion = r.Version }, Rejection.None),
                     UnitOutcomeKind.KeyConflict => Rejected(index, key, [new FieldError(prefix + "idempotency_key", "was already used for a different report; use a new key for a new or corrected report")], Rejection.KeyConflict),
                     _ => Rejected(index, key, r.Errors.Select(e => e with { Field = prefix + e.Field }), Rejection.Invalid),
@@ -123,7 +126,7 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
         }
 
         var rejected = outcomes.Select((o, i) => (o, i)).Where(x => x.o.Result.Outcome == ReportOutcome.Rejected).ToList();
-        if (rejected.Count > 0)
+        if (rejected.Count > 0 && !validateOnly)
         {
             await RecordRejectionsAsync(tenant, submitter, rejected.Select(x => (reports[x.i], string.Join("; ", x.o.Result.Violations.Select(v => $"{v.Field}: {v.Description}")))));
         }
