@@ -140,6 +140,7 @@ public static partial class ImportCommands
                 }
             }
 
+            var shown = _errors.Count;
             var totals = new SubmitReportsResponse();
             await AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -154,6 +155,12 @@ public static partial class ImportCommands
                         task.Increment(count);
                     }, cancellationToken);
                 });
+
+            // Rows that passed the check but were refused when applied (the values held changed meanwhile).
+            foreach (var error in _errors.Skip(shown))
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]{error}[/]");
+            }
 
             AnsiConsole.MarkupLineInterpolated($"{totals.Accepted} reports imported, {totals.Duplicates} already imported before, {totals.Rejected} rejected.");
             return totals.Rejected > 0 || (_errorCount > 0 && !validOnly) ? 1 : 0;
@@ -332,7 +339,7 @@ public static partial class ImportCommands
         /// <summary>Stable across runs: the same row of the same file is the same report.</summary>
         private static string Key(Report report)
         {
-            var text = new StringBuilder().Append(report.UnitCode).Append('|').Append(report.Period).Append('|').Append(report.ReportedAt.Seconds);
+            var text = new StringBuilder().Append(report.UnitCode).Append('|').Append(report.Period).Append('|').Append(report.ReportedAt.Seconds).Append('.').Append(report.ReportedAt.Nanos);
             foreach (var v in report.Values)
             {
                 text.Append('|').Append(v.DataElement).Append('=').Append(v.ToString());
