@@ -20,8 +20,9 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
     private const int Writers = 2;
 
     private const string InsertSql = """
-        INSERT INTO report_ledger (tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, source_system, report_values)
-        SELECT * FROM unnest(@tenant, @key, @hash, @unit, @seq, @programme, @period, @reported_at, @source, @values)
+        INSERT INTO report_ledger (tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, source_system, report_values, recorded_at)
+        SELECT t, k, h, u, s, p, d, r, src, v, coalesce(rec, now())
+        FROM unnest(@tenant, @key, @hash, @unit, @seq, @programme, @period, @reported_at, @source, @values, @received) AS x(t, k, h, u, s, p, d, r, src, v, rec)
         ON CONFLICT DO NOTHING
         RETURNING tenant_id, idempotency_key
         """;
@@ -32,7 +33,7 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
         JOIN unnest(@tenant, @key) AS k(tenant_id, idempotency_key) USING (tenant_id, idempotency_key)
         """;
 
-    private const string SelectColumns = "tenant_id, unit_code, unit_seq, payload_hash, idempotency_key, programme_id, period, reported_at, source_system, report_values::text";
+    private const string SelectColumns = "tenant_id, unit_code, unit_seq, payload_hash, idempotency_key, programme_id, period, reported_at, source_system, report_values::text, recorded_at";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<PostgresReportLedger> _logger;
@@ -129,7 +130,8 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
                     Period.Parse(reader.GetString(6)),
                     new DateTimeOffset(reader.GetDateTime(7), TimeSpan.Zero),
                     LedgerValues.FromJson(reader.GetString(9)),
-                    reader.GetString(8));
+                    reader.GetString(8),
+                    new DateTimeOffset(reader.GetDateTime(10), TimeSpan.Zero));
                 yield return new LedgerEntry(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), report);
             }
         }
@@ -193,6 +195,9 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
             insert.Parameters.Add(new NpgsqlParameter("reported_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = entries.Select(e => e.Report.ReportedAt.UtcDateTime).ToArray() });
             insert.Parameters.Add(TextArray("source", entries.Select(e => e.Report.Source)));
             insert.Parameters.Add(new NpgsqlParameter("values", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = entries.Select(e => LedgerValues.ToJson(e.Report.Values)).ToArray() });
+
+            // When the server received the report (what timeliness is judged by); now() for callers that did not say.
+            insert.Parameters.Add(new NpgsqlParameter("received", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = entries.Select(e => e.Report.ReceivedAt == default ? (DateTime?)null : e.Report.ReceivedAt.UtcDateTime).ToArray() });
             await using var reader = await insert.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {

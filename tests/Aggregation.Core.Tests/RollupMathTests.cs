@@ -223,6 +223,30 @@ public class RollupMathTests
         Assert.Equal(0, view.Completeness.Single(c => c.DataSet.Id == "commune-police-monthly").Reported);
     }
 
+    [Fact]
+    public void A_unit_is_on_time_when_its_first_report_arrives_by_the_deadline_and_a_later_correction_keeps_it_so()
+    {
+        // commune-monthly is due 10 days after the month: March 2024 by 11 April 2024 00:00 UTC.
+        var onTime = new DateTimeOffset(2024, 4, 5, 9, 0, 0, TimeSpan.Zero);
+        var late = new DateTimeOffset(2024, 4, 20, 9, 0, 0, TimeSpan.Zero);
+        Received("90101", "2024-03", onTime, ("awareness_activities", 1));
+        Received("90101", "2024-03", late, ("awareness_activities", 2));
+        Received("90102", "2024-03", late, ("awareness_activities", 1));
+        Received("90201", "2024-03", new DateTimeOffset(2024, 4, 10, 23, 59, 59, TimeSpan.Zero), ("complaints_received", 1));
+
+        var monthly = Read("90", "2024-03").Completeness.Single(c => c.DataSet.Id == "commune-monthly");
+
+        Assert.Equal((3, 2, 3), (monthly.Reported, monthly.OnTime, monthly.Expected));
+        Assert.Equal(1, Read("901", "2024-03").Completeness.Single(c => c.DataSet.Id == "commune-monthly").OnTime);
+        Assert.Equal(2, Read("90", "2024Q1").Completeness.Single(c => c.DataSet.Id == "commune-monthly").OnTime);
+    }
+
+    private void Received(string unit, string period, DateTimeOffset receivedAt, params (string Element, long Value)[] values)
+    {
+        var report = new ReportCommand($"k{Tick()}", TestCatalog.ProgrammeId, Period.Parse(period), DateTimeOffset.UnixEpoch.AddSeconds(_clock), [.. values.Select(v => new ValueCommand(v.Element, ValueKind.Number, v.Value, []))], "test", receivedAt);
+        Assert.True(_tree.Apply(unit, report).Accepted);
+    }
+
     private long Tick() => ++_clock;
 
     private void Submit(string unit, string period, params (string Element, long Value)[] values) =>

@@ -38,7 +38,16 @@ public sealed record DataElement(string Id, int Index, ElementType Type, Localiz
     };
 }
 
-public sealed record DataSet(string Id, LocalizedText Name, string Level, PeriodType PeriodType, string Reporter, IReadOnlyList<DataElement> Elements);
+public sealed record DataSet(string Id, LocalizedText Name, string Level, PeriodType PeriodType, string Reporter, IReadOnlyList<DataElement> Elements)
+{
+    /// <summary>Days after the period's end by which a report is on time; null: no deadline.</summary>
+    public int? DeadlineDays { get; init; }
+
+    /// <summary>The last moment (UTC) a report for the period counts as on time, or null without a deadline.</summary>
+    public DateTimeOffset? Deadline(Periods.Period period) => DeadlineDays is { } days
+        ? new DateTimeOffset(period.End.AddDays(days).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero)
+        : null;
+}
 
 /// <summary>In one unit and period, <see cref="Lesser"/> may not exceed <see cref="Greater"/>.</summary>
 public sealed record ValueRule(string Id, DataElement Lesser, DataElement Greater);

@@ -36,6 +36,9 @@ public sealed class DataSetFile
     public string? PeriodType { get; set; }
     public string? Reporter { get; set; }
     public List<string>? Elements { get; set; }
+
+    /// <summary>Days after the end of the period by which a report counts as on time (absent: no deadline, every report is on time).</summary>
+    public int? DeadlineDays { get; set; }
 }
 
 public sealed class RuleFile

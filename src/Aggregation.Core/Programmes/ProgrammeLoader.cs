@@ -184,7 +184,12 @@ public static class ProgrammeLoader
                 continue;
             }
 
-            var ds = new DataSet(f.Id!, f.Name ?? new LocalizedText(f.Id, f.Id), f.Level!, periodType, f.Reporter ?? "", members);
+            if (f.DeadlineDays is < 0 or > 366)
+            {
+                Error($"{path}.deadlineDays", "must be between 0 and 366");
+            }
+
+            var ds = new DataSet(f.Id!, f.Name ?? new LocalizedText(f.Id, f.Id), f.Level!, periodType, f.Reporter ?? "", members) { DeadlineDays = f.DeadlineDays };
             dataSets.Add(ds);
             foreach (var e in members)
             {

@@ -19,6 +19,9 @@ public enum MetricKind
 
     /// <summary>1 when a unit reported anything of a data set in the period; summed, it counts reporting units.</summary>
     Reported,
+
+    /// <summary>1 when a unit's first report of a data set for a reporting period arrived by the data set's deadline; summed, it counts units on time.</summary>
+    OnTime,
 }
 
 /// <summary>
@@ -103,6 +106,7 @@ public sealed class CellLayout
         foreach (var ds in programme.DataSets)
         {
             Add($"r:{ds.Id}", MetricKind.Reported, ds.PeriodType, calendar, null, ds, ds.Level, 0);
+            Add($"t:{ds.Id}", MetricKind.OnTime, ds.PeriodType, calendar, null, ds, ds.Level, 0);
         }
 
         foreach (var indicator in programme.Indicators)
@@ -134,6 +138,8 @@ public sealed class CellLayout
     public Metric CumulativeMetric(DataElement element) => _byKey[$"c:{element.Id}"];
 
     public Metric ReportedMetric(DataSet dataSet) => _byKey[$"r:{dataSet.Id}"];
+
+    public Metric OnTimeMetric(DataSet dataSet) => _byKey[$"t:{dataSet.Id}"];
 
     public Metric UnitConditionMetric(UnitsWhere q) => _byKey[ConditionKey("u", q.Level, q.Element, q.AtLeast)];
 

@@ -31,7 +31,8 @@ public sealed record ReportCommand(
     [property: Id(2)] Period Period,
     [property: Id(3)] DateTimeOffset ReportedAt,
     [property: Id(4)] ImmutableArray<ValueCommand> Values,
-    [property: Id(5)] string Source);
+    [property: Id(5)] string Source,
+    [property: Id(6)] DateTimeOffset ReceivedAt = default);
 
 /// <summary>A field of a request that was rejected, named as in the gRPC request (<c>values[2].number</c>).</summary>
 [GenerateSerializer, Immutable, Alias("aggregation.FieldError")]

@@ -98,9 +98,9 @@ public sealed class ProgrammeRollup
 
             var slot = v.Kind switch
             {
-                ValueKind.Withdrawn => new ValueSlot(0, [], true, report.ReportedAt, report.IdempotencyKey),
-                ValueKind.Entities => new ValueSlot(v.Entities.Length, v.Entities, false, report.ReportedAt, report.IdempotencyKey),
-                _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey),
+                ValueKind.Withdrawn => new ValueSlot(0, [], true, report.ReportedAt, report.IdempotencyKey, FirstReceipt(existing, report.ReceivedAt)),
+                ValueKind.Entities => new ValueSlot(v.Entities.Length, v.Entities, false, report.ReportedAt, report.IdempotencyKey, FirstReceipt(existing, report.ReceivedAt)),
+                _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey, FirstReceipt(existing, report.ReceivedAt)),
             };
             pending.Add((element, baseIndex, slot));
             previous.Add(existing);
@@ -188,17 +188,22 @@ public sealed class ProgrammeRollup
         {
             if (index >= 0 && _programme.ElementsById.TryGetValue(v.Element, out var element) && element.PeriodType == report.Period.Type)
             {
+                var first = FirstReceipt(_slots[element.Index]?[index], report.ReceivedAt);
                 values.Add((element, index, v.Kind switch
                 {
-                    ValueKind.Withdrawn => new ValueSlot(0, [], true, report.ReportedAt, report.IdempotencyKey),
-                    ValueKind.Entities => new ValueSlot(v.Entities.Length, v.Entities, false, report.ReportedAt, report.IdempotencyKey),
-                    _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey),
+                    ValueKind.Withdrawn => new ValueSlot(0, [], true, report.ReportedAt, report.IdempotencyKey, first),
+                    ValueKind.Entities => new ValueSlot(v.Entities.Length, v.Entities, false, report.ReportedAt, report.IdempotencyKey, first),
+                    _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey, first),
                 }));
             }
         }
 
         Commit(new PreparedReport(report, values, new ApplyResult(true, [], [], 0)));
     }
+
+    /// <summary>When the unit first sent a value for this element and period: a correction keeps the first receipt (it decides timeliness).</summary>
+    private static DateTimeOffset FirstReceipt(ValueSlot? held, DateTimeOffset received) =>
+        held is not null && held.FirstReceivedAt < received ? held.FirstReceivedAt : received;
 
     private ValueSlot? Held(DataElement element, int baseIndex, Dictionary<(int Element, int Period), ValueSlot>? overlay) =>
         overlay is not null && overlay.TryGetValue((element.Index, baseIndex), out var staged) ? staged : _slots[element.Index]?[baseIndex];
@@ -307,7 +312,7 @@ public sealed class ProgrammeRollup
         var baseType = element.PeriodType;
         foreach (var metric in _programme.Layout.DependentsOf(element))
         {
-            if (metric.Kind is MetricKind.UnitCondition or MetricKind.PeriodCondition or MetricKind.Reported && metric.Level != _level)
+            if (metric.Kind is MetricKind.UnitCondition or MetricKind.PeriodCondition or MetricKind.Reported or MetricKind.OnTime && metric.Level != _level)
             {
                 continue;
             }
@@ -327,6 +332,7 @@ public sealed class ProgrammeRollup
                     MetricKind.Element => Aggregate(element, first, last),
                     MetricKind.UnitCondition => HasAny(element, first, last) && Aggregate(element, first, last) >= metric.AtLeast ? 1 : 0,
                     MetricKind.PeriodCondition => CountPeriodsAtLeast(element, first, last, metric.AtLeast),
+                    MetricKind.OnTime => OnTime(metric.DataSet!, baseType, first, last) ? 1 : 0,
                     _ => metric.DataSet!.Elements.Any(e => HasAny(e, first, last)) ? 1 : 0,
                 };
                 changed |= SetOwn(metric.CellOf(type, index), value);
@@ -371,6 +377,24 @@ public sealed class ProgrammeRollup
         _own[cell] = value;
         _total[cell] += delta;
         return true;
+    }
+
+    /// <summary>Whether, in base periods first..last, some element of the data set was first received by that period's deadline.</summary>
+    private bool OnTime(DataSet dataSet, PeriodType baseType, int first, int last)
+    {
+        for (var i = first; i <= last; i++)
+        {
+            var deadline = dataSet.Deadline(_programme.Calendar.At(baseType, i));
+            foreach (var element in dataSet.Elements)
+            {
+                if (_slots[element.Index]?[i] is { HasValue: true } slot && (deadline is null || slot.FirstReceivedAt <= deadline))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private bool HasAny(DataElement element, int first, int last)

@@ -29,7 +29,8 @@ public sealed record IndicatorFigure(
     IndicatorStatus Status);
 
 /// <summary>Units of a data set's level that reported anything of it in the period, against the units expected to.</summary>
-public sealed record Completeness(DataSet DataSet, long Reported, long Expected);
+/// <summary>Units that reported a data set for the period, how many of them by its deadline, and how many were expected to.</summary>
+public sealed record Completeness(DataSet DataSet, long Reported, long Expected, long OnTime);
 
 public sealed record RollupView(
     AdminUnit Unit,
@@ -87,7 +88,7 @@ public static class RollupReader
             var expected = catalog.UnitsAtLevel(unit.Key, ds.Level, programme.Id);
             if (reported is not null && expected > 0)
             {
-                completeness.Add(new Completeness(ds, reported.Value, expected));
+                completeness.Add(new Completeness(ds, reported.Value, expected, Cell(cells, layout.OnTimeMetric(ds), period, index) ?? 0));
             }
         }
 

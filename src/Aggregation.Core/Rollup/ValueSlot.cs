@@ -9,7 +9,8 @@ public sealed record ValueSlot(
     [property: Id(1)] ImmutableArray<string> Entities,
     [property: Id(2)] bool Withdrawn,
     [property: Id(3)] DateTimeOffset ReportedAt,
-    [property: Id(4)] string IdempotencyKey)
+    [property: Id(4)] string IdempotencyKey,
+    [property: Id(5)] DateTimeOffset FirstReceivedAt = default)
 {
     /// <summary>True when this slot was written by a later report than (<paramref name="at"/>, <paramref name="key"/>).</summary>
     public bool IsNewerThan(DateTimeOffset at, string key) =>

@@ -10,7 +10,7 @@ using Aggregation.Server.Rollup;
 namespace Aggregation.Server.Export;
 
 /// <summary>One unit's aggregated values of one data set for the exported period.</summary>
-public sealed record ExportGroup(AdminUnit Unit, DataSet DataSet, IReadOnlyList<(DataElement Element, long Value)> Values, long Reported, long Expected);
+public sealed record ExportGroup(AdminUnit Unit, DataSet DataSet, IReadOnlyList<(DataElement Element, long Value)> Values, long Reported, long Expected, long OnTime);
 
 /// <summary>What an export holds, before it is written in a receiver's format and codes.</summary>
 public sealed record AggregateExport(Tenant Tenant, Programme Programme, Period Period, DateTimeOffset Exported, IReadOnlyList<ExportGroup> Groups)
@@ -89,10 +89,7 @@ public sealed class ExportBuilder(Hierarchy.Catalog catalog, RollupReads reads, 
             {
                 var dataSet = programme.DataSets.First(d => d.Id == completeness.DataSet);
                 var groupValues = dataSet.Elements.Where(e => values.ContainsKey(e.Id) && exported.Add(e.Id)).Select(e => (e, values[e.Id])).ToList();
-                if (groupValues.Count > 0)
-                {
-                    groups.Add(new ExportGroup(units[i], dataSet, groupValues, completeness.Reported, completeness.Expected));
-                }
+                groups.Add(new ExportGroup(units[i], dataSet, groupValues, completeness.Reported, completeness.Expected, completeness.OnTime));
             }
         }
 
@@ -114,6 +111,17 @@ public static class AdxWriter
         _ => $"{period.Start:yyyy-MM-dd}/P{period.LengthInMonths}M",
     };
 
+    /// <summary>A group's values in receiver codes: the data elements, then (when the mapping names them) its reporting rates.</summary>
+    public static IEnumerable<(string Code, long Value)> Values(ExportGroup group, ExportMapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(mapping);
+        var values = group.Values.Select(v => (mapping.DataElements[v.Element.Id], v.Value));
+        return mapping.ReportingRates is { } rates
+            ? values.Concat(rates.Values(mapping.DataSets[group.DataSet.Id], group.Expected, group.Reported, group.OnTime))
+            : values;
+    }
+
     public static byte[] Write(AggregateExport export, ExportMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(export);
@@ -126,14 +134,20 @@ public static class AdxWriter
             var period = PeriodOf(export.Period);
             foreach (var group in export.Groups)
             {
+                var values = Values(group, mapping).ToList();
+                if (values.Count == 0)
+                {
+                    continue;
+                }
+
                 xml.WriteStartElement("group", Namespace);
                 xml.WriteAttributeString("orgUnit", mapping.Unit(group.Unit.Key.Code));
                 xml.WriteAttributeString("period", period);
                 xml.WriteAttributeString("dataSet", mapping.DataSets[group.DataSet.Id]);
-                foreach (var (element, value) in group.Values)
+                foreach (var (code, value) in values)
                 {
                     xml.WriteStartElement("dataValue", Namespace);
-                    xml.WriteAttributeString("dataElement", mapping.DataElements[element.Id]);
+                    xml.WriteAttributeString("dataElement", code);
                     xml.WriteAttributeString("value", XmlConvert.ToString(value));
                     xml.WriteEndElement();
                 }
@@ -177,10 +191,10 @@ public static class Dhis2Writer
             foreach (var group in export.Groups)
             {
                 var orgUnit = mapping.Unit(group.Unit.Key.Code);
-                foreach (var (element, value) in group.Values)
+                foreach (var (code, value) in AdxWriter.Values(group, mapping))
                 {
                     json.WriteStartObject();
-                    json.WriteString("dataElement", mapping.DataElements[element.Id]);
+                    json.WriteString("dataElement", code);
                     json.WriteString("period", period);
                     json.WriteString("orgUnit", orgUnit);
                     json.WriteString("value", value.ToString(System.Globalization.CultureInfo.InvariantCulture));

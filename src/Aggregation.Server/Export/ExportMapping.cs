@@ -16,8 +16,9 @@ public sealed class ExportMapping
         PropertyNameCaseInsensitive = true,
     };
 
-    private ExportMapping(string receiver, string? unitPattern, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets)
+    private ExportMapping(string receiver, string? unitPattern, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets, ReportingRateCodes? rates)
     {
+        ReportingRates = rates;
         Receiver = receiver;
         UnitPattern = unitPattern;
         Units = units;
@@ -34,6 +35,9 @@ public sealed class ExportMapping
     public IReadOnlyDictionary<string, string> DataElements { get; }
 
     public IReadOnlyDictionary<string, string> DataSets { get; }
+
+    /// <summary>Codes under which reporting completeness and timeliness are sent (patterns over the mapped data set code), or null to send none.</summary>
+    public ReportingRateCodes? ReportingRates { get; }
 
     public static ExportMapping Parse(string json, string source)
     {
@@ -57,12 +61,18 @@ public sealed class ExportMapping
             throw new Aggregation.CatalogException($"{source}: units.pattern must contain {{code}}");
         }
 
+        if (model.ReportingRates is { } rates && new[] { rates.Expected, rates.Actual, rates.OnTime }.Any(p => p is null || !p.Contains("{dataSet}", StringComparison.Ordinal)))
+        {
+            throw new Aggregation.CatalogException($"{source}: reportingRates.expected, actual and onTime must each contain {{dataSet}}");
+        }
+
         return new ExportMapping(
             model.Receiver ?? "",
             model.Units?.Pattern,
             model.Units?.Codes ?? [],
             model.DataElements ?? [],
-            model.DataSets ?? []);
+            model.DataSets ?? [],
+            model.ReportingRates);
     }
 
     public string? Unit(string code) =>
@@ -77,6 +87,8 @@ public sealed class ExportMapping
         public Dictionary<string, string>? DataElements { get; set; }
 
         public Dictionary<string, string>? DataSets { get; set; }
+
+        public ReportingRateCodes? ReportingRates { get; set; }
     }
 
     private sealed class UnitsModel
@@ -85,6 +97,23 @@ public sealed class ExportMapping
 
         [JsonPropertyName("codes")]
         public Dictionary<string, string>? Codes { get; set; }
+    }
+}
+
+/// <summary>Patterns such as <c>{dataSet}_EXPECTED_REPORTS</c> naming the reporting-rate values of a data set.</summary>
+public sealed class ReportingRateCodes
+{
+    public string? Expected { get; set; }
+
+    public string? Actual { get; set; }
+
+    public string? OnTime { get; set; }
+
+    public IEnumerable<(string Code, long Value)> Values(string dataSetCode, long expected, long actual, long onTime)
+    {
+        yield return (Expected!.Replace("{dataSet}", dataSetCode, StringComparison.Ordinal), expected);
+        yield return (Actual!.Replace("{dataSet}", dataSetCode, StringComparison.Ordinal), actual);
+        yield return (OnTime!.Replace("{dataSet}", dataSetCode, StringComparison.Ordinal), onTime);
     }
 }
 

@@ -79,18 +79,18 @@ public static class ReportWorkbook
 
             var completeness = new List<Row>
             {
-                Line(1, ("Mức độ đầy đủ của báo cáo (số đơn vị đã báo cáo / số đơn vị phải báo cáo)", Title)),
+                Line(1, ("Tình hình báo cáo: đã báo cáo (đúng hạn) / phải báo cáo", Title)),
                 Line(3, [("Bộ báo cáo", Header), (unit.Unit.Name, Header), .. children.Select(c => (c.Unit.Name, Header))]),
             };
             rowNumber = 4;
             foreach (var set in unit.Completeness)
             {
                 var row = new Row { RowIndex = rowNumber++ };
-                row.Append(Text(set.NameVi, Plain), Text($"{set.Reported}/{set.Expected}", Plain));
+                row.Append(Text(set.NameVi, Plain), Text($"{set.Reported} ({set.OnTime})/{set.Expected}", Plain));
                 foreach (var child in children)
                 {
                     var c = child.Completeness.FirstOrDefault(x => x.DataSet == set.DataSet);
-                    row.Append(Text(c is null ? "" : $"{c.Reported}/{c.Expected}", Plain));
+                    row.Append(Text(c is null ? "" : $"{c.Reported} ({c.OnTime})/{c.Expected}", Plain));
                 }
 
                 completeness.Add(row);

@@ -160,7 +160,7 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
             return null;
         }
 
-        var cmd = new ReportCommand(key, programme!.Id, period, reportedAt, values.ToImmutable(), report.SourceSystem);
+        var cmd = new ReportCommand(key, programme!.Id, period, reportedAt, values.ToImmutable(), report.SourceSystem, clock.Now);
         return new Validated(unit!.Key, cmd);
     }
 

@@ -153,14 +153,21 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
 
         foreach (var c in view.Completeness)
         {
-            result.Completeness.Add(new Protos.V1.Completeness
+            var completeness = new Protos.V1.Completeness
             {
                 DataSet = c.DataSet.Id,
                 NameVi = c.DataSet.Name.Vi ?? "",
                 NameEn = c.DataSet.Name.En ?? "",
                 Reported = c.Reported,
                 Expected = c.Expected,
-            });
+                OnTime = c.OnTime,
+            };
+            if (c.DataSet.DeadlineDays is { } days)
+            {
+                completeness.DeadlineDays = days;
+            }
+
+            result.Completeness.Add(completeness);
         }
 
         return result;

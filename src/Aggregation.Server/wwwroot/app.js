@@ -135,7 +135,8 @@ function renderCompleteness() {
   for (const c of state.rollup.completeness) {
     const row = document.createElement('tr');
     row.dataset.dataSet = c.dataSet;
-    row.innerHTML = `<td>${escape(name(c))}</td><td class="num">${number(c.reported)}</td><td class="num">${number(c.expected)}</td>`;
+    const deadline = c.deadlineDays === undefined || c.deadlineDays === null ? '' : ` title="${tr('Hạn', 'Due')}: +${c.deadlineDays} ${tr('ngày', 'days')}"`;
+    row.innerHTML = `<td>${escape(name(c))}</td><td class="num">${number(c.reported)}</td><td class="num on-time"${deadline}>${number(c.onTime)}</td><td class="num">${number(c.expected)}</td>`;
     body.append(row);
   }
 }
