@@ -19,7 +19,9 @@ public sealed class ReportingGrain(IReportProducer producer, ILogger<ReportingGr
         // Registered once; the reminder then lives in the reminder table across restarts.
         if (await this.GetReminder(ReminderName) is null)
         {
-            await this.RegisterOrUpdateReminder(ReminderName, checkInterval, checkInterval);
+            // The first check soon after start (reports already due go out without waiting an interval).
+            var first = checkInterval < TimeSpan.FromMinutes(1) ? checkInterval : TimeSpan.FromMinutes(1);
+            await this.RegisterOrUpdateReminder(ReminderName, first, checkInterval);
         }
     }
 
