@@ -257,7 +257,7 @@ app = await AggregationApp.BuildAsync(serverArgs);
 await app.StartAsync();
 channel = GrpcChannel.ForAddress(address);
 rollups = new Rollups.RollupsClient(channel);
-while ((await rollups.GetRollupAsync(new GetRollupRequest { UnitCode = "VN", ProgrammeId = ProgrammeId, Period = $"{lastYear}" }, ministry)).Rollup.Values.Select(v => v.Value).SequenceEqual(before) is false)
+while (!await NationEqualsAsync(before))
 {
     if (cold.Elapsed > TimeSpan.FromMinutes(10))
     {
@@ -294,6 +294,19 @@ Directory.Delete(pgDirectory, recursive: true);
 return check && mismatches.Count > 0 ? 1 : 0;
 
 // ---- Helpers.
+async Task<bool> NationEqualsAsync(List<long> expected)
+{
+    try
+    {
+        return (await rollups.GetRollupAsync(new GetRollupRequest { UnitCode = "VN", ProgrammeId = ProgrammeId, Period = $"{lastYear}" }, ministry)).Rollup.Values.Select(v => v.Value).SequenceEqual(expected);
+    }
+    catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.DeadlineExceeded)
+    {
+        // Still warming up.
+        return false;
+    }
+}
+
 async Task<UnitRollup> WaitSettledAsync(string unit, string tenant)
 {
     // Rollups settle within the flush bound per level after the last acknowledgement; read until two reads a second apart agree.

@@ -30,7 +30,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public int Port { get; }
 
     public string ConnectionString(string database = "postgres") =>
-        $"Host=127.0.0.1;Port={Port};Username={ServiceUser};Database={database};Pooling=true;Maximum Pool Size=50";
+        $"Host=127.0.0.1;Port={Port};Username={ServiceUser};Database={database};Pooling=true;Maximum Pool Size=150;Timeout=60";
 
     private static bool IsRoot => Environment.UserName == "root";
 

@@ -48,6 +48,20 @@ public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) :
         }
     }
 
+    /// <summary>A grain that could not activate because storage was briefly out of reach (e.g. connections exhausted during a cold start).</summary>
+    private static bool Transient(Exception ex)
+    {
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Data.Common.DbException or TimeoutException or Aggregation.Storage.LedgerUnavailableException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private RpcException? Map(Exception ex, ServerCallContext context)
     {
         switch (ex)
@@ -57,6 +71,7 @@ public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) :
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
             case TimeoutException or Aggregation.Storage.LedgerUnavailableException or System.Data.Common.DbException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException:
+            case Orleans.Runtime.OrleansException when Transient(ex):
                 logger.LogWarning(ex, "{Method} failed transiently", context.Method);
                 return RpcErrors.Unavailable("The service is temporarily unavailable; retry with the same idempotency key.");
             default:

@@ -117,22 +117,32 @@ public sealed class ReportingRateCodes
     }
 }
 
-/// <summary>Every tenant's mapping, read once at start from the catalog folder; a tenant without one cannot export.</summary>
+/// <summary>
+/// Every tenant's mapping, read once at start from the catalog folder. A tenant without a file of
+/// its own uses the default tenant's (the provinces a national deployment adds share the ministry's
+/// codes; unit codes come from the pattern); without either it cannot export.
+/// </summary>
 public sealed class ExportMappings(IReadOnlyDictionary<string, ExportMapping> byTenant)
 {
     public const string Folder = "mappings";
 
     public bool TryGet(string tenant, out ExportMapping mapping) => byTenant.TryGetValue(tenant, out mapping!);
 
-    public static ExportMappings Load(string catalogDirectory, IEnumerable<string> tenants)
+    public static ExportMappings Load(string catalogDirectory, IEnumerable<string> tenants, string defaultTenant)
     {
+        ExportMapping? Read(string tenant)
+        {
+            var path = Path.Combine(catalogDirectory, Folder, tenant + ".json");
+            return File.Exists(path) ? ExportMapping.Parse(File.ReadAllText(path), path) : null;
+        }
+
+        var fallback = Read(defaultTenant);
         var mappings = new Dictionary<string, ExportMapping>(StringComparer.Ordinal);
         foreach (var tenant in tenants)
         {
-            var path = Path.Combine(catalogDirectory, Folder, tenant + ".json");
-            if (File.Exists(path))
+            if ((Read(tenant) ?? fallback) is { } mapping)
             {
-                mappings[tenant] = ExportMapping.Parse(File.ReadAllText(path), path);
+                mappings[tenant] = mapping;
             }
         }
 

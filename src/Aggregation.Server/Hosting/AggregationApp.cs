@@ -195,7 +195,7 @@ public static class AggregationApp
         {
             var catalog = sp.GetRequiredService<Hierarchy.Catalog>();
             var directory = Path.GetFullPath(sp.GetRequiredService<IOptions<CatalogOptions>>().Value.Directory, AppContext.BaseDirectory);
-            return ExportMappings.Load(directory, catalog.Tenants.Keys);
+            return ExportMappings.Load(directory, catalog.Tenants.Keys, catalog.DefaultTenant);
         });
         services.AddOptions<SubscriptionOptions>().BindConfiguration(SubscriptionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<SubscriptionHub>();

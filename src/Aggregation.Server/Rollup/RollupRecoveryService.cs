@@ -56,8 +56,13 @@ public sealed class RollupRecoveryService(
 
     private async Task SweepAsync(CancellationToken cancellationToken)
     {
-        var units = catalog.Tenants.Values.SelectMany(t => catalog.UnitsOf(t.Id)).Append(catalog.GetUnit(UnitKey.Nation));
-        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (unit, _) =>
+        // Deepest level first: a unit that activates asks its children for their totals, so touching
+        // parents first would activate whole subtrees at once (a national cold start is 10,795 units)
+        // and exhaust the database's connections; bottom-up, each parent finds its children ready.
+        var depth = catalog.Levels.Select((level, i) => (level, i)).ToDictionary(x => x.level, x => x.i);
+        var units = catalog.Tenants.Values.SelectMany(t => catalog.UnitsOf(t.Id)).Append(catalog.GetUnit(UnitKey.Nation))
+            .OrderByDescending(u => depth.GetValueOrDefault(u.Level)).ToList();
+        await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (unit, _) =>
             await grains.GetGrain<IUnitGrain>(unit.Key.GrainKey).TouchAsync());
     }
 
