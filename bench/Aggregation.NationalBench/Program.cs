@@ -274,7 +274,8 @@ while (!await NationEqualsAsync(before))
     await Task.Delay(100);
 }
 
-Measured(new("cold start to correct national rollups, s", cold.Elapsed.TotalSeconds, null, null));
+var converged = await NationEqualsAsync(before);
+Measured(new(converged ? "cold start to correct national rollups, s" : "cold start: national rollups NOT correct after, s", cold.Elapsed.TotalSeconds, null, null));
 
 // ---- The table and the JSON.
 Console.WriteLine();
