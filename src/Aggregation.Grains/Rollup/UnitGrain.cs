@@ -76,10 +76,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Not when the silo shuts down: ten thousand checkpoint writes at once outlast the shutdown
-        // budget, and a silo that stops uncleanly delays the next start. The ledger is the truth;
-        // the next activation replays what the last checkpoint lacks.
-        if (!_reloading && _sinceCheckpoint > 0 && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
+        if (!_reloading && _sinceCheckpoint > 0)
         {
             await SaveCheckpointAsync();
         }
