@@ -89,6 +89,7 @@ public sealed class CellLayout
     private readonly Dictionary<string, Metric> _byKey = new(StringComparer.Ordinal);
     private readonly List<Metric> _metrics = [];
     private readonly Dictionary<int, List<Metric>> _byElement = [];
+    private readonly Dictionary<string, DateTimeOffset?[]> _deadlines = new(StringComparer.Ordinal);
 
     public CellLayout(Programme programme)
     {
@@ -105,6 +106,7 @@ public sealed class CellLayout
 
         foreach (var ds in programme.DataSets)
         {
+            _deadlines[ds.Id] = Enumerable.Range(0, calendar.Count(ds.PeriodType)).Select(i => ds.Deadline(calendar.At(ds.PeriodType, i))).ToArray();
             Add($"r:{ds.Id}", MetricKind.Reported, ds.PeriodType, calendar, null, ds, ds.Level, 0);
             Add($"t:{ds.Id}", MetricKind.OnTime, ds.PeriodType, calendar, null, ds, ds.Level, 0);
         }
@@ -140,6 +142,9 @@ public sealed class CellLayout
     public Metric ReportedMetric(DataSet dataSet) => _byKey[$"r:{dataSet.Id}"];
 
     public Metric OnTimeMetric(DataSet dataSet) => _byKey[$"t:{dataSet.Id}"];
+
+    /// <summary>The data set's deadline for each of its reporting periods (null: none), computed once per programme.</summary>
+    public IReadOnlyList<DateTimeOffset?> Deadlines(DataSet dataSet) => _deadlines[dataSet.Id];
 
     public Metric UnitConditionMetric(UnitsWhere q) => _byKey[ConditionKey("u", q.Level, q.Element, q.AtLeast)];
 

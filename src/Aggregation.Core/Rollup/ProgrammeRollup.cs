@@ -382,9 +382,10 @@ public sealed class ProgrammeRollup
     /// <summary>Whether, in base periods first..last, some element of the data set was first received by that period's deadline.</summary>
     private bool OnTime(DataSet dataSet, PeriodType baseType, int first, int last)
     {
+        var deadlines = _programme.Layout.Deadlines(dataSet);
         for (var i = first; i <= last; i++)
         {
-            var deadline = dataSet.Deadline(_programme.Calendar.At(baseType, i));
+            var deadline = deadlines[i];
             foreach (var element in dataSet.Elements)
             {
                 if (_slots[element.Index]?[i] is { HasValue: true } slot && (deadline is null || slot.FirstReceivedAt <= deadline))
