@@ -7,7 +7,6 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Time.Testing;
-using Npgsql;
 
 namespace Aggregation.IntegrationTests;
 
@@ -321,14 +320,9 @@ public sealed class HostileInputTests(HostileServerFixture server) : IClassFixtu
         /// </summary>
         public async Task<(long, long, long)> StateAsync()
         {
-            await using var connection = new NpgsqlConnection(server.ConnectionString);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("SELECT (SELECT count(*) FROM report_ledger), (SELECT count(*) FROM audit_trail WHERE action <> 5)", connection);
-            await using var reader = await command.ExecuteReaderAsync();
-            await reader.ReadAsync();
-            var counts = (reader.GetInt64(0), reader.GetInt64(1));
+            var (ledger, accepted) = await RecordedRows.CountAsync(server.ConnectionString);
             var version = (await server.ReadAsync("05443", "2025")).Version;
-            return (counts.Item1, counts.Item2, version);
+            return (ledger, accepted, version);
         }
 
         public async Task AssertServingAsync()

@@ -3,7 +3,6 @@ using Aggregation.Cli.Import;
 using Aggregation.Protos.V1;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
-using Npgsql;
 using Spectre.Console;
 
 namespace Aggregation.IntegrationTests;
@@ -100,13 +99,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
 
     private static long? Value(UnitRollup rollup, string element) => rollup.Values.Single(v => v.DataElement == element).Value;
 
-    private async Task<long> LedgerRowsAsync()
-    {
-        await using var connection = new NpgsqlConnection(server.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM report_ledger", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
+    private async Task<long> LedgerRowsAsync() => (await RecordedRows.CountAsync(server.ConnectionString)).Ledger;
 
     /// <summary>Runs the CLI in this process as the tenant's operator, capturing what it prints.</summary>
     private async Task<(int Exit, string Output)> CliAsync(params string[] args)

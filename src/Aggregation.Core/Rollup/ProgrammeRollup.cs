@@ -96,12 +96,7 @@ public sealed class ProgrammeRollup
                 continue;
             }
 
-            var slot = v.Kind switch
-            {
-                ValueKind.Withdrawn => new ValueSlot(0, [], true, report.ReportedAt, report.IdempotencyKey, FirstReceipt(existing, report.ReceivedAt)),
-                ValueKind.Entities => new ValueSlot(v.Entities.Length, v.Entities, false, report.ReportedAt, report.IdempotencyKey, FirstReceipt(existing, report.ReceivedAt)),
-                _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey, FirstReceipt(existing, report.ReceivedAt)),
-            };
+            var slot = SlotOf(v, report, existing);
             pending.Add((element, baseIndex, slot));
             previous.Add(existing);
         }
@@ -188,17 +183,23 @@ public sealed class ProgrammeRollup
         {
             if (index >= 0 && _programme.ElementsById.TryGetValue(v.Element, out var element) && element.PeriodType == report.Period.Type)
             {
-                var first = FirstReceipt(_slots[element.Index]?[index], report.ReceivedAt);
-                values.Add((element, index, v.Kind switch
-                {
-                    ValueKind.Withdrawn => new ValueSlot(0, [], true, report.ReportedAt, report.IdempotencyKey, first),
-                    ValueKind.Entities => new ValueSlot(v.Entities.Length, v.Entities, false, report.ReportedAt, report.IdempotencyKey, first),
-                    _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey, first),
-                }));
+                values.Add((element, index, SlotOf(v, report, _slots[element.Index]?[index])));
             }
         }
 
         Commit(new PreparedReport(report, values, new ApplyResult(true, [], [], 0)));
+    }
+
+    /// <summary>The slot a report's value writes; it keeps the first receipt of the value it replaces.</summary>
+    private static ValueSlot SlotOf(ValueCommand v, ReportCommand report, ValueSlot? held)
+    {
+        var first = FirstReceipt(held, report.ReceivedAt);
+        return v.Kind switch
+        {
+            ValueKind.Withdrawn => new ValueSlot(0, [], true, report.ReportedAt, report.IdempotencyKey, first),
+            ValueKind.Entities => new ValueSlot(v.Entities.Length, v.Entities, false, report.ReportedAt, report.IdempotencyKey, first),
+            _ => new ValueSlot(v.Number, [], false, report.ReportedAt, report.IdempotencyKey, first),
+        };
     }
 
     /// <summary>When the unit first sent a value for this element and period: a correction keeps the first receipt (it decides timeliness).</summary>
