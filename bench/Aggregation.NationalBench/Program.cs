@@ -254,7 +254,7 @@ Measured(new("resident memory after the load, MB", resident / 1e6, null, null));
 Measured(new($"resident memory per unit grain ({catalog.UnitCount:N0} units), KB", resident / 1e3 / catalog.UnitCount, null, null));
 
 // ---- Cold start: a new server on the same database until the province and the nation are correct again.
-var before = (await rollups.GetRollupAsync(new GetRollupRequest { UnitCode = "VN", ProgrammeId = ProgrammeId, Period = $"{lastYear}" }, ministry)).Rollup.Values.Select(v => v.Value).ToList();
+var before = (await WaitSettledAsync("VN", probeProvince.Key.Tenant)).Values.Select(v => v.Value).ToList();
 channel.Dispose();
 await app.StopAsync();
 await app.DisposeAsync();
@@ -275,6 +275,16 @@ while (!await NationEqualsAsync(before))
 }
 
 var converged = await NationEqualsAsync(before);
+if (!converged)
+{
+    // Which figures differ, to tell a slow start from a wrong one.
+    var after = (await rollups.GetRollupAsync(new GetRollupRequest { UnitCode = "VN", ProgrammeId = ProgrammeId, Period = $"{lastYear}" }, ministry)).Rollup.Values.ToList();
+    foreach (var (value, i) in after.Select((v, i) => (v, i)).Where(x => x.v.Value != before[x.i]))
+    {
+        Console.WriteLine($"  after restart {value.DataElement}: {value.Value}, before {before[i]}");
+    }
+}
+
 Measured(new(converged ? "cold start to correct national rollups, s" : "cold start: national rollups NOT correct after, s", cold.Elapsed.TotalSeconds, null, null));
 
 // ---- The table and the JSON.

@@ -26,8 +26,10 @@ public sealed class ProgrammeRollup
     private readonly Programme _programme;
     private readonly string _level;
     private readonly ValueSlot?[][] _slots;
-    private readonly long[] _own;
-    private readonly long[] _total;
+    // A unit without children (most units are communes) has one array: its own values are its total.
+    // The first child contribution gives the total an array of its own.
+    private long[] _own;
+    private long[] _total;
     private readonly Dictionary<string, Contribution> _children = new(StringComparer.Ordinal);
 
     public ProgrammeRollup(Programme programme, string level)
@@ -36,7 +38,7 @@ public sealed class ProgrammeRollup
         _level = level;
         _slots = new ValueSlot?[programme.Elements.Count][];
         _own = new long[programme.Layout.Length];
-        _total = new long[programme.Layout.Length];
+        _total = _own;
     }
 
     public Programme Programme => _programme;
@@ -224,6 +226,11 @@ public sealed class ProgrammeRollup
             return false;
         }
 
+        if (ReferenceEquals(_total, _own))
+        {
+            _total = (long[])_own.Clone();
+        }
+
         var cells = contribution.Cells;
         var changed = false;
         if (previous is null)
@@ -376,7 +383,11 @@ public sealed class ProgrammeRollup
         }
 
         _own[cell] = value;
-        _total[cell] += delta;
+        if (!ReferenceEquals(_total, _own))
+        {
+            _total[cell] += delta;
+        }
+
         return true;
     }
 

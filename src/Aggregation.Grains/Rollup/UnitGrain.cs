@@ -15,7 +15,9 @@ namespace Aggregation.Rollup;
 /// interval, otherwise at the end of the interval, so a parent hears from a child at most once per
 /// interval and no caller ever waits on the chain to the nation. Nothing here is the system of
 /// record: on activation the unit replays its ledger entries and pulls its children's totals, then
-/// pushes its own up, which is how acknowledged reports are recovered after a crash.
+/// pushes its own up, which is how acknowledged reports are recovered after a crash. A child that
+/// cannot answer during the activation (its own activation failed or timed out) does not fail it:
+/// the unit asks it again on a timer until it answers or pushes its total by itself.
 /// </summary>
 [GrainType("unit")]
 [CollectionAgeLimit(AlwaysActive = true)]
@@ -41,9 +43,13 @@ public sealed class UnitGrain : Grain, IUnitGrain
     private readonly ILogger<UnitGrain> _logger;
     private readonly Dictionary<string, ProgrammeRollup> _rollups = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _unanswered = new(StringComparer.Ordinal);
     private AdminUnit _unit = null!;
     private IUnitGrain? _parent;
     private IGrainTimer? _flushTimer;
+    private IGrainTimer? _checkpointTimer;
+    private IGrainTimer? _childRetryTimer;
+    private long _lastCommit;
     private bool _flushing;
     private bool _reloading;
     private long _lastFlush = long.MinValue / 2;
@@ -168,6 +174,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
     public Task ApplyChildAsync(string childKey, ImmutableArray<Contribution> contributions)
     {
+        _unanswered.Remove(childKey);
         foreach (var contribution in contributions)
         {
             if (RollupFor(contribution.ProgrammeId).ApplyChild(childKey, contribution))
@@ -257,6 +264,8 @@ public sealed class UnitGrain : Grain, IUnitGrain
         var before = rollup.Version;
         var result = rollup.Commit(report);
         _sinceCheckpoint++;
+        _lastCommit = Stopwatch.GetTimestamp();
+        ArmCheckpoint();
         if (rollup.Version != before)
         {
             MarkDirty(rollup.Programme.Id);
@@ -302,14 +311,18 @@ public sealed class UnitGrain : Grain, IUnitGrain
         _appliedSeq = _seq;
         _sinceCheckpoint = (int)Math.Min(replayed, int.MaxValue);
 
-        var children = _catalog.ChildrenOf(_unit.Key);
-        var pulled = await Task.WhenAll(children.Select(c => GrainFactory.GetGrain<IUnitGrain>(c.Key.GrainKey).GetContributionsAsync()));
-        for (var i = 0; i < children.Count; i++)
+        _unanswered.Clear();
+        await Task.WhenAll(_catalog.ChildrenOf(_unit.Key).Select(c => PullChildAsync(c.Key.GrainKey)));
+        if (_unanswered.Count > 0)
         {
-            foreach (var contribution in pulled[i])
-            {
-                RollupFor(contribution.ProgrammeId).ApplyChild(children[i].Key.GrainKey, contribution);
-            }
+            _logger.LogWarning("{Unit} activated without the totals of {Count} children; asking them again every {Interval}", _unit.Key, _unanswered.Count, _options.ChildRetryInterval);
+            _childRetryTimer ??= this.RegisterGrainTimer(RetryChildrenAsync, new GrainTimerCreationOptions(_options.ChildRetryInterval, _options.ChildRetryInterval) { Interleave = true });
+        }
+
+        if (_sinceCheckpoint > 0)
+        {
+            _lastCommit = Stopwatch.GetTimestamp();
+            ArmCheckpoint();
         }
 
         foreach (var programme in _rollups.Keys)
@@ -318,6 +331,69 @@ public sealed class UnitGrain : Grain, IUnitGrain
         }
 
         return replayed;
+    }
+
+    /// <summary>Asks a child for its totals; a child that cannot answer is asked again later.</summary>
+    private async Task PullChildAsync(string childKey)
+    {
+        try
+        {
+            var contributions = await GrainFactory.GetGrain<IUnitGrain>(childKey).GetContributionsAsync();
+            _unanswered.Remove(childKey);
+            foreach (var contribution in contributions)
+            {
+                if (RollupFor(contribution.ProgrammeId).ApplyChild(childKey, contribution))
+                {
+                    MarkDirty(contribution.ProgrammeId);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogDebug(ex, "Child {Child} of {Unit} did not answer", childKey, _unit.Key);
+            _unanswered.Add(childKey);
+        }
+    }
+
+    private async Task RetryChildrenAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(_unanswered.ToList().Select(PullChildAsync));
+        if (_unanswered.Count == 0)
+        {
+            _childRetryTimer?.Dispose();
+            _childRetryTimer = null;
+        }
+    }
+
+    /// <summary>A one-shot timer that writes a checkpoint once the unit has been quiet for <see cref="RollupOptions.CheckpointWhenIdle"/>.</summary>
+    private void ArmCheckpoint()
+    {
+        if (_checkpointTimer is not null || _reloading)
+        {
+            return;
+        }
+
+        var quiet = Stopwatch.GetElapsedTime(_lastCommit);
+        var due = quiet >= _options.CheckpointWhenIdle ? TimeSpan.Zero : _options.CheckpointWhenIdle - quiet;
+        _checkpointTimer = this.RegisterGrainTimer(CheckpointWhenIdleAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = false });
+    }
+
+    private async Task CheckpointWhenIdleAsync(CancellationToken cancellationToken)
+    {
+        _checkpointTimer?.Dispose();
+        _checkpointTimer = null;
+        if (_sinceCheckpoint == 0 || _reloading)
+        {
+            return;
+        }
+
+        if (Stopwatch.GetElapsedTime(_lastCommit) < _options.CheckpointWhenIdle)
+        {
+            ArmCheckpoint();
+            return;
+        }
+
+        await SaveCheckpointAsync();
     }
 
     /// <summary>Best effort: a missing or stale checkpoint only means a longer replay.</summary>
