@@ -39,8 +39,9 @@ public sealed class RollupRecoveryService(
                 await SweepAsync(stoppingToken);
                 logger.LogInformation("Rollup sweep ({Reason}) touched {Units} units in {Ms:0} ms", reason, catalog.UnitCount, (DateTime.UtcNow - started).TotalMilliseconds);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                // Includes activations the runtime cancelled (a busy cold start): never stop the host for it.
                 logger.LogWarning(ex, "Rollup sweep ({Reason}) failed; the next one retries", reason);
             }
         }
@@ -62,8 +63,28 @@ public sealed class RollupRecoveryService(
         var depth = catalog.Levels.Select((level, i) => (level, i)).ToDictionary(x => x.level, x => x.i);
         var units = catalog.Tenants.Values.SelectMany(t => catalog.UnitsOf(t.Id)).Append(catalog.GetUnit(UnitKey.Nation))
             .OrderByDescending(u => depth.GetValueOrDefault(u.Level)).ToList();
+        var failed = 0;
         await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (unit, _) =>
-            await grains.GetGrain<IUnitGrain>(unit.Key.GrainKey).TouchAsync());
+        {
+            try
+            {
+                await grains.GetGrain<IUnitGrain>(unit.Key.GrainKey).TouchAsync();
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // One unit that cannot activate now (its activation timed out, the database is busy)
+                // must not stop the sweep of the others; the next sweep touches it again.
+                if (Interlocked.Increment(ref failed) == 1)
+                {
+                    logger.LogWarning(ex, "Unit {Unit} could not be activated by the sweep", unit.Key);
+                }
+            }
+        });
+
+        if (failed > 0)
+        {
+            logger.LogWarning("Rollup sweep could not activate {Failed} of {Units} units; the next sweep retries them", failed, units.Count);
+        }
     }
 
     private async Task WatchMembershipAsync(ChannelWriter<string> sweep, CancellationToken cancellationToken)
