@@ -51,10 +51,12 @@ var programme = catalog.Programmes[ProgrammeId];
 var step = Math.Max(1, (int)Math.Round(1 / scale));
 var communes = catalog.UnitsOf(catalog.DefaultTenant).Concat(catalog.Tenants.Keys.Where(t => t != catalog.DefaultTenant).SelectMany(catalog.UnitsOf))
     .Where(u => u.Level == "commune").OrderBy(u => u.Key.Code, StringComparer.Ordinal).Where((_, i) => i % step == 0).ToList();
-var districts = communes.Select(c => catalog.GetUnit(c.Parent!.Value)).DistinctBy(u => u.Key).ToList();
-var provinces = districts.Select(d => catalog.GetUnit(d.Parent!.Value)).DistinctBy(u => u.Key).ToList();
+// Communes of every hierarchy version (the 2025-07 communes of Thái Nguyên report from July 2025);
+// districts and provinces above them.
+var districts = communes.SelectMany(c => catalog.AncestorsOf(c.Key)).Where(u => u.Level == "district").DistinctBy(u => u.Key).ToList();
+var provinces = communes.SelectMany(c => catalog.AncestorsOf(c.Key)).Where(u => u.Level == "province").DistinctBy(u => u.Key).ToList();
 var lastYear = 2021 + ((months - 1) / 12);
-var data = new Dataset(programme, communes, districts, provinces, months, seed);
+var data = new Dataset(catalog, programme, communes, districts, provinces, months, seed);
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {MemoryGb():F0} GB; commit {Commit()}; scale {scale} ({communes.Count:N0} communes, {districts.Count} districts, {provinces.Count} provinces), {months} months, seed {seed}");
 
 // ---- A private PostgreSQL for the run, shared by the product and the baselines.
@@ -133,13 +135,13 @@ await using (var connection = new NpgsqlConnection(connectionString))
 {
     await connection.OpenAsync();
     await using var writer = await connection.BeginBinaryImportAsync("COPY bench_values (tenant, unit, period, element, value) FROM STDIN (FORMAT BINARY)");
-    foreach (var (tenant, report) in data.Reports())
+    foreach (var (tenant, report, unit) in data.Reports())
     {
         foreach (var v in report.Values)
         {
             await writer.StartRowAsync();
             await writer.WriteAsync(tenant, NpgsqlDbType.Text);
-            await writer.WriteAsync(report.UnitCode, NpgsqlDbType.Text);
+            await writer.WriteAsync(unit, NpgsqlDbType.Text);
             await writer.WriteAsync(report.Period, NpgsqlDbType.Text);
             await writer.WriteAsync(v.DataElement, NpgsqlDbType.Text);
             await writer.WriteAsync(v.ValueCase switch { DataValue.ValueOneofCase.Flag => v.Flag ? 1L : 0L, DataValue.ValueOneofCase.Entities => v.Entities.Ids.Count, _ => (long)v.Number }, NpgsqlDbType.Bigint);
@@ -164,8 +166,9 @@ await using (var connection = new NpgsqlConnection(connectionString))
         {
             foreach (var u in catalog.UnitsOf(tenant))
             {
+                // Keyed by the unit's identity, not its GSO code: codes were reused by the 2025-07 version.
                 var ancestors = catalog.AncestorsOf(u.Key).ToList();
-                await writer.WriteRowAsync(default, u.Key.Code, u.Level, u.Level == "commune" ? ancestors[0].Key.Code : u.Level == "district" ? u.Key.Code : null, u.Level == "province" ? u.Key.Code : ancestors.FirstOrDefault(a => a.Level == "province")?.Key.Code);
+                await writer.WriteRowAsync(default, u.Key.Code, u.Level, u.Level == "district" ? u.Key.Code : ancestors.FirstOrDefault(a => a.Level == "district")?.Key.Code, u.Level == "province" ? u.Key.Code : ancestors.FirstOrDefault(a => a.Level == "province")?.Key.Code);
             }
         }
 
@@ -221,7 +224,7 @@ Measured(new("nation read p50 ms", P(nationReads, 50), P(sqlNation, 50), "SQL at
 Measured(new("nation read p99 ms", P(nationReads, 99), P(sqlNation, 99), "SQL at read time"));
 
 // ---- Unary submissions at fixed offered rates, with freshness probes (polled and pushed) at 1,000/s.
-var probeCommune = communes.First(c => c.Key.Tenant == probeProvince.Key.Tenant);
+var probeCommune = communes.First(c => c.Key.Tenant == probeProvince.Key.Tenant && c.InForceOn(new DateOnly(lastYear, 12, 1)));
 var probeSequence = 0;
 foreach (var rate in quick ? new[] { 100 } : [100, 1000])
 {
@@ -389,7 +392,7 @@ async Task<(List<double> Ack, double Achieved, List<(string, List<double>)>? Fre
         }
 
         var commune = communes[random.Next(communes.Count)];
-        var report = Unary(commune, $"{lastYear}-{1 + random.Next(12):D2}", "awareness_activities", random.Next(100));
+        var report = Unary(commune, MonthOf(commune, random), "awareness_activities", random.Next(100));
         inflight.Add(Task.Run(async () =>
         {
             var t = Stopwatch.GetTimestamp();
@@ -495,7 +498,7 @@ async Task<(List<double> Ack, double Rate)> ClosedLoopAsync(int callers, TimeSpa
         {
             var commune = communes[random.Next(communes.Count)];
             var t = Stopwatch.GetTimestamp();
-            await ingestion.SubmitReportAsync(new SubmitReportRequest { Report = Unary(commune, $"{lastYear}-{1 + random.Next(12):D2}", "awareness_activities", random.Next(100)) }, tokens[commune.Key.Tenant]);
+            await ingestion.SubmitReportAsync(new SubmitReportRequest { Report = Unary(commune, MonthOf(commune, random), "awareness_activities", random.Next(100)) }, tokens[commune.Key.Tenant]);
             lock (ack)
             {
                 ack.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
@@ -510,10 +513,17 @@ async Task<UnitRollup> Read(string unit, string tenant) =>
 
 static long Complaints(UnitRollup r) => r.Values.Single(v => v.DataElement == "complaints_received").Value;
 
+// A month of the last year in which the commune is in force (one merged on 1 July reports January–June).
+string MonthOf(AdminUnit commune, Random random)
+{
+    var months = Enumerable.Range(1, 12).Where(m => commune.InForceOn(new DateOnly(lastYear, m, 1))).ToList();
+    return $"{lastYear}-{months[random.Next(months.Count)]:D2}";
+}
+
 Report Unary(AdminUnit commune, string period, string element, long value) => new()
 {
     IdempotencyKey = Guid.NewGuid().ToString("N"),
-    UnitCode = commune.Key.Code,
+    UnitCode = commune.Code,
     ProgrammeId = ProgrammeId,
     Period = period,
     ReportedAt = Timestamp.FromDateTime(DateTime.UtcNow),
@@ -595,11 +605,16 @@ internal sealed record Figure(string Name, double Product, double? Baseline, str
 /// of the plan's first <c>months</c> months, values drawn per (unit, period, data set) and fixed so
 /// that value rules (numerator ≤ denominator) hold.
 /// </summary>
-internal sealed class Dataset(Programme programme, List<AdminUnit> communes, List<AdminUnit> districts, List<AdminUnit> provinces, int months, int seed)
+internal sealed class Dataset(Catalog catalog, Programme programme, List<AdminUnit> communes, List<AdminUnit> districts, List<AdminUnit> provinces, int months, int seed)
 {
     private static readonly Timestamp ReportedAt = Timestamp.FromDateTime(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc));
 
-    public IEnumerable<(string Tenant, Report Report)> Reports()
+    /// <summary>
+    /// Every report of every unit for every period its data sets have while it is in force, with the
+    /// unit's identity (its key code: GSO codes were reused by the 2025-07 version). A period whose
+    /// code the server would attribute to another unit (a year that ends after a merger) is skipped.
+    /// </summary>
+    public IEnumerable<(string Tenant, Report Report, string Unit)> Reports()
     {
         foreach (var unit in provinces.Concat(districts).Concat(communes))
         {
@@ -607,7 +622,11 @@ internal sealed class Dataset(Programme programme, List<AdminUnit> communes, Lis
             {
                 foreach (var period in Periods(dataSet.PeriodType))
                 {
-                    yield return (unit.Key.Tenant, Make(unit.Key.Code, period, dataSet));
+                    var p = Aggregation.Periods.Period.Parse(period);
+                    if (catalog.TryResolve(unit.Tenant, unit.Code, p.Start, p.End, out var attributed) && attributed.Key == unit.Key)
+                    {
+                        yield return (unit.Key.Tenant, Make(unit, period, dataSet), unit.Key.Code);
+                    }
                 }
             }
         }
@@ -640,9 +659,10 @@ internal sealed class Dataset(Programme programme, List<AdminUnit> communes, Lis
         }
     }
 
-    private Report Make(string unit, string period, DataSet dataSet)
+    private Report Make(AdminUnit target, string period, DataSet dataSet)
     {
-        var report = new Report { IdempotencyKey = $"n-{unit}-{period}-{dataSet.Id}", UnitCode = unit, ProgrammeId = programme.Id, Period = period, ReportedAt = ReportedAt, SourceSystem = "bench" };
+        var unit = target.Key.Code;
+        var report = new Report { IdempotencyKey = $"n-{unit}-{period}-{dataSet.Id}", UnitCode = target.Code, ProgrammeId = programme.Id, Period = period, ReportedAt = ReportedAt, SourceSystem = "bench" };
         foreach (var e in dataSet.Elements)
         {
             var random = new Random(HashCode(seed, unit, period, e.Id));

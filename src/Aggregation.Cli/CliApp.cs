@@ -34,6 +34,16 @@ public static class CliApp
         Recursive = true,
     };
 
+    private static readonly Option<string?> AsOfOption = new("--as-of")
+    {
+        Description = "Date (yyyy-MM-dd) at which --unit's code is read: codes were reused by the 2025-07 hierarchy (default: the unit in force at the period's end)",
+    };
+
+    private static readonly Option<bool> RestatedOption = new("--restated")
+    {
+        Description = "Re-express history in the unit's structure: add the data of every unit merged into it (default: as it happened)",
+    };
+
     private static readonly Option<string> ProgrammeOption = new("--programme")
     {
         Description = "Programme id",
@@ -126,12 +136,20 @@ public static class CliApp
         var children = new Option<bool>("--children") { Description = "Also show each child unit's indicators" };
         var values = new Option<bool>("--values") { Description = "Also show every data element's aggregated value" };
         var english = new Option<bool>("--en") { Description = "English labels (default Vietnamese)" };
-        var command = new Command("rollup", "Show a unit's indicators, status and completeness for a period.") { unit, period, children, values, english };
+        var command = new Command("rollup", "Show a unit's indicators, status and completeness for a period.") { unit, period, children, values, english, AsOfOption, RestatedOption };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
             var response = await new Rollups.RollupsClient(channel).GetRollupAsync(
-                new GetRollupRequest { UnitCode = parse.GetValue(unit)!, ProgrammeId = parse.GetValue(ProgrammeOption)!, Period = parse.GetValue(period)!, IncludeChildren = parse.GetValue(children) },
+                new GetRollupRequest
+                {
+                    UnitCode = parse.GetValue(unit)!,
+                    ProgrammeId = parse.GetValue(ProgrammeOption)!,
+                    Period = parse.GetValue(period)!,
+                    IncludeChildren = parse.GetValue(children),
+                    AsOf = parse.GetValue(AsOfOption) ?? "",
+                    View = parse.GetValue(RestatedOption) ? HistoryView.Restated : HistoryView.AsHappened,
+                },
                 Headers(parse),
                 cancellationToken: ct);
             var en = parse.GetValue(english);
@@ -201,7 +219,8 @@ public static class CliApp
     {
         var parent = new Option<string?>("--parent") { Description = "Show this unit and its children (default: the tenant's provinces)" };
         var level = new Option<string?>("--level") { Description = "List every unit of a level (province, district, commune)" };
-        var command = new Command("units", "Browse the administrative hierarchy.") { parent, level };
+        var asOf = new Option<string?>("--as-of") { Description = "The hierarchy in force on this date (yyyy-MM-dd; default today)" };
+        var command = new Command("units", "Browse the administrative hierarchy.") { parent, level, asOf };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
@@ -212,7 +231,7 @@ public static class CliApp
                 var token = "";
                 do
                 {
-                    var page = await client.ListUnitsAsync(new ListUnitsRequest { Level = l, AncestorCode = parse.GetValue(parent) ?? "", PageSize = 1000, PageToken = token }, Headers(parse), cancellationToken: ct);
+                    var page = await client.ListUnitsAsync(new ListUnitsRequest { Level = l, AncestorCode = parse.GetValue(parent) ?? "", PageSize = 1000, PageToken = token, AsOf = parse.GetValue(asOf) ?? "" }, Headers(parse), cancellationToken: ct);
                     foreach (var u in page.Units)
                     {
                         table.AddRow(u.Code, Markup.Escape(u.Name), u.Level, u.ParentCode);
@@ -224,7 +243,7 @@ public static class CliApp
             }
             else
             {
-                var response = await client.GetUnitAsync(new GetUnitRequest { Code = parse.GetValue(parent) ?? "" }, Headers(parse), cancellationToken: ct);
+                var response = await client.GetUnitAsync(new GetUnitRequest { Code = parse.GetValue(parent) ?? "", AsOf = parse.GetValue(asOf) ?? "" }, Headers(parse), cancellationToken: ct);
                 AnsiConsole.MarkupLineInterpolated($"[bold]{response.Unit.Code} {response.Unit.Name}[/] ({response.Unit.Level}) {string.Join(" < ", response.Ancestors.Select(a => a.Name))}");
                 foreach (var u in response.Children)
                 {
@@ -246,7 +265,7 @@ public static class CliApp
         var format = new Option<string>("--format") { Description = "adx or dhis2", DefaultValueFactory = _ => "adx" };
         format.AcceptOnlyFromAmong("adx", "dhis2");
         var output = new Option<string?>("--output", "-o") { Description = "File to write (default: the suggested name in this folder; - for standard output)" };
-        var command = new Command("export", "Export aggregated values as ADX XML or DHIS2 dataValueSets JSON, in the receiver's codes.") { unit, period, subtree, format, output };
+        var command = new Command("export", "Export aggregated values as ADX XML or DHIS2 dataValueSets JSON, in the receiver's codes (org units as coded in the reported period).") { unit, period, subtree, format, output, AsOfOption, RestatedOption };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
@@ -258,6 +277,8 @@ public static class CliApp
                     Period = parse.GetValue(period)!,
                     IncludeSubtree = parse.GetValue(subtree),
                     Format = parse.GetValue(format) == "dhis2" ? ExportFormat.Dhis2Json : ExportFormat.Adx,
+                    AsOf = parse.GetValue(AsOfOption) ?? "",
+                    View = parse.GetValue(RestatedOption) ? HistoryView.Restated : HistoryView.AsHappened,
                 },
                 Headers(parse),
                 cancellationToken: ct);
@@ -281,12 +302,12 @@ public static class CliApp
         var unit = new Option<string>("--unit") { Description = "GSO code of the unit (its children get a column each)", Required = true };
         var period = new Option<string>("--period") { Description = "2025S1, 2025S2, 2025 or 2021-2025", Required = true };
         var output = new Option<string?>("--output", "-o") { Description = "File to write (default: the suggested name in this folder)" };
-        var command = new Command("report", "Write the 6-monthly or annual report as an .xlsx workbook in Vietnamese (targets by district, completeness).") { unit, period, output };
+        var command = new Command("report", "Write the 6-monthly or annual report as an .xlsx workbook in Vietnamese (targets by district, completeness).") { unit, period, output, AsOfOption };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
             var response = await new Exports.ExportsClient(channel).ExportWorkbookAsync(
-                new ExportWorkbookRequest { UnitCode = parse.GetValue(unit)!, ProgrammeId = parse.GetValue(ProgrammeOption)!, Period = parse.GetValue(period)! },
+                new ExportWorkbookRequest { UnitCode = parse.GetValue(unit)!, ProgrammeId = parse.GetValue(ProgrammeOption)!, Period = parse.GetValue(period)!, AsOf = parse.GetValue(AsOfOption) ?? "" },
                 Headers(parse),
                 cancellationToken: ct);
             var path = parse.GetValue(output) ?? response.FileName;

@@ -10,7 +10,12 @@ internal static class RollupTables
     public static void Write(GetRollupResponse response, bool english, bool showValues)
     {
         var r = response.Rollup;
-        AnsiConsole.MarkupLineInterpolated($"[bold]{r.Unit.Name}[/] ({r.Unit.Code}, {r.Unit.Level}) · {r.ProgrammeId} · {r.Period} · version {r.Version}");
+        AnsiConsole.MarkupLineInterpolated($"[bold]{r.Unit.Name}[/] ({r.Unit.Code}, {r.Unit.Level}, hierarchy {r.Unit.HierarchyVersion}) · {r.ProgrammeId} · {r.Period} · version {r.Version}");
+        if (r.Method.Length > 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[grey]{r.Method}[/]");
+        }
+
         var table = new Table().AddColumns(english ? "indicator" : "chỉ tiêu", english ? "name" : "tên", english ? "value" : "đạt", english ? "num/den" : "tử/mẫu", english ? "target" : "mục tiêu", english ? "status" : "trạng thái");
         foreach (var i in r.Indicators)
         {

@@ -33,23 +33,26 @@ public class ProgrammeDefinitionTests
     }
 
     [Fact]
-    public void The_default_catalog_is_Thai_Nguyen_with_its_nine_districts_and_172_communes()
+    public void The_default_catalog_is_Thai_Nguyen_with_its_nine_districts_and_172_communes_and_Bac_Kan_until_the_2025_merger()
     {
         var catalog = TestCatalog.ThaiNguyen;
         var province = new UnitKey("thai-nguyen", "19");
+        var (from, to) = (new DateOnly(2025, 3, 1), new DateOnly(2025, 4, 1));
         Assert.Equal("Tỉnh Thái Nguyên", catalog.GetUnit(province).Name);
-        Assert.Equal(9, catalog.UnitsAtLevel(province, "district", TestCatalog.ProgrammeId));
-        Assert.Equal(172, catalog.UnitsAtLevel(province, "commune", TestCatalog.ProgrammeId));
-        Assert.Equal(172, catalog.UnitsAtLevel(UnitKey.Nation, "commune", TestCatalog.ProgrammeId));
+        Assert.Equal(9, catalog.UnitsAtLevel(province, "district", TestCatalog.ProgrammeId, from, to));
+        Assert.Equal(172, catalog.UnitsAtLevel(province, "commune", TestCatalog.ProgrammeId, from, to));
+        Assert.Equal(172 + 108, catalog.UnitsAtLevel(UnitKey.Nation, "commune", TestCatalog.ProgrammeId, from, to));
+        Assert.Equal(92, catalog.UnitsAtLevel(UnitKey.Nation, "commune", TestCatalog.ProgrammeId, new DateOnly(2025, 9, 1), new DateOnly(2025, 10, 1)));
     }
 
     [Fact]
     public void The_whole_country_loads_as_one_tenant_per_province()
     {
         var catalog = Catalog.Load(TestCatalog.Directory, allProvinces: true);
+        var (from, to) = (new DateOnly(2025, 3, 1), new DateOnly(2025, 4, 1));
         Assert.Equal(63, catalog.Tenants.Count);
-        Assert.Equal(696, catalog.UnitsAtLevel(UnitKey.Nation, "district", TestCatalog.ProgrammeId));
-        Assert.Equal(10_035, catalog.UnitsAtLevel(UnitKey.Nation, "commune", TestCatalog.ProgrammeId));
+        Assert.Equal(696, catalog.UnitsAtLevel(UnitKey.Nation, "district", TestCatalog.ProgrammeId, from, to));
+        Assert.Equal(10_035, catalog.UnitsAtLevel(UnitKey.Nation, "commune", TestCatalog.ProgrammeId, from, to));
     }
 
     [Fact]

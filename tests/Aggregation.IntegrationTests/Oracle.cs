@@ -7,11 +7,16 @@ namespace Aggregation.IntegrationTests;
 /// An independent recomputation of every figure from the reports the server acknowledged: the
 /// hierarchy straight from the GSO file, the latest report per (unit, element, period) by
 /// reported_at then key, and each rule as a plain query over the units of a subtree. It shares no
-/// code with the rollup engine, only the period-code parser.
+/// code with the rollup engine, only the period-code parser. It knows the shipped catalog by heart:
+/// Thái Nguyên (19) and Bắc Kạn (06) in the 2021–2025 units file, every unit below them and Bắc Kạn
+/// itself ending on 2025-07-01, and Thái Nguyên's communes of the 2025-07 file from that day.
+/// Units are counted for the periods they existed.
 /// </summary>
 internal sealed class Oracle
 {
-    private readonly Dictionary<string, (string Level, string Parent)> _units = [];
+    private static readonly DateOnly Reorganised = new(2025, 7, 1);
+    private readonly Dictionary<string, (string Level, string Parent, DateOnly From, DateOnly To)> _units = [];
+    private readonly string _province;
     private readonly Dictionary<string, Protos.V1.DataElement> _elements;
     private readonly Dictionary<(string Unit, string Element), Dictionary<string, Entry>> _cells = [];
     private readonly Dictionary<string, List<string>> _subtrees = [];
@@ -19,21 +24,26 @@ internal sealed class Oracle
     public Oracle(Protos.V1.Programme programme, string provinceCode)
     {
         _elements = programme.DataElements.ToDictionary(e => e.Id);
-        var rows = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "catalog", "units-2021-2025.csv")).Skip(1)
-            .Select(l => l.Split(','))
-            .ToList();
-        var inProvince = new HashSet<string> { provinceCode };
-        foreach (var r in rows)
+        _province = provinceCode;
+        string[][] Rows(string file) => File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "catalog", file)).Skip(1).Select(l => l.Split(',')).ToArray();
+        var inProvince = new HashSet<string> { provinceCode, "06" };
+        foreach (var r in Rows("units-2021-2025.csv"))
         {
             // Rows are sorted by level, so parents come before children.
-            if (r[0] == provinceCode || inProvince.Contains(r[3]))
+            if (inProvince.Contains(r[0]) || inProvince.Contains(r[3]))
             {
                 inProvince.Add(r[0]);
-                _units[r[0]] = (r[2], r[3].Length == 0 ? "VN" : r[3]);
+                var carriesOn = r[0] == provinceCode;
+                _units[r[0]] = (r[2], r[3].Length == 0 ? "VN" : r[3], DateOnly.MinValue, carriesOn ? DateOnly.MaxValue : Reorganised);
             }
         }
 
-        _units["VN"] = ("nation", "");
+        foreach (var r in Rows("units-2025-07.csv").Where(r => r[3] == provinceCode))
+        {
+            _units[r[0] + "@2025-07"] = (r[2], provinceCode, Reorganised, DateOnly.MaxValue);
+        }
+
+        _units["VN"] = ("nation", "", DateOnly.MinValue, DateOnly.MaxValue);
     }
 
     /// <summary>The shipped programme, in its wire form.</summary>
@@ -41,7 +51,9 @@ internal sealed class Oracle
         Aggregation.Server.Catalog.CatalogService.ToProto(
             Aggregation.Hierarchy.Catalog.Load(Path.Combine(AppContext.BaseDirectory, "catalog")).Programmes[ServerFixture.Programme]);
 
-    public IEnumerable<string> UnitsOfLevel(string level) => _units.Where(u => u.Value.Level == level).Select(u => u.Key);
+    /// <summary>The province's units of a level in the 2021–2025 hierarchy (what the tests report for, before 2025-07).</summary>
+    public IEnumerable<string> UnitsOfLevel(string level) =>
+        _units.Where(u => u.Value.Level == level && u.Value.From == DateOnly.MinValue && IsWithin(u.Key, _province)).Select(u => u.Key);
 
     /// <summary>Records an acknowledged report (duplicates are harmless: same key, same content).</summary>
     public void Record(Report report)
@@ -75,7 +87,21 @@ internal sealed class Oracle
     public long CumulativeDistinct(string unit, string element, Period read) =>
         Subtree(unit).Sum(u => Entries(u, element).Where(e => Period.Parse(e.Period).End <= read.End).SelectMany(e => e.Entry.Value.Entities.Ids).Distinct().Count());
 
-    public long UnitsAtLevel(string unit, string level) => Subtree(unit).Count(u => _units[u].Level == level);
+    /// <summary>Units of a level below <paramref name="unit"/> that existed on some day of the period.</summary>
+    public long UnitsAtLevel(string unit, string level, Period read) =>
+        Subtree(unit).Count(u => _units[u].Level == level && _units[u].From < read.End && read.Start < _units[u].To);
+
+    /// <summary>Per month of the period that has started, the units of the level that existed that month.</summary>
+    private long UnitMonths(string unit, string level, Period read, DateOnly today)
+    {
+        var n = 0L;
+        for (var m = read.Start; m < read.End && m <= today; m = m.AddMonths(1))
+        {
+            n += UnitsAtLevel(unit, level, Period.Month(m.Year, m.Month));
+        }
+
+        return n;
+    }
 
     /// <summary>Expected numerator and denominator of each indicator of the Thái Nguyên plan, from the plan's wording.</summary>
     public (long? Numerator, long? Denominator) Indicator(string id, string unit, Period read, DateOnly today)
@@ -83,18 +109,18 @@ internal sealed class Oracle
         long Sum(string e) => ElementValue(unit, e, read);
         return id switch
         {
-            "T1.1" => (UnitsWhere(unit, "commune", "awareness_activities", 1, read), UnitsAtLevel(unit, "commune")),
-            "T1.2" => (PeriodsWhere(unit, "province", "press_publications", 1, read), MonthsStarted(read, today) * UnitsAtLevel(unit, "province")),
+            "T1.1" => (UnitsWhere(unit, "commune", "awareness_activities", 1, read), UnitsAtLevel(unit, "commune", read)),
+            "T1.2" => (PeriodsWhere(unit, "province", "press_publications", 1, read), UnitMonths(unit, "province", read, today)),
             "T1.3a" => (Sum("workers_reached"), Sum("workers_at_establishments")),
             "T1.3b" => (Sum("industrial_zone_workers_reached"), Sum("industrial_zone_workers")),
             "T1.3c" => (Sum("students_reached"), Sum("students_enrolled")),
-            "T2.1" => (UnitsWhere(unit, "district", "district_plan_adopted", 1, read), UnitsAtLevel(unit, "district")),
-            "T2.2" => (UnitsWhere(unit, "district", "district_programme_integrated", 1, read), UnitsAtLevel(unit, "district")),
+            "T2.1" => (UnitsWhere(unit, "district", "district_plan_adopted", 1, read), UnitsAtLevel(unit, "district", read)),
+            "T2.2" => (UnitsWhere(unit, "district", "district_programme_integrated", 1, read), UnitsAtLevel(unit, "district", read)),
             "T3.1" => (Sum("complaints_handled_on_time"), Sum("complaints_received")),
             "T3.2a" => (Sum("crime_cases_handled"), null),
             "T3.2b" => (Sum("establishments_inspected"), Sum("establishments_at_risk")),
             "T3.2c" => (CumulativeDistinct(unit, "establishments_inspected", read), Sum("establishments_at_risk")),
-            "T4.1" => (UnitsWhere(unit, "district", "pilot_models", 1, read), UnitsAtLevel(unit, "district")),
+            "T4.1" => (UnitsWhere(unit, "district", "pilot_models", 1, read), UnitsAtLevel(unit, "district", read)),
             "T4.2" => (Sum("support_accessed"), Sum("support_wishing_eligible")),
             "T5.1a" => (Sum("provincial_officials_trained"), Sum("provincial_officials")),
             "T5.1b" => (Sum("local_officials_trained"), Sum("local_officials")),
@@ -112,7 +138,7 @@ internal sealed class Oracle
     public IEnumerable<string> Differences(UnitRollup rollup, DateOnly today)
     {
         var read = Period.Parse(rollup.Period);
-        var unit = rollup.Unit.Code;
+        var unit = rollup.Unit.HierarchyVersion == "2025-07" ? rollup.Unit.Code + "@2025-07" : rollup.Unit.Code;
         foreach (var v in rollup.Values)
         {
             var element = _elements[v.DataElement];
@@ -156,20 +182,6 @@ internal sealed class Oracle
 
     private static bool Readable(Protos.V1.DataElement element, Period read) =>
         read.Type == PeriodType.Plan || (PeriodTypes.TryParse(element.PeriodType, out var t) && t <= read.Type);
-
-    private static long MonthsStarted(Period read, DateOnly today)
-    {
-        var n = 0;
-        for (var m = read.Start; m < read.End; m = m.AddMonths(1))
-        {
-            if (m <= today)
-            {
-                n++;
-            }
-        }
-
-        return n;
-    }
 
     private List<string> Subtree(string unit)
     {

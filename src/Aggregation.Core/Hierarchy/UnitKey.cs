@@ -24,5 +24,8 @@ public readonly record struct UnitKey([property: Id(0)] string Tenant, [property
         return new UnitKey(key[..slash], key[(slash + 1)..]);
     }
 
+    /// <summary>The GSO code without the version suffix that units of later hierarchy versions carry in their key.</summary>
+    public string PublishedCode => Code.IndexOf('@', StringComparison.Ordinal) is var at and >= 0 ? Code[..at] : Code;
+
     public override string ToString() => GrainKey;
 }

@@ -46,12 +46,19 @@ public static class RollupReader
 {
     private const double Epsilon = 1e-9;
 
-    public static RollupView Read(Catalog catalog, Programme programme, AdminUnit unit, ReadOnlySpan<long> cells, long version, Period period, DateOnly today)
+    /// <summary>
+    /// Reads figures from cells. Denominators that count units count those in force during the period
+    /// under each of <paramref name="counted"/> (the unit itself, or every unit whose data the cells
+    /// sum when history is re-expressed), each for the part of the period it existed.
+    /// </summary>
+    public static RollupView Read(Catalog catalog, Programme programme, AdminUnit unit, ReadOnlySpan<long> cells, long version, Period period, DateOnly today, IReadOnlyList<UnitKey>? counted = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(programme);
         ArgumentNullException.ThrowIfNull(unit);
         var layout = programme.Layout;
+        var keys = counted ?? [unit.Key];
+        long UnitsAt(string level, DateOnly from, DateOnly to) => keys.Sum(k => catalog.UnitsAtLevel(k, level, programme.Id, from, to));
         var index = programme.Calendar.IndexOf(period);
         if (index < 0)
         {
@@ -72,8 +79,8 @@ public static class RollupReader
                 continue;
             }
 
-            var numerator = Evaluate(indicator.Numerator, catalog, programme, unit, cells, period, index, today);
-            var denominator = indicator.Denominator is null ? null : Evaluate(indicator.Denominator, catalog, programme, unit, cells, period, index, today);
+            var numerator = Evaluate(indicator.Numerator, UnitsAt, programme, cells, period, index, today);
+            var denominator = indicator.Denominator is null ? null : Evaluate(indicator.Denominator, UnitsAt, programme, cells, period, index, today);
             double? value = indicator.Denominator is null
                 ? numerator
                 : numerator is not null && denominator is > 0 ? (double)numerator.Value / denominator.Value : null;
@@ -85,7 +92,7 @@ public static class RollupReader
         foreach (var ds in programme.DataSets)
         {
             var reported = Cell(cells, layout.ReportedMetric(ds), period, index);
-            var expected = catalog.UnitsAtLevel(unit.Key, ds.Level, programme.Id);
+            var expected = UnitsAt(ds.Level, period.Start, period.End);
             if (reported is not null && expected > 0)
             {
                 completeness.Add(new Completeness(ds, reported.Value, expected, Cell(cells, layout.OnTimeMetric(ds), period, index) ?? 0));
@@ -101,7 +108,7 @@ public static class RollupReader
         return cell < 0 ? null : cells[cell];
     }
 
-    private static long? Evaluate(Quantity quantity, Catalog catalog, Programme programme, AdminUnit unit, ReadOnlySpan<long> cells, Period period, int index, DateOnly today)
+    private static long? Evaluate(Quantity quantity, Func<string, DateOnly, DateOnly, long> unitsAt, Programme programme, ReadOnlySpan<long> cells, Period period, int index, DateOnly today)
     {
         var layout = programme.Layout;
         switch (quantity)
@@ -141,24 +148,26 @@ public static class RollupReader
             case PeriodsWhere p:
                 return Cell(cells, layout.PeriodConditionMetric(p), period, index);
             case UnitsAtLevel l:
-                return catalog.UnitsAtLevel(unit.Key, l.Level, programme.Id);
+                return unitsAt(l.Level, period.Start, period.End);
             case PeriodsElapsedAtLevel pe:
                 if (period.Type < pe.ReportingPeriod)
                 {
                     return null;
                 }
 
+                // Unit-periods: each elapsed reporting period counts the units in force in it.
                 var (first, lastIndex) = programme.Calendar.BaseRange(pe.ReportingPeriod, period.Type, index);
-                var elapsed = 0;
+                var expected = 0L;
                 for (var i = first; i <= lastIndex; i++)
                 {
-                    if (programme.Calendar.At(pe.ReportingPeriod, i).Start <= today)
+                    var reporting = programme.Calendar.At(pe.ReportingPeriod, i);
+                    if (reporting.Start <= today)
                     {
-                        elapsed++;
+                        expected += unitsAt(pe.Level, reporting.Start, reporting.End);
                     }
                 }
 
-                return elapsed * catalog.UnitsAtLevel(unit.Key, pe.Level, programme.Id);
+                return expected;
             default:
                 throw new InvalidOperationException($"Unknown quantity {quantity}.");
         }

@@ -116,7 +116,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
         if (prepared.Count > 0)
         {
-            var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report, AuditOf(p.Report, p.Rollup, submissions[p.Index].Submitter))).ToList();
+            var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Key.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report, AuditOf(p.Report, p.Rollup, submissions[p.Index].Submitter))).ToList();
             LedgerOutcome[] written;
             try
             {
@@ -232,7 +232,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
         var who = submitter ?? Submitter.None;
         var period = report.Period.ToString();
         AuditRecord Record(string element, AuditAction action, string? old, string? @new) =>
-            new(_unit.Tenant, who, report.Source, report.IdempotencyKey, _unit.Code, report.ProgrammeId, period, element, action, old, @new, null);
+            new(_unit.Tenant, who, report.Source, report.IdempotencyKey, _unit.Key.Code, report.ProgrammeId, period, element, action, old, @new, null);
 
         var records = new List<AuditRecord>(prepared.Values.Count);
         for (var i = 0; i < prepared.Values.Count; i++)
@@ -301,7 +301,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
         var replayed = 0L;
         _seq = from;
-        await foreach (var entry in _ledger.ReadUnitAsync(_unit.Tenant, _unit.Code, from))
+        await foreach (var entry in _ledger.ReadUnitAsync(_unit.Tenant, _unit.Key.Code, from))
         {
             RollupFor(entry.Report.ProgrammeId).Replay(entry.Report);
             _seq = entry.UnitSeq;

@@ -11,7 +11,7 @@ using ProtoProgramme = Aggregation.Protos.V1.Programme;
 namespace Aggregation.Server.Catalog;
 
 /// <summary>gRPC <c>aggregation.v1.Catalog</c>: programmes and the hierarchy of the caller's tenant.</summary>
-public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl access) : Protos.V1.Catalog.CatalogBase
+public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl access, Hosting.ReportingClock clock) : Protos.V1.Catalog.CatalogBase
 {
     private const int MaxPageSize = 1000;
 
@@ -30,26 +30,37 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
     public override Task<GetUnitResponse> GetUnit(GetUnitRequest request, ServerCallContext context)
     {
         var (_, tenant) = access.Authorize(context, AccessControl.Anyone);
+        var on = AsOf(request.AsOf);
         var response = new GetUnitResponse();
         if (string.IsNullOrEmpty(request.Code))
         {
             response.Unit = ToProto(catalog.GetUnit(UnitKey.Nation));
-            response.Children.AddRange(tenant.ProvinceCodes.Select(c => ToProto(catalog.GetUnit(new UnitKey(tenant.Id, c)))));
+            response.Children.AddRange(ProvincesOf(tenant, on).Select(u => ToProto(u, catalog)));
             return Task.FromResult(response);
         }
 
-        var key = request.Code == UnitKey.Nation.Code ? UnitKey.Nation : new UnitKey(tenant.Id, request.Code);
-        if (!catalog.TryGetUnit(key, out var unit))
+        AdminUnit? unit = null;
+        if (request.Code == UnitKey.Nation.Code)
+        {
+            unit = catalog.GetUnit(UnitKey.Nation);
+        }
+        else if (!catalog.TryResolve(tenant.Id, request.Code, on, out unit))
+        {
+            // Not in force that day: the latest unit the code named (a district after 2025-07-01).
+            unit = catalog.UnitsWithCode(tenant.Id, request.Code).FirstOrDefault();
+        }
+
+        if (unit is null)
         {
             throw RpcErrors.InvalidArgument(new FieldError("code", $"unknown unit '{RpcErrors.Clip(request.Code)}' in tenant {tenant.Id}"));
         }
 
-        response.Unit = ToProto(unit);
-        response.Ancestors.AddRange(catalog.AncestorsOf(key).Select(ToProto));
-        var children = key == UnitKey.Nation
-            ? tenant.ProvinceCodes.Select(c => catalog.GetUnit(new UnitKey(tenant.Id, c)))
-            : catalog.ChildrenOf(key);
-        response.Children.AddRange(children.Select(ToProto));
+        response.Unit = ToProto(unit, catalog);
+        response.Ancestors.AddRange(catalog.AncestorsOf(unit.Key).Select(u => ToProto(u, catalog)));
+        var children = unit.Key == UnitKey.Nation
+            ? ProvincesOf(tenant, on)
+            : catalog.ChildrenOf(unit.Key).Where(c => c.InForceOn(on) || !unit.InForceOn(on));
+        response.Children.AddRange(children.Select(u => ToProto(u, catalog)));
         return Task.FromResult(response);
     }
 
@@ -62,8 +73,9 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
             errors.Add(new FieldError("level", $"unknown level '{RpcErrors.Clip(request.Level)}' (levels: {string.Join(", ", catalog.Levels)})"));
         }
 
+        var on = AsOf(request.AsOf);
         AdminUnit? ancestor = null;
-        if (request.AncestorCode.Length > 0 && !catalog.TryGetUnit(new UnitKey(tenant.Id, request.AncestorCode), out ancestor))
+        if (request.AncestorCode.Length > 0 && !catalog.TryResolve(tenant.Id, request.AncestorCode, on, out ancestor))
         {
             errors.Add(new FieldError("ancestor_code", $"unknown unit '{RpcErrors.Clip(request.AncestorCode)}' in tenant {tenant.Id}"));
         }
@@ -84,7 +96,8 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
             throw RpcErrors.InvalidArgument(errors);
         }
 
-        IEnumerable<AdminUnit> units = ancestor is null ? catalog.UnitsOf(tenant.Id) : Descendants(ancestor);
+        IEnumerable<AdminUnit> units = ancestor is null ? catalog.TenantFamily(tenant.Id).SelectMany(catalog.UnitsOf) : Descendants(ancestor);
+        units = units.Where(u => u.InForceOn(on));
         if (request.Level.Length > 0)
         {
             units = units.Where(u => u.Level == request.Level);
@@ -93,7 +106,7 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
         var all = units.OrderBy(u => u.Code, StringComparer.Ordinal).ToList();
         var size = request.PageSize == 0 ? 100 : request.PageSize;
         var response = new ListUnitsResponse { Total = all.Count };
-        response.Units.AddRange(all.Skip(offset).Take(size).Select(ToProto));
+        response.Units.AddRange(all.Skip(offset).Take(size).Select(u => ToProto(u, catalog)));
         if (offset + size < all.Count)
         {
             response.NextPageToken = (offset + size).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -108,9 +121,36 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
         Name = unit.Name,
         Level = unit.Level,
         Type = unit.Type,
-        ParentCode = unit.Parent?.Code ?? "",
+        ParentCode = unit.Parent?.PublishedCode ?? "",
         TenantId = unit.Tenant == UnitKey.Nation.Tenant ? "" : unit.Tenant,
+        HierarchyVersion = unit.Version,
+        ValidFrom = unit.ValidFrom == DateOnly.MinValue ? "" : unit.ValidFrom.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        ValidTo = unit.ValidTo?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) ?? "",
     };
+
+    /// <summary>With the unit that took an ended unit over.</summary>
+    public static Unit ToProto(AdminUnit unit, Hierarchy.Catalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var proto = ToProto(unit);
+        proto.SuccessorCode = catalog.SuccessorOf(unit.Key)?.Code ?? "";
+        return proto;
+    }
+
+    private DateOnly AsOf(string asOf)
+    {
+        if (string.IsNullOrEmpty(asOf))
+        {
+            return clock.Today;
+        }
+
+        return DateOnly.TryParseExact(asOf, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date)
+            ? date
+            : throw RpcErrors.InvalidArgument(new FieldError("as_of", $"'{RpcErrors.Clip(asOf)}' is not a date (yyyy-MM-dd)"));
+    }
+
+    private IEnumerable<AdminUnit> ProvincesOf(Tenant tenant, DateOnly on) =>
+        catalog.ChildrenOf(UnitKey.Nation).Where(p => catalog.TenantFamily(tenant.Id).Contains(p.Tenant) && (p.InForceOn(on) || p.Tenant == tenant.Id && !catalog.ChildrenOf(UnitKey.Nation).Any(q => q.Tenant == tenant.Id && q.InForceOn(on))));
 
     public static ProtoProgramme ToProto(Programmes.Programme p)
     {

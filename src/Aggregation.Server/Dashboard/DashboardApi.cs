@@ -1,7 +1,9 @@
 using Aggregation.Hierarchy;
+using Aggregation.Rollup;
 using Aggregation.Protos.V1;
 using Aggregation.Server.Catalog;
 using Aggregation.Server.Errors;
+using Aggregation.Server.Hosting;
 using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
 using Aggregation.Server.Subscriptions;
@@ -34,48 +36,54 @@ public static class DashboardApi
             return Task.FromResult(Results.Text(Json.Format(response), "application/json"));
         }));
 
-        api.MapGet("/unit/{code}", (string code, HttpContext http, Hierarchy.Catalog catalog, AccessControl access) => Guarded(() =>
+        // ?asOf=yyyy-MM-dd picks the hierarchy version (codes were reused); default today.
+        api.MapGet("/unit/{code}", (string code, string? asOf, HttpContext http, Hierarchy.Catalog catalog, AccessControl access, ReportingClock clock) => Guarded(() =>
         {
             var (_, tenant) = access.Authorize(http, http.Request.Query["tenant"], AccessControl.Anyone);
-            var key = code == UnitKey.Nation.Code ? UnitKey.Nation : new UnitKey(tenant.Id, code);
-            if (!catalog.TryGetUnit(key, out var unit))
+            var on = string.IsNullOrEmpty(asOf) ? clock.Today : DateOnly.TryParseExact(asOf, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var d) ? d
+                : throw RpcErrors.InvalidArgument(new FieldError("asOf", $"'{RpcErrors.Clip(asOf)}' is not a date (yyyy-MM-dd)"));
+            AdminUnit? unit = code == UnitKey.Nation.Code ? catalog.GetUnit(UnitKey.Nation)
+                : catalog.TryResolve(tenant.Id, code, on, out var found) ? found : catalog.UnitsWithCode(tenant.Id, code).FirstOrDefault();
+            if (unit is null)
             {
                 return Task.FromResult(Results.NotFound(new { error = $"unknown unit '{RpcErrors.Clip(code)}'" }));
             }
 
-            var response = new GetUnitResponse { Unit = CatalogService.ToProto(unit) };
-            response.Ancestors.AddRange(catalog.AncestorsOf(key).Select(CatalogService.ToProto));
-            var children = key == UnitKey.Nation
-                ? tenant.ProvinceCodes.Select(c => catalog.GetUnit(new UnitKey(tenant.Id, c)))
-                : catalog.ChildrenOf(key);
+            var response = new GetUnitResponse { Unit = CatalogService.ToProto(unit, catalog) };
+            response.Ancestors.AddRange(catalog.AncestorsOf(unit.Key).Select(CatalogService.ToProto));
+            var children = unit.Key == UnitKey.Nation
+                ? catalog.ChildrenOf(UnitKey.Nation).Where(p => catalog.TenantFamily(tenant.Id).Contains(p.Tenant) && p.InForceOn(on))
+                : catalog.ChildrenOf(unit.Key).Where(c => c.InForceOn(on) || !unit.InForceOn(on));
             response.Children.AddRange(children.Select(CatalogService.ToProto));
             return Task.FromResult(Results.Text(Json.Format(response), "application/json"));
         }));
 
-        api.MapGet("/rollup", async (string unit, string period, bool? children, HttpContext http, AccessControl access, RollupReads reads) =>
+        // ?asOf= picks the unit a reused code names; ?view=restated re-expresses history in the unit's structure.
+        api.MapGet("/rollup", async (string unit, string period, bool? children, string? asOf, string? view, HttpContext http, AccessControl access, RollupReads reads) =>
             await Guarded(async () =>
             {
                 var tenant = Readable(http, access, unit);
-                var (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period");
-                var all = await Task.WhenAll(new[] { u }.Concat(children == true ? reads.ChildrenOf(u, programme) : []).Select(x => reads.ReadAsync(x, programme, periods)));
+                var (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period", asOf ?? "");
+                var history = view == "restated" ? HistoryView.Restated : HistoryView.AsHappened;
+                var all = await Task.WhenAll(new[] { u }.Concat(children == true ? reads.ChildrenOf(u, programme, periods, history) : []).Select(x => reads.ReadAsync(x, programme, periods, history)));
                 var response = new GetRollupResponse { Rollup = all[0][0] };
                 response.Children.AddRange(all.Skip(1).Select(r => r[0]));
                 return Results.Text(Json.Format(response), "application/json");
             }));
 
         // One unit's figures for several periods (the trend chart).
-        api.MapGet("/trend", async (string unit, string periods, HttpContext http, AccessControl access, RollupReads reads) =>
+        api.MapGet("/trend", async (string unit, string periods, string? asOf, HttpContext http, AccessControl access, RollupReads reads) =>
             await Guarded(async () =>
             {
                 var tenant = Readable(http, access, unit);
-                var (u, programme, parsed) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], periods.Split(','), "periods");
+                var (u, programme, parsed) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], periods.Split(','), "periods", asOf ?? "");
                 var response = new SubscriptionSnapshot();
                 response.Rollups.AddRange(await reads.ReadAsync(u, programme, parsed));
                 return Results.Text(Json.Format(response), "application/json");
             }));
 
         // Server-sent events backed by the subscription machinery: snapshot, update, heartbeat.
-        api.MapGet("/stream", async (string unit, string period, bool? children, HttpContext http, AccessControl access, CallLimiter limiter, RollupReads reads, SubscriptionStream stream, IHostApplicationLifetime lifetime) =>
+        api.MapGet("/stream", async (string unit, string period, bool? children, string? asOf, HttpContext http, AccessControl access, CallLimiter limiter, RollupReads reads, SubscriptionStream stream, IHostApplicationLifetime lifetime) =>
         {
             Aggregation.Hierarchy.AdminUnit u;
             Programmes.Programme programme;
@@ -84,7 +92,7 @@ public static class DashboardApi
             try
             {
                 var tenant = Readable(http, access, unit);
-                (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period");
+                (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period", asOf ?? "");
                 slot = limiter.EnterSubscription(access.CallerOf(http).LimitKey);
             }
             catch (RpcException ex)

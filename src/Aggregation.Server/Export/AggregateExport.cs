@@ -6,6 +6,7 @@ using Aggregation.Periods;
 using Aggregation.Programmes;
 using Aggregation.Server.Hosting;
 using Aggregation.Server.Rollup;
+using HistoryView = Aggregation.Protos.V1.HistoryView;
 
 namespace Aggregation.Server.Export;
 
@@ -27,9 +28,9 @@ public sealed record AggregateExport(Tenant Tenant, Programme Programme, Period 
         var missing = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var group in Groups)
         {
-            if (mapping.Unit(group.Unit.Key.Code) is null)
+            if (mapping.Unit(group.Unit.Code) is null)
             {
-                missing.Add($"unit {group.Unit.Key.Code}");
+                missing.Add($"unit {group.Unit.Code}");
             }
 
             if (!mapping.DataSets.ContainsKey(group.DataSet.Id))
@@ -51,7 +52,7 @@ public sealed record AggregateExport(Tenant Tenant, Programme Programme, Period 
 }
 
 /// <summary>Reads the figures an export needs from the units' grains (the same reads as GetRollup).</summary>
-public sealed class ExportBuilder(Hierarchy.Catalog catalog, RollupReads reads, ReportingClock clock)
+public sealed class ExportBuilder(RollupReads reads, ReportingClock clock)
 {
     private const int Parallelism = 16;
 
@@ -60,7 +61,7 @@ public sealed class ExportBuilder(Hierarchy.Catalog catalog, RollupReads reads, 
     /// that any unit in its area reported for the period, with its non-zero values. Each element is
     /// exported once per unit, under the first data set that carries it.
     /// </summary>
-    public async Task<AggregateExport> BuildAsync(Tenant tenant, AdminUnit unit, Programme programme, Period period, bool subtree, CancellationToken cancellationToken)
+    public async Task<AggregateExport> BuildAsync(Tenant tenant, AdminUnit unit, Programme programme, Period period, bool subtree, CancellationToken cancellationToken, HistoryView view = HistoryView.AsHappened)
     {
         ArgumentNullException.ThrowIfNull(unit);
         ArgumentNullException.ThrowIfNull(programme);
@@ -69,13 +70,13 @@ public sealed class ExportBuilder(Hierarchy.Catalog catalog, RollupReads reads, 
         {
             for (var i = 0; i < units.Count; i++)
             {
-                units.AddRange(catalog.ChildrenOf(units[i].Key, programme.Id));
+                units.AddRange(reads.ChildrenOf(units[i], programme, [period], view));
             }
         }
 
         var rollups = new Protos.V1.UnitRollup[units.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, units.Count), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (i, _) =>
-            rollups[i] = (await reads.ReadAsync(units[i], programme, [period]))[0]);
+            rollups[i] = (await reads.ReadAsync(units[i], programme, [period], view))[0]);
 
         var groups = new List<ExportGroup>();
         for (var i = 0; i < units.Count; i++)
@@ -141,7 +142,7 @@ public static class AdxWriter
                 }
 
                 xml.WriteStartElement("group", Namespace);
-                xml.WriteAttributeString("orgUnit", mapping.Unit(group.Unit.Key.Code));
+                xml.WriteAttributeString("orgUnit", mapping.Unit(group.Unit.Code));
                 xml.WriteAttributeString("period", period);
                 xml.WriteAttributeString("dataSet", mapping.DataSets[group.DataSet.Id]);
                 foreach (var (code, value) in values)
@@ -190,7 +191,7 @@ public static class Dhis2Writer
             json.WriteStartArray("dataValues");
             foreach (var group in export.Groups)
             {
-                var orgUnit = mapping.Unit(group.Unit.Key.Code);
+                var orgUnit = mapping.Unit(group.Unit.Code);
                 foreach (var (code, value) in AdxWriter.Values(group, mapping))
                 {
                     json.WriteStartObject();

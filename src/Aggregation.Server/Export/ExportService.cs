@@ -15,15 +15,15 @@ public sealed class ExportService(RollupReads reads, AccessControl access, Expor
     {
         var (caller, tenant) = access.Authorize(context, AccessControl.Readers);
         access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
-        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period");
-        var children = reads.ChildrenOf(unit, programme);
+        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period", request.AsOf);
+        var children = reads.ChildrenOf(unit, programme, periods);
         var all = await Task.WhenAll(new[] { unit }.Concat(children).Select(u => reads.ReadAsync(u, programme, periods)));
         var content = ReportWorkbook.Write(Catalog.CatalogService.ToProto(programme), periods[0], all[0][0], [.. all.Skip(1).Select(r => r[0])], clock.Now);
         return new ExportResponse
         {
             Content = ByteString.CopyFrom(content),
             ContentType = ReportWorkbook.ContentType,
-            FileName = $"bao-cao_{unit.Key.Code}_{periods[0]}.xlsx",
+            FileName = $"bao-cao_{unit.Code}_{periods[0]}.xlsx",
             Groups = children.Count + 1,
             Values = all[0][0].Indicators.Count,
         };
@@ -33,7 +33,7 @@ public sealed class ExportService(RollupReads reads, AccessControl access, Expor
     {
         var (caller, tenant) = access.Authorize(context, AccessControl.Readers);
         access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
-        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period");
+        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period", request.AsOf);
         var period = periods[0];
         var errors = new List<FieldError>();
         if (request.Format is not (ExportFormat.Adx or ExportFormat.Dhis2Json))
@@ -55,7 +55,7 @@ public sealed class ExportService(RollupReads reads, AccessControl access, Expor
             throw RpcErrors.FailedPrecondition($"Tenant {tenant.Id} has no export mapping (catalog {ExportMappings.Folder}/{tenant.Id}.json).", [$"mapping {tenant.Id}"]);
         }
 
-        var export = await builder.BuildAsync(tenant, unit, programme, period, request.IncludeSubtree, context.CancellationToken);
+        var export = await builder.BuildAsync(tenant, unit, programme, period, request.IncludeSubtree, context.CancellationToken, request.View);
         if (export.MissingCodes(mapping) is { Count: > 0 } missing)
         {
             throw RpcErrors.FailedPrecondition($"The export mapping of {tenant.Id} lacks {missing.Count} codes: {string.Join(", ", missing.Take(20))}{(missing.Count > 20 ? ", …" : "")}.", missing);
@@ -66,7 +66,7 @@ public sealed class ExportService(RollupReads reads, AccessControl access, Expor
         {
             Content = ByteString.CopyFrom(adx ? AdxWriter.Write(export, mapping) : Dhis2Writer.Write(export, mapping)),
             ContentType = adx ? AdxWriter.ContentType : Dhis2Writer.ContentType,
-            FileName = $"{tenant.Id}_{unit.Key.Code}_{period}{(request.IncludeSubtree ? "_all" : "")}{(adx ? ".adx.xml" : ".dhis2.json")}",
+            FileName = $"{tenant.Id}_{unit.Code}_{period}{(request.IncludeSubtree ? "_all" : "")}{(adx ? ".adx.xml" : ".dhis2.json")}",
             Groups = export.Groups.Count,
             Values = export.ValueCount,
         };

@@ -26,6 +26,25 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
 
     public sealed record Validated(UnitKey Unit, ReportCommand Command);
 
+    private string UnitNotInForce(Tenant tenant, string code, Period period)
+    {
+        var known = catalog.UnitsWithCode(tenant.Id, code).ToList();
+        if (known.Count == 0)
+        {
+            return $"unknown unit '{RpcErrors.Clip(code)}' in tenant {tenant.Id}";
+        }
+
+        var last = known[0];
+        if (last.ValidFrom >= period.End)
+        {
+            return $"unit {code} ({last.Name}) exists from {last.ValidFrom:yyyy-MM-dd}; {period} is before it";
+        }
+
+        var next = catalog.SuccessorOf(last.Key);
+        return $"unit {code} ({last.Name}) is not in force in {period}: it ended on {last.ValidTo:yyyy-MM-dd}"
+            + (next is null ? "" : $"; report for {next.Code} ({next.Name}), which took it over");
+    }
+
     public Validated? Validate(Tenant tenant, Report report, string prefix, List<FieldError> errors)
     {
         ArgumentNullException.ThrowIfNull(tenant);
@@ -41,16 +60,6 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         else if (key.Length > MaxKeyLength || !key.All(c => c is >= '!' and <= '~'))
         {
             Error("idempotency_key", $"must be 1-{MaxKeyLength} printable ASCII characters without spaces");
-        }
-
-        AdminUnit? unit = null;
-        if (string.IsNullOrEmpty(report.UnitCode))
-        {
-            Error("unit_code", "is required");
-        }
-        else if (!catalog.TryGetUnit(new UnitKey(tenant.Id, report.UnitCode), out unit))
-        {
-            Error("unit_code", $"unknown unit '{RpcErrors.Clip(report.UnitCode)}' in tenant {tenant.Id}");
         }
 
         Programme? programme = null;
@@ -84,6 +93,22 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         {
             Error("period", $"{period} has not started yet (today is {today:yyyy-MM-dd})");
             periodOk = false;
+        }
+
+        // The unit is the one the code names in the hierarchy in force for the period (codes were reused
+        // across versions); a code that names a unit only at other dates says what replaced it.
+        AdminUnit? unit = null;
+        if (string.IsNullOrEmpty(report.UnitCode))
+        {
+            Error("unit_code", "is required");
+        }
+        else if (periodOk && !catalog.TryResolve(tenant.Id, report.UnitCode, period.Start, period.End, out unit))
+        {
+            Error("unit_code", UnitNotInForce(tenant, report.UnitCode, period));
+        }
+        else if (!periodOk && !catalog.UnitsWithCode(tenant.Id, report.UnitCode).Any())
+        {
+            Error("unit_code", $"unknown unit '{RpcErrors.Clip(report.UnitCode)}' in tenant {tenant.Id}");
         }
 
         var reportedAt = now;

@@ -39,16 +39,18 @@ public sealed class MinistryReports(
         {
             foreach (var period in DuePeriods(programme.Calendar))
             {
-                foreach (var province in tenant.ProvinceCodes.Select(code => catalog.GetUnit(new UnitKey(tenant.Id, code))))
+                // A province merged away (Bắc Kạn from 2025-07-01) reports only for periods it existed in;
+                // its successor's report covers the rest.
+                foreach (var province in tenant.ProvinceCodes.Select(code => catalog.GetUnit(new UnitKey(tenant.Id, code))).Where(p => p.InForceDuring(period.Start, period.End)))
                 {
                     var export = await builder.BuildAsync(tenant, province, programme, period, subtree: true, cancellationToken);
                     if (export.MissingCodes(mapping) is { Count: > 0 } missing)
                     {
-                        logger.LogError("The {Period} report of {Unit} cannot be produced: the mapping of {Tenant} lacks {Missing}", period, province.Key.Code, tenant.Id, string.Join(", ", missing));
+                        logger.LogError("The {Period} report of {Unit} cannot be produced: the mapping of {Tenant} lacks {Missing}", period, province.Code, tenant.Id, string.Join(", ", missing));
                         continue;
                     }
 
-                    var draft = new ReportDraft(tenant.Id, programme.Id, province.Key.Code, period.ToString(), Hash(export), AdxWriter.ContentType, AdxWriter.Write(export, mapping));
+                    var draft = new ReportDraft(tenant.Id, programme.Id, province.Code, period.ToString(), Hash(export), AdxWriter.ContentType, AdxWriter.Write(export, mapping));
                     if (await store.RecordIfChangedAsync(draft, cancellationToken))
                     {
                         produced++;
@@ -86,7 +88,7 @@ public sealed class MinistryReports(
         {
             foreach (var (element, value) in group.Values)
             {
-                text.Append(group.Unit.Key.Code).Append('|').Append(group.DataSet.Id).Append('|').Append(element.Id).Append('=').Append(value).Append('\n');
+                text.Append(group.Unit.Code).Append('|').Append(group.DataSet.Id).Append('|').Append(element.Id).Append('=').Append(value).Append('\n');
             }
         }
 

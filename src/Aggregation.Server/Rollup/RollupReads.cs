@@ -20,11 +20,14 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
 {
     public const int MaxPeriods = 12;
 
-    /// <summary>Resolves and validates what a read names; throws INVALID_ARGUMENT listing every problem.</summary>
-    public (AdminUnit Unit, Programme Programme, List<Period> Periods) Resolve(Tenant tenant, string unitCode, string programmeId, IReadOnlyList<string> periods, string periodField)
+    /// <summary>
+    /// Resolves and validates what a read names; throws INVALID_ARGUMENT listing every problem. The
+    /// unit is the one the code names on <paramref name="asOf"/> (yyyy-MM-dd) or, without it, for the
+    /// periods read: codes were reused across hierarchy versions.
+    /// </summary>
+    public (AdminUnit Unit, Programme Programme, List<Period> Periods) Resolve(Tenant tenant, string unitCode, string programmeId, IReadOnlyList<string> periods, string periodField, string asOf = "")
     {
         var errors = new List<FieldError>();
-        var unit = ResolveUnit(tenant, unitCode, errors);
         Programme? programme = null;
         if (!tenant.ProgrammeIds.Contains(programmeId) || !catalog.Programmes.TryGetValue(programmeId, out programme))
         {
@@ -54,6 +57,20 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
             }
         }
 
+        DateOnly? on = null;
+        if (!string.IsNullOrEmpty(asOf))
+        {
+            if (DateOnly.TryParseExact(asOf, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date))
+            {
+                on = date;
+            }
+            else
+            {
+                errors.Add(new FieldError("as_of", $"'{RpcErrors.Clip(asOf)}' is not a date (yyyy-MM-dd)"));
+            }
+        }
+
+        var unit = ResolveUnit(tenant, unitCode, on, parsed, errors);
         if (errors.Count > 0)
         {
             throw RpcErrors.InvalidArgument(errors);
@@ -62,35 +79,123 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
         return (unit!, programme!, parsed);
     }
 
-    /// <summary>The unit's figures for each period, from one read of its grain.</summary>
-    public async Task<List<UnitRollup>> ReadAsync(AdminUnit unit, Programme programme, IReadOnlyList<Period> periods)
+    /// <summary>The unit's figures for each period, from one read of its grain (as it happened) or of every unit merged into it (restated).</summary>
+    public async Task<List<UnitRollup>> ReadAsync(AdminUnit unit, Programme programme, IReadOnlyList<Period> periods, HistoryView view = HistoryView.AsHappened)
     {
-        var snapshot = await grains.GetGrain<IUnitGrain>(unit.Key.GrainKey).GetSnapshotAsync(programme.Id);
+        var sources = view == HistoryView.Restated && unit.Key != UnitKey.Nation
+            ? catalog.RestatedSources(unit.Key).Where(u => catalog.RunsProgramme(u.Tenant, programme.Id)).ToList()
+            : [unit];
+        var snapshots = await Task.WhenAll(sources.Select(u => grains.GetGrain<IUnitGrain>(u.Key.GrainKey).GetSnapshotAsync(programme.Id)));
+        var cells = snapshots[0].Cells;
+        if (snapshots.Length > 1)
+        {
+            cells = new long[cells.Length];
+            foreach (var s in snapshots)
+            {
+                for (var i = 0; i < cells.Length; i++)
+                {
+                    cells[i] += s.Cells[i];
+                }
+            }
+        }
+
+        var version = snapshots.Max(s => s.Version);
         var readAt = Timestamp.FromDateTimeOffset(clock.Now);
-        return periods.Select(p => ToProto(unit, snapshot, programme, p, clock.Today, readAt)).ToList();
+        return periods.Select(p =>
+        {
+            var result = ToProto(unit, new RollupSnapshot(programme.Id, version, cells, []), programme, p, clock.Today, readAt, sources.Select(u => u.Key).ToList());
+            result.View = view;
+            result.Method = Method(unit, programme, p, view, sources);
+            result.RestatedFrom.AddRange(sources.Skip(1).Select(CatalogService.ToProto));
+            return result;
+        }).ToList();
     }
 
-    public IReadOnlyList<AdminUnit> ChildrenOf(AdminUnit unit, Programme programme) => catalog.ChildrenOf(unit.Key, programme.Id).ToList();
+    /// <summary>
+    /// The children to show beside a unit: as it happened, every child in force during the periods
+    /// (districts to 2025-06-30 and communes from 2025-07-01 under a province that carried on);
+    /// restated, the children of the structure in force at the end.
+    /// </summary>
+    public IReadOnlyList<AdminUnit> ChildrenOf(AdminUnit unit, Programme programme, IReadOnlyList<Period> periods, HistoryView view = HistoryView.AsHappened)
+    {
+        var from = periods.Min(p => p.Start);
+        var to = periods.Max(p => p.End);
+        var during = catalog.ChildrenOf(unit.Key, programme.Id, from, to).ToList();
+        if (view != HistoryView.Restated)
+        {
+            return during;
+        }
 
-    private AdminUnit? ResolveUnit(Tenant tenant, string code, List<FieldError> errors)
+        var atEnd = during.Where(c => c.InForceOn(to.AddDays(-1))).ToList();
+        return atEnd.Count > 0 ? atEnd : during;
+    }
+
+    /// <summary>How the figures were obtained, for the reader: which units they sum and how units are counted across a reorganisation.</summary>
+    private string Method(AdminUnit unit, Programme programme, Period period, HistoryView view, IReadOnlyList<AdminUnit> sources)
+    {
+        var text = view == HistoryView.Restated && sources.Count > 1
+            ? $"Re-expressed in the structure of {unit.Code} ({unit.Name}): its own data plus those of the {sources.Count - 1} units merged into it ({string.Join(", ", sources.Skip(1).Take(8).Select(s => s.Code))}{(sources.Count > 9 ? ", …" : "")})."
+            : view == HistoryView.Restated
+                ? $"Re-expressed: no unit was merged into {unit.Code}; the figures are its own history."
+                : "As it happened: each report along the hierarchy in force for its period.";
+        var spans = new List<string>();
+        foreach (var level in catalog.Levels.SkipWhile(l => l != unit.Level).Skip(1))
+        {
+            var parts = sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, period.Start, period.End))
+                .GroupBy(x => (x.From, x.To)).OrderBy(g => g.Key.From).Select(g => (g.Key.From, g.Key.To, Count: g.Sum(x => x.Count))).ToList();
+            if (parts.Count > 1 || parts.Any(x => x.From > period.Start || x.To < period.End))
+            {
+                spans.Add($"{level}s {string.Join(" + ", parts.Select(x => $"{x.Count} ({Span(x.From, x.To, period)})"))}");
+            }
+        }
+
+        return spans.Count == 0
+            ? text
+            : text + $" Units are counted for the part of {period} they existed: {string.Join("; ", spans)}.";
+    }
+
+    private static string Span(DateOnly from, DateOnly to, Period period) =>
+        from <= period.Start ? $"to {to.AddDays(-1):yyyy-MM-dd}" : to >= period.End ? $"from {from:yyyy-MM-dd}" : $"{from:yyyy-MM-dd} to {to.AddDays(-1):yyyy-MM-dd}";
+
+    private AdminUnit? ResolveUnit(Tenant tenant, string code, DateOnly? on, List<Period> periods, List<FieldError> errors)
     {
         if (code == UnitKey.Nation.Code)
         {
             return catalog.GetUnit(UnitKey.Nation);
         }
 
-        if (catalog.TryGetUnit(new UnitKey(tenant.Id, code), out var unit))
+        if (string.IsNullOrEmpty(code))
+        {
+            errors.Add(new FieldError("unit_code", "is required"));
+            return null;
+        }
+
+        AdminUnit unit;
+        var found = on is { } date
+            ? catalog.TryResolve(tenant.Id, code, date, out unit)
+            : periods.Count > 0
+                ? catalog.TryResolve(tenant.Id, code, periods.Min(p => p.Start), periods.Max(p => p.End), out unit)
+                : (unit = catalog.UnitsWithCode(tenant.Id, code).FirstOrDefault()!) is not null;
+        if (found)
         {
             return unit;
         }
 
-        errors.Add(new FieldError("unit_code", string.IsNullOrEmpty(code) ? "is required" : $"unknown unit '{RpcErrors.Clip(code)}' in tenant {tenant.Id}"));
+        var known = catalog.UnitsWithCode(tenant.Id, code).ToList();
+        errors.Add(new FieldError(on is null ? "unit_code" : "as_of", known.Count == 0
+            ? $"unknown unit '{RpcErrors.Clip(code)}' in tenant {tenant.Id}"
+            : $"unit {code} is not in force {(on is { } d ? $"on {d:yyyy-MM-dd}" : "during the periods read")}; it names {string.Join(" and ", known.Select(u => $"{u.Name} ({Validity(u)})"))}"));
         return null;
     }
 
-    private UnitRollup ToProto(AdminUnit unit, RollupSnapshot snapshot, Programme programme, Period period, DateOnly today, Timestamp readAt)
+    private static string Validity(AdminUnit u) =>
+        u.ValidTo is { } to
+            ? u.ValidFrom == DateOnly.MinValue ? $"until {to.AddDays(-1):yyyy-MM-dd}" : $"{u.ValidFrom:yyyy-MM-dd} to {to.AddDays(-1):yyyy-MM-dd}"
+            : u.ValidFrom == DateOnly.MinValue ? "in force" : $"from {u.ValidFrom:yyyy-MM-dd}";
+
+    private UnitRollup ToProto(AdminUnit unit, RollupSnapshot snapshot, Programme programme, Period period, DateOnly today, Timestamp readAt, IReadOnlyList<UnitKey> counted)
     {
-        var view = RollupReader.Read(catalog, programme, unit, snapshot.Cells, snapshot.Version, period, today);
+        var view = RollupReader.Read(catalog, programme, unit, snapshot.Cells, snapshot.Version, period, today, counted);
         var result = new UnitRollup
         {
             Unit = CatalogService.ToProto(unit),

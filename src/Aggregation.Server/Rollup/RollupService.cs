@@ -11,9 +11,9 @@ public sealed class RollupService(RollupReads reads, AccessControl access) : Rol
     {
         var (caller, tenant) = access.Authorize(context, AccessControl.Readers);
         access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
-        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period");
-        var children = request.IncludeChildren ? reads.ChildrenOf(unit, programme) : [];
-        var all = await Task.WhenAll(new[] { unit }.Concat(children).Select(u => reads.ReadAsync(u, programme, periods)));
+        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period", request.AsOf);
+        var children = request.IncludeChildren ? reads.ChildrenOf(unit, programme, periods, request.View) : [];
+        var all = await Task.WhenAll(new[] { unit }.Concat(children).Select(u => reads.ReadAsync(u, programme, periods, request.View)));
         var response = new GetRollupResponse { Rollup = all[0][0] };
         response.Children.AddRange(all.Skip(1).Select(r => r[0]));
         return response;

@@ -13,7 +13,7 @@ namespace Aggregation.Server.Security;
 /// data sets it names are inside the caller's scope. A unit outside the scope is refused with the
 /// same answer whether or not it exists.
 /// </summary>
-public sealed class AccessControl(Hierarchy.Catalog catalog)
+public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingClock clock)
 {
     /// <summary>Metadata with which a ministry credential picks the tenant to read; anyone else must omit it or name their own.</summary>
     public const string TenantHeader = "x-tenant-id";
@@ -91,7 +91,7 @@ public sealed class AccessControl(Hierarchy.Catalog catalog)
             return;
         }
 
-        if (!InScope(caller, tenant, unitCode) && !(caller.SeesWholeTenant && !catalog.TryGetUnit(new UnitKey(tenant.Id, unitCode ?? ""), out _)))
+        if (!InScope(caller, tenant, unitCode) && !(caller.SeesWholeTenant && !catalog.UnitsWithCode(tenant.Id, unitCode ?? "").Any()))
         {
             throw OutsideScope(field, unitCode ?? "");
         }
@@ -106,8 +106,11 @@ public sealed class AccessControl(Hierarchy.Catalog catalog)
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(report);
-        var known = catalog.TryGetUnit(new UnitKey(tenant.Id, report.UnitCode), out _);
-        if (!InScope(caller, tenant, report.UnitCode) && !(caller.Units.Count == 0 && !known))
+        // The unit the report is for: the one its code names for its period (codes were reused).
+        var units = Periods.Period.TryParse(report.Period, out var period, out _) && catalog.TryResolve(tenant.Id, report.UnitCode, period.Start, period.End, out var resolved)
+            ? [resolved]
+            : catalog.UnitsWithCode(tenant.Id, report.UnitCode).ToList();
+        if (!units.Any(u => InScope(caller, u)) && !(caller.Units.Count == 0 && units.Count == 0))
         {
             return new FieldError(prefix + "unit_code", $"'{RpcErrors.Clip(report.UnitCode)}' is not a unit this credential may report for");
         }
@@ -128,7 +131,7 @@ public sealed class AccessControl(Hierarchy.Catalog catalog)
         return null;
     }
 
-    /// <summary>Inside the tenant and, for a scoped credential, at or below one of its units.</summary>
+    /// <summary>Some unit the code names (in any hierarchy version) is inside the caller's scope.</summary>
     public bool InScope(Caller caller, Tenant tenant, string? unitCode)
     {
         ArgumentNullException.ThrowIfNull(caller);
@@ -138,8 +141,39 @@ public sealed class AccessControl(Hierarchy.Catalog catalog)
             return false;
         }
 
-        var key = new UnitKey(tenant.Id, unitCode ?? "");
-        if (!catalog.TryGetUnit(key, out _))
+        return catalog.UnitsWithCode(tenant.Id, unitCode ?? "").Any(u => caller.IsMinistry || InScope(caller, u));
+    }
+
+    /// <summary>
+    /// Inside the caller's scope: a unit of its tenant (or of a tenant merged into it: its history) at
+    /// or below one of its units, or a unit a later hierarchy version made wholly out of units in
+    /// scope. So a Bắc Kạn credential follows its communes into the merged Thái Nguyên of 2025-07-01,
+    /// and never reaches what was not its own.
+    /// </summary>
+    public bool InScope(Caller caller, AdminUnit unit)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(unit);
+        if (caller.IsMinistry)
+        {
+            return true;
+        }
+
+        if (Covered(caller, unit))
+        {
+            return true;
+        }
+
+        // A unit of a later version (not one that carried on) whose every predecessor is in scope.
+        return unit.ValidFrom > DateOnly.MinValue
+            && catalog.PredecessorsOf(unit.Key) is { Count: > 0 } predecessors
+            && predecessors.All(p => InScope(caller, p));
+    }
+
+    private bool Covered(Caller caller, AdminUnit unit)
+    {
+        var ownOrHistory = unit.Tenant == caller.TenantId || catalog.MergerOf(unit.Tenant)?.Into == caller.TenantId;
+        if (!ownOrHistory)
         {
             return false;
         }
@@ -149,7 +183,10 @@ public sealed class AccessControl(Hierarchy.Catalog catalog)
             return true;
         }
 
-        return caller.Units.Contains(key.Code) || catalog.AncestorsOf(key).Any(a => caller.Units.Contains(a.Code));
+        // Claims name units as of the credential's issue date.
+        var on = caller.IssuedOn ?? clock.Today;
+        var claimed = caller.Units.Select(code => catalog.TryResolve(caller.TenantId, code, on, out var u) ? u.Key : (UnitKey?)null).OfType<UnitKey>().ToHashSet();
+        return claimed.Contains(unit.Key) || catalog.AncestorsOf(unit.Key).Any(a => claimed.Contains(a.Key));
     }
 
     private static RpcException OutsideScope(string field, string code) =>

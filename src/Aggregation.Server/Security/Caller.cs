@@ -17,6 +17,12 @@ public sealed record Caller(
     string Via,
     string Peer)
 {
+    /// <summary>
+    /// When the credential was issued (the token's <c>iat</c>): its unit claims name the units those
+    /// codes named that day, since codes were reused by later hierarchy versions. Null: today.
+    /// </summary>
+    public DateOnly? IssuedOn { get; init; }
+
     public bool IsMinistry => TenantId == AccessClaims.AllTenants && Roles.Contains(Aggregation.Security.Roles.Ministry);
 
     /// <summary>Whole-tenant read access: what admins and the ministry have, and scoped roles do not.</summary>
@@ -50,6 +56,11 @@ public sealed record Caller(
             principal.FindAll(AccessClaims.Unit).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList(),
             dataSets.Count == 0 ? null : dataSets,
             identity.AuthenticationType ?? "",
-            peer);
+            peer)
+        {
+            IssuedOn = long.TryParse(principal.FindFirst("iat")?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var iat)
+                ? DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeSeconds(iat).UtcDateTime)
+                : null,
+        };
     }
 }

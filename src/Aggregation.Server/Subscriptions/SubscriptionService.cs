@@ -19,7 +19,7 @@ public sealed class SubscriptionService(
     {
         var (caller, tenant) = access.Authorize(context, AccessControl.Readers);
         access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
-        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, request.Periods, "periods");
+        var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, request.Periods, "periods", request.AsOf);
         using var slot = limiter.EnterSubscription(caller.LimitKey);
 
         // Ends with the call, or cleanly (status OK) when the server shuts down or the subscription

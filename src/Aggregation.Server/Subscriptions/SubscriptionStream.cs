@@ -30,7 +30,7 @@ public sealed class SubscriptionStream(RollupReads reads, SubscriptionHub hub, I
             throw RpcErrors.Unavailable("Too many open subscriptions on this server; retry later or on another server.");
         }
 
-        var units = new[] { unit }.Concat(includeChildren ? reads.ChildrenOf(unit, programme) : []).ToDictionary(u => u.Key.GrainKey);
+        var units = new[] { unit }.Concat(includeChildren ? reads.ChildrenOf(unit, programme, periods) : []).ToDictionary(u => u.Key.GrainKey);
         var subscription = new Subscription(programme.Id);
         var mainKey = unit.Key.GrainKey;
         var lastSent = new Dictionary<string, long>(StringComparer.Ordinal);

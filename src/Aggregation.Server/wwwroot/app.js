@@ -4,7 +4,7 @@
 'use strict';
 
 const state = {
-  lang: 'vi', programme: null, unit: null, ancestors: [], period: null,
+  lang: 'vi', programme: null, unit: null, ancestors: [], period: null, asOf: '', view: '',
   rollup: null, children: new Map(), selected: 'T1.1', trendBy: 'month', stream: null, chart: null,
 };
 
@@ -100,7 +100,7 @@ function renderStatic() {
     const link = document.createElement('a');
     link.textContent = a.name;
     link.dataset.unit = a.code;
-    link.addEventListener('click', () => go(a.code));
+    link.addEventListener('click', () => go(a.code, lastDay(a)));
     nav.append(link);
     const sep = document.createElement('span');
     sep.className = 'sep';
@@ -162,7 +162,9 @@ function renderChildren() {
     });
     const reported = child.completeness.filter((c) => Number(c.reported) > 0).length;
     row.innerHTML = `<td>${escape(child.unit.name)}</td>${cells.join('')}<td class="num">${reported}/${child.completeness.length}</td>`;
-    row.addEventListener('click', () => go(child.unit.code));
+    // A child that no longer exists (a district, a commune merged on 1 July 2025) is opened as of its
+    // last day: its code may name another unit today.
+    row.addEventListener('click', () => go(child.unit.code, lastDay(child.unit)));
     body.append(row);
   }
 }
@@ -183,7 +185,7 @@ function trendPeriods() {
 async function loadTrend() {
   const periods = trendPeriods();
   $('#trend-indicator').textContent = state.selected;
-  const data = await get(`/api/trend?unit=${state.unit.code}&periods=${periods.join(',')}`);
+  const data = await get(`/api/trend?unit=${state.unit.code}&periods=${periods.join(',')}${state.asOf ? `&asOf=${state.asOf}` : ''}`);
   const values = data.rollups.map((r) => {
     const i = r.indicators.find((x) => x.indicatorId === state.selected);
     if (!i || i.value === undefined || i.value === null) return null;
@@ -215,7 +217,13 @@ function applyRollups(rollups, flash) {
 
 function openStream() {
   if (state.stream) state.stream.close();
-  const stream = new EventSource(`/api/stream?unit=${state.unit.code}&period=${state.period}&children=true&access_token=${encodeURIComponent(state.token)}`);
+  state.stream = null;
+  if (state.view === 'restated') {
+    $('#live').classList.remove('on');
+    return;
+  }
+  // The live stream follows the figures as they happened; the restated view is read on demand.
+  const stream = new EventSource(`/api/stream?unit=${state.unit.code}&period=${state.period}&children=true${state.asOf ? `&asOf=${state.asOf}` : ''}&access_token=${encodeURIComponent(state.token)}`);
   stream.addEventListener('open', () => $('#live').classList.add('on'));
   stream.addEventListener('error', () => $('#live').classList.remove('on'));
   stream.addEventListener('snapshot', (e) => applyRollups(JSON.parse(e.data).rollups, false));
@@ -223,15 +231,25 @@ function openStream() {
   state.stream = stream;
 }
 
-async function go(code) {
-  const unit = await get(`/api/unit/${code}`);
+function lastDay(unit) {
+  if (!unit.validTo) return '';
+  const day = new Date(`${unit.validTo}T00:00:00Z`);
+  day.setUTCDate(day.getUTCDate() - 1);
+  return day.toISOString().slice(0, 10);
+}
+
+async function go(code, asOf) {
+  state.asOf = asOf || '';
+  const at = state.asOf ? `&asOf=${state.asOf}` : '';
+  const unit = await get(`/api/unit/${code}?${at.slice(1)}`);
   state.unit = unit.unit;
   state.ancestors = unit.ancestors;
   state.children = new Map();
-  const rollup = await get(`/api/rollup?unit=${code}&period=${state.period}&children=true`);
+  const rollup = await get(`/api/rollup?unit=${code}&period=${state.period}&children=true${at}${state.view ? `&view=${state.view}` : ''}`);
   state.rollup = rollup.rollup;
   for (const c of rollup.children) state.children.set(c.unit.code, c);
-  history.replaceState(null, '', `?unit=${code}&period=${state.period}`);
+  $('#method').textContent = state.rollup.method || '';
+  history.replaceState(null, '', `?unit=${code}&period=${state.period}${at}${state.view ? `&view=${state.view}` : ''}`);
   renderStatic();
   applyRollups([], false);
   openStream();
@@ -261,10 +279,13 @@ async function start() {
   state.programme = (await get('/api/programme')).programmes[0];
   const root = await get('/api/unit/VN');
   state.period = params.get('period') || state.programme.lastPeriod.slice(0, 4);
-  $('#period').addEventListener('change', (e) => { state.period = e.target.value; go(state.unit.code); });
+  $('#period').addEventListener('change', (e) => { state.period = e.target.value; go(state.unit.code, state.asOf); });
+  state.view = params.get('view') || '';
+  $('#view').value = state.view;
+  $('#view').addEventListener('change', (e) => { state.view = e.target.value; go(state.unit.code, state.asOf); });
   $('#lang').addEventListener('click', () => { state.lang = state.lang === 'vi' ? 'en' : 'vi'; renderStatic(); applyRollups([], false); loadTrend(); });
   document.querySelectorAll('input[name="trend-by"]').forEach((r) => r.addEventListener('change', (e) => { state.trendBy = e.target.value; loadTrend(); }));
-  await go(params.get('unit') || units[0] || root.children[0].code);
+  await go(params.get('unit') || units[0] || root.children[0].code, params.get('asOf') || '');
 }
 
 start().catch((error) => { if (error.message === '401') return; document.body.insertAdjacentHTML('afterbegin', `<p class="error">${escape(String(error))}</p>`); });
