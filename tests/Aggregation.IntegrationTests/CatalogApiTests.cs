@@ -9,9 +9,9 @@ namespace Aggregation.IntegrationTests;
 public sealed class CatalogApiTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
     [Fact]
-    public async Task The_province_lists_its_nine_districts_with_Vietnamese_names()
+    public async Task The_province_lists_its_nine_districts_with_Vietnamese_names_until_30_June_2025()
     {
-        var response = await server.Catalog.GetUnitAsync(new GetUnitRequest { Code = ServerFixture.ProvinceCode });
+        var response = await server.Catalog.GetUnitAsync(new GetUnitRequest { Code = ServerFixture.ProvinceCode, AsOf = "2025-06-30" });
 
         Assert.Equal("Tỉnh Thái Nguyên", response.Unit.Name);
         Assert.Equal(["VN"], response.Ancestors.Select(a => a.Code));
@@ -20,13 +20,28 @@ public sealed class CatalogApiTests(ServerFixture server) : IClassFixture<Server
     }
 
     [Fact]
-    public async Task A_commune_knows_its_district_and_province()
+    public async Task From_1_July_2025_the_province_lists_its_92_communes_and_no_district()
     {
-        var response = await server.Catalog.GetUnitAsync(new GetUnitRequest { Code = "05443" });
+        var response = await server.Catalog.GetUnitAsync(new GetUnitRequest { Code = ServerFixture.ProvinceCode, AsOf = "2025-07-01" });
 
-        Assert.Equal("commune", response.Unit.Level);
-        Assert.Equal(["164", "19", "VN"], response.Ancestors.Select(a => a.Code));
-        Assert.Empty(response.Children);
+        Assert.Equal(92, response.Children.Count);
+        Assert.All(response.Children, c => Assert.Equal(("commune", "2025-07", "2025-07-01"), (c.Level, c.HierarchyVersion, c.ValidFrom)));
+        Assert.Contains(response.Children, c => c.Code == "05443" && c.Name == "Phường Phan Đình Phùng");
+    }
+
+    [Fact]
+    public async Task A_commune_knows_its_district_and_province_and_a_reused_code_its_date()
+    {
+        var before = await server.Catalog.GetUnitAsync(new GetUnitRequest { Code = "05443", AsOf = "2025-03-01" });
+        Assert.Equal("Phường Trưng Vương", before.Unit.Name);
+        Assert.Equal("commune", before.Unit.Level);
+        Assert.Equal(["164", "19", "VN"], before.Ancestors.Select(a => a.Code));
+        Assert.Equal(("2025-07-01", "05443"), (before.Unit.ValidTo, before.Unit.SuccessorCode));
+        Assert.Empty(before.Children);
+
+        var today = await server.Catalog.GetUnitAsync(new GetUnitRequest { Code = "05443" });
+        Assert.Equal("Phường Phan Đình Phùng", today.Unit.Name);
+        Assert.Equal(["19", "VN"], today.Ancestors.Select(a => a.Code));
     }
 
     [Fact]
@@ -36,7 +51,7 @@ public sealed class CatalogApiTests(ServerFixture server) : IClassFixture<Server
         var token = "";
         do
         {
-            var page = await server.Catalog.ListUnitsAsync(new ListUnitsRequest { Level = "commune", PageSize = 50, PageToken = token });
+            var page = await server.Catalog.ListUnitsAsync(new ListUnitsRequest { Level = "commune", AncestorCode = ServerFixture.ProvinceCode, AsOf = "2025-06-30", PageSize = 50, PageToken = token });
             Assert.Equal(172, page.Total);
             codes.AddRange(page.Units.Select(u => u.Code));
             token = page.NextPageToken;

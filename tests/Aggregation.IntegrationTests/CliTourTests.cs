@@ -8,18 +8,23 @@ public sealed class CliTourTests(ServerFixture server) : IClassFixture<ServerFix
     [Fact]
     public async Task A_report_submitted_with_the_cli_moves_the_provinces_T1_1()
     {
-        var before = (await server.ReadAsync(ServerFixture.ProvinceCode, "2025")).Indicators.Single(i => i.IndicatorId == "T1.1");
+        var before = (await server.ReadAsync(ServerFixture.ProvinceCode, "2025S1")).Indicators.Single(i => i.IndicatorId == "T1.1");
 
         var exit = await Cli("submit", "--unit", "05443", "--period", "2025-03", "--value", "awareness_activities=2");
 
         Assert.Equal(0, exit);
         var after = await Eventually.WaitAsync(
-            () => server.ReadAsync(ServerFixture.ProvinceCode, "2025"),
+            () => server.ReadAsync(ServerFixture.ProvinceCode, "2025S1"),
             r => r.Indicators.Single(i => i.IndicatorId == "T1.1").Numerator == before.Numerator + 1,
             TimeSpan.FromSeconds(10),
             r => $"T1.1 numerator stayed {r.Indicators.Single(i => i.IndicatorId == "T1.1").Numerator}");
         Assert.Equal(1 / 172.0, after.Indicators.Single(i => i.IndicatorId == "T1.1").Value, 9);
-        Assert.Equal(0, await Cli("rollup", "--unit", ServerFixture.ProvinceCode, "--period", "2025", "--children"));
+        Assert.Equal(0, await Cli("rollup", "--unit", ServerFixture.ProvinceCode, "--period", "2025S1", "--children"));
+
+        // The year crosses 1 July 2025: the answer counts 172 + 92 communes, and restated adds Bắc Kạn's 108.
+        Assert.Equal(264, (await server.ReadAsync(ServerFixture.ProvinceCode, "2025")).Indicators.Single(i => i.IndicatorId == "T1.1").Denominator);
+        Assert.Equal(0, await Cli("rollup", "--unit", ServerFixture.ProvinceCode, "--period", "2025", "--restated"));
+        Assert.Equal(0, await Cli("units", "--parent", "19", "--as-of", "2025-06-30"));
         Assert.Equal(0, await Cli("units", "--parent", "164"));
     }
 

@@ -23,7 +23,8 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
         page.PageError += (_, e) => errors.Add(e);
 
         var token = TestCredentials.Token(new Aggregation.Security.AccessGrant("province-dashboard", TestCredentials.Tenant, [Aggregation.Security.Roles.Viewer], ["19"]));
-        await page.GotoAsync($"{server.WebAddress}/?unit=19&period=2025#token={token}");
+        // January–June 2025: the 2021-2025 hierarchy (172 communes in 9 districts) was in force throughout.
+        await page.GotoAsync($"{server.WebAddress}/?unit=19&period=2025S1#token={token}");
         var t11 = page.Locator("#indicators tr[data-indicator='T1.1'] td.value");
         await Expect(page.Locator("#unit-name")).ToHaveTextAsync("Tỉnh Thái Nguyên");
         await Expect(t11).ToHaveTextAsync("0.0 %");
@@ -59,6 +60,11 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
 
         await page.Locator("#lang").ClickAsync();
         await Expect(page.Locator("#indicators thead th").First).ToHaveTextAsync("Target");
+
+        // The province for 2025 restated in today's structure: the answer says how it was obtained.
+        await page.Locator("#breadcrumb a[data-unit='19']").ClickAsync();
+        await page.Locator("#view").SelectOptionAsync("restated");
+        await Expect(page.Locator("#method")).ToContainTextAsync("Re-expressed in the structure of 19");
         Assert.Empty(errors);
     }
 

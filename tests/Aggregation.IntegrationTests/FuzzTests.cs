@@ -41,7 +41,7 @@ public sealed class FuzzTests(ServerFixture server) : IClassFixture<ServerFixtur
         var catalog = Hierarchy.Catalog.Load(Path.Combine(AppContext.BaseDirectory, "catalog"));
         var tenant = catalog.Tenants[TestCredentials.Tenant];
         var validator = new ReportValidator(catalog, new ReportingClock(TimeProvider.System));
-        var access = new AccessControl(catalog);
+        var access = new AccessControl(catalog, new ReportingClock(TimeProvider.System));
         Caller[] callers =
         [
             new("fuzz-scoped", tenant.Id, new HashSet<string> { Roles.Submitter }, ["164"], new HashSet<string> { "commune-police-monthly" }, "fuzz", "fuzz"),

@@ -74,7 +74,7 @@ public sealed class ScheduledReportTests
     {
         await using var connection = new NpgsqlConnection(db);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT period, revision FROM ministry_reports ORDER BY report_id", connection);
+        await using var command = new NpgsqlCommand("SELECT period, revision FROM ministry_reports WHERE tenant_id = 'thai-nguyen' ORDER BY report_id", connection);
         var rows = new List<ReportRow>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())

@@ -373,8 +373,12 @@ public sealed class UnitGrain : Grain, IUnitGrain
             return;
         }
 
+        // Spread over a second interval by the unit's key, so that units activated or loaded together
+        // (a cold start, a bulk load) do not all write at once: a cold-start profile showed ten
+        // thousand checkpoint writes 30 s in, competing with the activations still under way.
         var quiet = Stopwatch.GetElapsedTime(_lastCommit);
-        var due = quiet >= _options.CheckpointWhenIdle ? TimeSpan.Zero : _options.CheckpointWhenIdle - quiet;
+        var spread = _options.CheckpointWhenIdle * ((uint)StringComparer.Ordinal.GetHashCode(_unit.Key.GrainKey) % 1000 / 1000.0);
+        var due = quiet >= _options.CheckpointWhenIdle ? spread : _options.CheckpointWhenIdle - quiet + spread;
         _checkpointTimer = this.RegisterGrainTimer(CheckpointWhenIdleAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = false });
     }
 

@@ -46,7 +46,7 @@ public sealed class OperationsService(Hierarchy.Catalog catalog, RollupMaintenan
         var response = new AuditRollupsResponse { UnitsChecked = result.UnitsChecked, LedgerReports = result.LedgerReports };
         response.Differences.AddRange(result.Differences.Select(d => new RollupDifference
         {
-            UnitCode = d.Unit.Key.Code,
+            UnitCode = d.Unit.Code,
             ProgrammeId = d.ProgrammeId,
             Figure = d.Figure,
             Live = d.Live,

@@ -183,9 +183,12 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
             return true;
         }
 
-        // Claims name units as of the credential's issue date.
+        // Claims name units as of the credential's issue date: the unit in force that day, else the
+        // latest one the code had named by then (a district claim outlives the district).
         var on = caller.IssuedOn ?? clock.Today;
-        var claimed = caller.Units.Select(code => catalog.TryResolve(caller.TenantId, code, on, out var u) ? u.Key : (UnitKey?)null).OfType<UnitKey>().ToHashSet();
+        var claimed = caller.Units
+            .Select(code => catalog.TryResolve(caller.TenantId, code, on, out var u) ? u : catalog.UnitsWithCode(caller.TenantId, code).FirstOrDefault(x => x.ValidFrom <= on))
+            .OfType<AdminUnit>().Select(u => u.Key).ToHashSet();
         return claimed.Contains(unit.Key) || catalog.AncestorsOf(unit.Key).Any(a => claimed.Contains(a.Key));
     }
 
