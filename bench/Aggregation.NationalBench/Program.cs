@@ -87,6 +87,7 @@ var ministry = new Metadata { { "authorization", "Bearer " + TokenIssuer.Issue(n
 Metadata MinistryIn(string tenant) => [.. ministry, new Metadata.Entry("x-tenant-id", tenant)];
 
 // ---- 1. Bulk load through SubmitReports (batches of 1,000 reports of one tenant, 4 clients).
+var cpuBefore = (Product: ProcessCpuSeconds(Environment.ProcessId, children: false), Postgres: PostgresCpuSeconds());
 var load = Stopwatch.StartNew();
 var batches = data.Reports().GroupBy(r => r.Tenant).SelectMany(g => g.Select(r => r.Report).Chunk(1000).Select(c => (Tenant: g.Key, Reports: c)));
 var queue = new System.Collections.Concurrent.BlockingCollection<(string Tenant, Report[] Reports)>(boundedCapacity: 16);
@@ -116,6 +117,7 @@ await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
 })));
 await producer;
 var loadSeconds = load.Elapsed.TotalSeconds;
+var loadCpu = (Product: ProcessCpuSeconds(Environment.ProcessId, children: false) - cpuBefore.Product, Postgres: PostgresCpuSeconds() - cpuBefore.Postgres);
 Console.WriteLine($"loaded {reportsLoaded:N0} reports, {valuesLoaded:N0} values in {loadSeconds:F1} s");
 
 // ---- Baseline: binary COPY of the same values into a plain table.
@@ -153,8 +155,13 @@ await using (var connection = new NpgsqlConnection(connectionString))
 }
 
 var copySeconds = copy.Elapsed.TotalSeconds;
+var copyCpu = PostgresCpuSeconds() - cpuBefore.Postgres - loadCpu.Postgres;
 Measured(new("bulk durable ingest, values/s", valuesLoaded / loadSeconds, rowsCopied / copySeconds, "binary COPY of the same values into a plain table", Higher: true));
 Measured(new("bulk durable ingest, reports/s", reportsLoaded / loadSeconds, null, null, Higher: true));
+// Where the two cores went during the load: this process (silo, gRPC, load generator) and PostgreSQL.
+Measured(new("bulk load: CPU of this process, % of both cores", 100 * loadCpu.Product / (2 * loadSeconds), null, null));
+Measured(new("bulk load: CPU of PostgreSQL, % of both cores", 100 * loadCpu.Postgres / (2 * loadSeconds), null, null));
+Measured(new("PostgreSQL CPU per value, µs", 1e6 * loadCpu.Postgres / valuesLoaded, 1e6 * copyCpu / rowsCopied, "PostgreSQL CPU per row of the COPY"));
 
 // ---- The SQL-at-read-time design: the hierarchy as a table, sensible indexes.
 await using (var connection = new NpgsqlConnection(connectionString))
@@ -566,6 +573,50 @@ double Arg(string name, double fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+// CPU seconds (user + system) of a process from /proc; with children, also those of its exited children.
+static double ProcessCpuSeconds(int pid, bool children)
+{
+    try
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        if (children)
+        {
+            ticks += long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        }
+
+        return ticks / 100.0;
+    }
+    catch (IOException)
+    {
+        return 0;
+    }
+}
+
+// The private PostgreSQL's postmaster, its exited backends and its live ones.
+double PostgresCpuSeconds()
+{
+    var postmaster = int.Parse(File.ReadLines(Path.Combine(postgres.DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+    var total = ProcessCpuSeconds(postmaster, children: true);
+    foreach (var dir in Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)))
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{dir}/stat");
+            if (stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1] == postmaster.ToString(CultureInfo.InvariantCulture))
+            {
+                total += ProcessCpuSeconds(int.Parse(dir!, CultureInfo.InvariantCulture), children: false);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    return total;
 }
 
 static long Resident() => File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();

@@ -40,6 +40,7 @@ public sealed class BadInputTests(MidPlanServerFixture server) : IClassFixture<M
         { "element twice in one report", "values[1].data_element", "appears twice" },
         { "missing idempotency key", "idempotency_key", "is required" },
         { "idempotency key with spaces", "idempotency_key", "printable ASCII" },
+        { "NUL in the source system", "source_system", "control characters" },
         { "duplicate establishment id", "values[0].entities.ids[1]", "listed twice" },
         { "reported_at in the future", "reported_at", "in the future" },
     };
@@ -170,6 +171,7 @@ public sealed class BadInputTests(MidPlanServerFixture server) : IClassFixture<M
             case "element twice in one report": r.Values.Add(ReportGenerator.Number("awareness_activities", 2)); break;
             case "missing idempotency key": r.IdempotencyKey = ""; break;
             case "idempotency key with spaces": r.IdempotencyKey = "two words"; break;
+            case "NUL in the source system": r.SourceSystem = "district-system\0"; break;
             case "duplicate establishment id":
                 r.Values[0] = new DataValue { DataElement = "establishments_inspected", Entities = new EntityIds { Ids = { "E1", "E1" } } };
                 break;

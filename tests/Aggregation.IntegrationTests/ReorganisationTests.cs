@@ -178,6 +178,31 @@ public sealed class ReorganisationTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal("01840", (await server.Catalog.GetUnitAsync(new GetUnitRequest { Code = "01834", AsOf = "2025-03-01" })).Unit.SuccessorCode);
     }
 
+    [Fact]
+    public async Task An_ADX_export_names_org_units_as_they_were_coded_in_the_reported_period()
+    {
+        var generator = new ReportGenerator(seed: 7);
+        var reports = new[]
+        {
+            generator.New("05431", "2025-05", ReportGenerator.Number(Element, 3)),  // Phường Quán Triều, district 164, until 2025-06-30
+            generator.New("05482", "2025-09", ReportGenerator.Number(Element, 4)),  // Phường Quan Triều of 2025-07 (05482 was Phường Tân Long), straight under 19
+        };
+        Assert.Equal(2, (await server.Ingestion.SubmitReportsAsync(new SubmitReportsRequest { Reports = { reports } })).Accepted);
+        await SettledAsync(4, "05482", "2025-09");
+
+        var exports = new Exports.ExportsClient(server.Channel);
+        string Adx(ExportResponse r) => System.Text.Encoding.UTF8.GetString(r.Content.Span);
+        var may = Adx(await exports.ExportAsync(new ExportRequest { UnitCode = "19", ProgrammeId = ServerFixture.Programme, Period = "2025-05", IncludeSubtree = true, Format = ExportFormat.Adx }));
+        var september = Adx(await exports.ExportAsync(new ExportRequest { UnitCode = "19", ProgrammeId = ServerFixture.Programme, Period = "2025-09", IncludeSubtree = true, Format = ExportFormat.Adx }));
+
+        Assert.Contains("orgUnit=\"164\"", may, StringComparison.Ordinal);
+        Assert.Contains("orgUnit=\"05431\"", may, StringComparison.Ordinal);
+        Assert.DoesNotContain("orgUnit=\"05482\"", may, StringComparison.Ordinal);
+        Assert.Contains("orgUnit=\"05482\"", september, StringComparison.Ordinal);
+        Assert.DoesNotContain("orgUnit=\"164\"", september, StringComparison.Ordinal);
+        Assert.DoesNotContain("@", september, StringComparison.Ordinal);
+    }
+
     private static Report Count(ReportGenerator generator, string unit, string period, Dictionary<(string, string), long> sent, string half)
     {
         var value = generator.Random.Next(1, 9);

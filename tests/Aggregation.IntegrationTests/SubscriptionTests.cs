@@ -14,7 +14,8 @@ public sealed class SubscriptionTests(ServerFixture server) : IClassFixture<Serv
     [Fact]
     public async Task A_subscriber_gets_a_confirmation_then_a_snapshot_equal_to_a_read()
     {
-        using var call = Subscribe(ServerFixture.ProvinceCode, children: true, "2025", "2025S1");
+        // 2024: the province and its nine districts (2025 would add the 92 communes of the 2025-07 hierarchy).
+        using var call = Subscribe(ServerFixture.ProvinceCode, children: true, "2024", "2024S1");
 
         var confirmation = (await NextAsync(call)).Confirmation;
         var snapshot = (await NextAsync(call)).Snapshot;
@@ -112,7 +113,7 @@ public sealed class SubscriptionTests(ServerFixture server) : IClassFixture<Serv
         await SkipToLiveAsync(reader);
 
         var generator = new ReportGenerator(seed: 10);
-        var communes = (await server.Catalog.ListUnitsAsync(new ListUnitsRequest { Level = "commune", PageSize = 1000 })).Units.Select(u => u.Code).ToList();
+        var communes = (await server.Catalog.ListUnitsAsync(new ListUnitsRequest { Level = "commune", AncestorCode = ServerFixture.ProvinceCode, PageSize = 1000, AsOf = "2022-06-01" })).Units.Select(u => u.Code).ToList();
         var reports = Enumerable.Range(0, 1500).Select(i => generator.New(communes[i % communes.Count], $"2022-{i / communes.Count % 12 + 1:D2}", ReportGenerator.Number("awareness_activities", 1))).ToList();
         var sender = new ResilientSender([server.Channel]);
         await sender.SendAsync(reports, clients: 3, batchSize: 10);

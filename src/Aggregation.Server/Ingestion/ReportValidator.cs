@@ -132,6 +132,11 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         {
             Error("source_system", "may be at most 200 characters");
         }
+        else if (report.SourceSystem.Any(char.IsControl))
+        {
+            // PostgreSQL text cannot hold NUL, and no system name needs control characters.
+            Error("source_system", "may not contain control characters");
+        }
 
         if (report.Values.Count == 0)
         {
