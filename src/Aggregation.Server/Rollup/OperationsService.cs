@@ -19,9 +19,10 @@ public sealed class OperationsService(Hierarchy.Catalog catalog, RollupMaintenan
         {
             roots.AddRange(tenant.ProvinceCodes.Select(p => new UnitKey(tenant.Id, p)));
         }
-        else if (catalog.TryGetUnit(new UnitKey(tenant.Id, request.UnitCode), out var unit))
+        else if (catalog.UnitsWithCode(tenant.Id, request.UnitCode).ToList() is { Count: > 0 } units)
         {
-            roots.Add(unit.Key);
+            // Every unit the code has named (codes were reused by the 2025-07 hierarchy): rebuilding is idempotent.
+            roots.AddRange(units.Select(u => u.Key));
         }
         else
         {

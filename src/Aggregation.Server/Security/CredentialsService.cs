@@ -38,7 +38,7 @@ public sealed class CredentialsService(Hierarchy.Catalog catalog, AccessControl 
 
         for (var i = 0; i < request.UnitCodes.Count; i++)
         {
-            if (!catalog.TryGetUnit(new UnitKey(tenant.Id, request.UnitCodes[i]), out _))
+            if (!catalog.UnitsWithCode(tenant.Id, request.UnitCodes[i]).Any())
             {
                 errors.Add(new FieldError($"unit_codes[{i}]", $"unknown unit '{RpcErrors.Clip(request.UnitCodes[i])}' in tenant {tenant.Id}"));
             }
