@@ -106,6 +106,11 @@ public sealed class ReorganisationTests(ServerFixture server) : IClassFixture<Se
 
         Assert.Equal(172, (await Read("19", "2025S1")).Indicators.Single(i => i.IndicatorId == "T1.1").Denominator);
         Assert.Equal(92, (await Read("19", "2025-09")).Indicators.Single(i => i.IndicatorId == "T1.1").Denominator);
+
+        // Districts ended on 2025-06-30: the second half's district indicators have no data, and the answer says why.
+        var secondHalf = await Read("19", "2025S2");
+        Assert.Equal(IndicatorStatus.NoData, secondHalf.Indicators.Single(i => i.IndicatorId == "T2.1").Status);
+        Assert.Contains("No district exists in 2025S2 (the last ended on 2025-06-30)", secondHalf.Method, StringComparison.Ordinal);
         var restated = await Read("19", "2025", HistoryView.Restated);
         Assert.Equal(172 + 108 + 92, restated.Indicators.Single(i => i.IndicatorId == "T1.1").Denominator);
     }

@@ -139,6 +139,7 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
                 ? $"Re-expressed: no unit was merged into {unit.Code}; the figures are its own history."
                 : "As it happened: each report along the hierarchy in force for its period.";
         var spans = new List<string>();
+        var gone = new List<string>();
         foreach (var level in catalog.Levels.SkipWhile(l => l != unit.Level).Skip(1))
         {
             var parts = sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, period.Start, period.End))
@@ -147,11 +148,19 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
             {
                 spans.Add($"{level}s {string.Join(" + ", parts.Select(x => $"{x.Count} ({Span(x.From, x.To, period)})"))}");
             }
+            else if (parts.Count == 0 && sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, DateOnly.MinValue, period.Start)).Select(x => x.To).DefaultIfEmpty().Max() is var ended && ended != default)
+            {
+                // A level that existed before the period and no longer does (districts after 2025-06-30).
+                gone.Add($" No {level} exists in {period} (the last ended on {ended.AddDays(-1):yyyy-MM-dd}), so {level} indicators have no data.");
+            }
         }
 
-        return spans.Count == 0
-            ? text
-            : text + $" Units are counted for the part of {period} they existed: {string.Join("; ", spans)}.";
+        if (spans.Count > 0)
+        {
+            text += $" Units are counted for the part of {period} they existed: {string.Join("; ", spans)}.";
+        }
+
+        return text + string.Concat(gone);
     }
 
     private static string Span(DateOnly from, DateOnly to, Period period) =>
