@@ -30,38 +30,34 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
     public override Task<GetUnitResponse> GetUnit(GetUnitRequest request, ServerCallContext context)
     {
         var (_, tenant) = access.Authorize(context, AccessControl.Anyone);
-        var on = AsOf(request.AsOf);
-        var response = new GetUnitResponse();
-        if (string.IsNullOrEmpty(request.Code))
-        {
-            response.Unit = ToProto(catalog.GetUnit(UnitKey.Nation));
-            response.Children.AddRange(ProvincesOf(tenant, on).Select(u => ToProto(u, catalog)));
-            return Task.FromResult(response);
-        }
+        return Task.FromResult(Describe(catalog, tenant, request.Code, clock.DateOrToday(request.AsOf, "as_of"))
+            ?? throw RpcErrors.InvalidArgument(new FieldError("code", $"unknown unit '{RpcErrors.Clip(request.Code)}' in tenant {tenant.Id}")));
+    }
 
-        AdminUnit? unit = null;
-        if (request.Code == UnitKey.Nation.Code)
-        {
-            unit = catalog.GetUnit(UnitKey.Nation);
-        }
-        else if (!catalog.TryResolve(tenant.Id, request.Code, on, out unit))
-        {
-            // Not in force that day: the latest unit the code named (a district after 2025-07-01).
-            unit = catalog.UnitsWithCode(tenant.Id, request.Code).FirstOrDefault();
-        }
-
+    /// <summary>
+    /// A unit with its ancestors and children as of a date (empty code: the nation and the tenant's
+    /// provinces), or null when the code names no unit. A code not in force that day gives the latest
+    /// unit it named (a district after 2025-07-01), with all its children. Shared with the dashboard.
+    /// </summary>
+    public static GetUnitResponse? Describe(Hierarchy.Catalog catalog, Tenant tenant, string code, DateOnly on)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(tenant);
+        var unit = string.IsNullOrEmpty(code) || code == UnitKey.Nation.Code ? catalog.GetUnit(UnitKey.Nation)
+            : catalog.TryResolve(tenant.Id, code, on, out var found) ? found
+            : catalog.UnitsWithCode(tenant.Id, code).FirstOrDefault();
         if (unit is null)
         {
-            throw RpcErrors.InvalidArgument(new FieldError("code", $"unknown unit '{RpcErrors.Clip(request.Code)}' in tenant {tenant.Id}"));
+            return null;
         }
 
-        response.Unit = ToProto(unit, catalog);
+        var response = new GetUnitResponse { Unit = ToProto(unit, catalog) };
         response.Ancestors.AddRange(catalog.AncestorsOf(unit.Key).Select(u => ToProto(u, catalog)));
         var children = unit.Key == UnitKey.Nation
-            ? ProvincesOf(tenant, on)
+            ? ProvincesOf(catalog, tenant, on)
             : catalog.ChildrenOf(unit.Key).Where(c => c.InForceOn(on) || !unit.InForceOn(on));
         response.Children.AddRange(children.Select(u => ToProto(u, catalog)));
-        return Task.FromResult(response);
+        return response;
     }
 
     public override Task<ListUnitsResponse> ListUnits(ListUnitsRequest request, ServerCallContext context)
@@ -73,7 +69,7 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
             errors.Add(new FieldError("level", $"unknown level '{RpcErrors.Clip(request.Level)}' (levels: {string.Join(", ", catalog.Levels)})"));
         }
 
-        var on = AsOf(request.AsOf);
+        var on = clock.DateOrToday(request.AsOf, "as_of");
         AdminUnit? ancestor = null;
         if (request.AncestorCode.Length > 0 && !catalog.TryResolve(tenant.Id, request.AncestorCode, on, out ancestor))
         {
@@ -137,20 +133,13 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
         return proto;
     }
 
-    private DateOnly AsOf(string asOf)
+    /// <summary>The provinces of the tenant and of the tenants merged into it in force that day; a tenant merged away keeps its own.</summary>
+    private static IEnumerable<AdminUnit> ProvincesOf(Hierarchy.Catalog catalog, Tenant tenant, DateOnly on)
     {
-        if (string.IsNullOrEmpty(asOf))
-        {
-            return clock.Today;
-        }
-
-        return DateOnly.TryParseExact(asOf, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date)
-            ? date
-            : throw RpcErrors.InvalidArgument(new FieldError("as_of", $"'{RpcErrors.Clip(asOf)}' is not a date (yyyy-MM-dd)"));
+        var family = catalog.TenantFamily(tenant.Id).ToHashSet();
+        var inForce = catalog.ChildrenOf(UnitKey.Nation).Where(p => family.Contains(p.Tenant) && p.InForceOn(on)).ToList();
+        return inForce.Count > 0 ? inForce : catalog.ChildrenOf(UnitKey.Nation).Where(p => p.Tenant == tenant.Id);
     }
-
-    private IEnumerable<AdminUnit> ProvincesOf(Tenant tenant, DateOnly on) =>
-        catalog.ChildrenOf(UnitKey.Nation).Where(p => catalog.TenantFamily(tenant.Id).Contains(p.Tenant) && (p.InForceOn(on) || p.Tenant == tenant.Id && !catalog.ChildrenOf(UnitKey.Nation).Any(q => q.Tenant == tenant.Id && q.InForceOn(on))));
 
     public static ProtoProgramme ToProto(Programmes.Programme p)
     {

@@ -40,22 +40,10 @@ public static class DashboardApi
         api.MapGet("/unit/{code}", (string code, string? asOf, HttpContext http, Hierarchy.Catalog catalog, AccessControl access, ReportingClock clock) => Guarded(() =>
         {
             var (_, tenant) = access.Authorize(http, http.Request.Query["tenant"], AccessControl.Anyone);
-            var on = string.IsNullOrEmpty(asOf) ? clock.Today : DateOnly.TryParseExact(asOf, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var d) ? d
-                : throw RpcErrors.InvalidArgument(new FieldError("asOf", $"'{RpcErrors.Clip(asOf)}' is not a date (yyyy-MM-dd)"));
-            AdminUnit? unit = code == UnitKey.Nation.Code ? catalog.GetUnit(UnitKey.Nation)
-                : catalog.TryResolve(tenant.Id, code, on, out var found) ? found : catalog.UnitsWithCode(tenant.Id, code).FirstOrDefault();
-            if (unit is null)
-            {
-                return Task.FromResult(Results.NotFound(new { error = $"unknown unit '{RpcErrors.Clip(code)}'" }));
-            }
-
-            var response = new GetUnitResponse { Unit = CatalogService.ToProto(unit, catalog) };
-            response.Ancestors.AddRange(catalog.AncestorsOf(unit.Key).Select(CatalogService.ToProto));
-            var children = unit.Key == UnitKey.Nation
-                ? catalog.ChildrenOf(UnitKey.Nation).Where(p => catalog.TenantFamily(tenant.Id).Contains(p.Tenant) && p.InForceOn(on))
-                : catalog.ChildrenOf(unit.Key).Where(c => c.InForceOn(on) || !unit.InForceOn(on));
-            response.Children.AddRange(children.Select(CatalogService.ToProto));
-            return Task.FromResult(Results.Text(Json.Format(response), "application/json"));
+            var response = CatalogService.Describe(catalog, tenant, code, clock.DateOrToday(asOf, "asOf"));
+            return Task.FromResult(response is null
+                ? Results.NotFound(new { error = $"unknown unit '{RpcErrors.Clip(code)}'" })
+                : Results.Text(Json.Format(response), "application/json"));
         }));
 
         // ?asOf= picks the unit a reused code names; ?view=restated re-expresses history in the unit's structure.

@@ -10,4 +10,14 @@ public sealed record ReportingClock(TimeProvider Time)
     public DateTimeOffset Now => Time.GetUtcNow();
 
     public DateOnly Today => DateOnly.FromDateTime(Time.GetUtcNow().UtcDateTime);
+
+    /// <summary>An "as of" date as the API takes it: yyyy-MM-dd.</summary>
+    public static bool TryParseDate(string text, out DateOnly date) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out date);
+
+    /// <summary>The date named by <paramref name="text"/>, today when it is empty; INVALID_ARGUMENT on <paramref name="field"/> otherwise.</summary>
+    public DateOnly DateOrToday(string? text, string field) =>
+        string.IsNullOrEmpty(text) ? Today
+        : TryParseDate(text, out var date) ? date
+        : throw Errors.RpcErrors.InvalidArgument(new Aggregation.Rollup.FieldError(field, $"'{Errors.RpcErrors.Clip(text)}' is not a date (yyyy-MM-dd)"));
 }

@@ -60,7 +60,7 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
         DateOnly? on = null;
         if (!string.IsNullOrEmpty(asOf))
         {
-            if (DateOnly.TryParseExact(asOf, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date))
+            if (ReportingClock.TryParseDate(asOf, out var date))
             {
                 on = date;
             }
