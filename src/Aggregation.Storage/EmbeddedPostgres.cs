@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -10,11 +11,23 @@ namespace Aggregation.Storage;
 /// into a data folder that survives restarts, started on a free loopback port, stopped on dispose.
 /// Works as root (as CI runs) by running the server as the <c>postgres</c> system user.
 /// </summary>
-public sealed class EmbeddedPostgres : IAsyncDisposable
+/// <remarks>
+/// The folder belongs to one process at a time: a lock file beside it is held for the life of the
+/// process (the kernel releases it when the process dies, however it dies). A PostgreSQL found
+/// running in a folder whose lock was free was left behind by a server that was killed, and is
+/// stopped before a fresh start. <see cref="Supervise"/> restarts the server if it dies.
+/// </remarks>
+public sealed partial class EmbeddedPostgres : IAsyncDisposable
 {
     private const string ServiceUser = "postgres";
+    private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(30);
     private readonly string _binDirectory;
-    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _control = new(1, 1);
+    private ILogger _logger;
+    private FileStream? _lock;
+    private Task _supervision = Task.CompletedTask;
+    private int _postmasterPid;
     private bool _running;
 
     private EmbeddedPostgres(string binDirectory, string dataDirectory, int port, ILogger logger)
@@ -29,6 +42,12 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The lock file that says which process owns <see cref="DataDirectory"/>.</summary>
+    public string LockFile => DataDirectory.TrimEnd('/') + ".lock";
+
+    /// <summary>Process id of the running postmaster (0 when stopped): what a test kills to simulate a crash.</summary>
+    public int PostmasterPid => Volatile.Read(ref _postmasterPid);
+
     public string ConnectionString(string database = "postgres") =>
         $"Host=127.0.0.1;Port={Port};Username={ServiceUser};Database={database};Pooling=true;Maximum Pool Size=150;Timeout=60";
 
@@ -39,13 +58,17 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         ? "/var/lib/aggregation/postgres"
         : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "aggregation", "postgres");
 
-    /// <summary>The folder holding initdb and pg_ctl, or null when PostgreSQL is not installed.</summary>
-    public static string? FindBinaries()
+    /// <summary>
+    /// The folder holding initdb and pg_ctl, or null when PostgreSQL is not installed: the
+    /// <paramref name="preferred"/> folder (or <c>AGGREGATION_PG_BIN</c>) first, then Debian's
+    /// /usr/lib/postgresql/NN/bin (newest first), then PATH.
+    /// </summary>
+    public static string? FindBinaries(string? preferred = null)
     {
-        var configured = Environment.GetEnvironmentVariable("AGGREGATION_PG_BIN");
-        if (!string.IsNullOrEmpty(configured))
+        preferred ??= Environment.GetEnvironmentVariable("AGGREGATION_PG_BIN");
+        if (!string.IsNullOrEmpty(preferred) && HasServer(preferred))
         {
-            return File.Exists(Path.Combine(configured, "pg_ctl")) ? configured : null;
+            return preferred;
         }
 
         const string debianRoot = "/usr/lib/postgresql";
@@ -53,7 +76,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         {
             var newest = Directory.GetDirectories(debianRoot)
                 .Select(d => Path.Combine(d, "bin"))
-                .Where(d => File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")))
+                .Where(HasServer)
                 .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var v) ? v : 0)
                 .FirstOrDefault();
             if (newest is not null)
@@ -62,40 +85,151 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
         }
 
-        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-            .FirstOrDefault(d => d.Length > 0 && File.Exists(Path.Combine(d, "initdb")) && File.Exists(Path.Combine(d, "pg_ctl")));
-        return onPath;
+        return (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').FirstOrDefault(d => d.Length > 0 && HasServer(d));
     }
 
-    public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, ILogger logger, CancellationToken cancellationToken = default)
+    private static bool HasServer(string folder) =>
+        Present(Path.Combine(folder, "initdb")) && Present(Path.Combine(folder, "pg_ctl")) && Present(Path.Combine(folder, "postgres"));
+
+    /// <summary>The file exists, following links (File.Exists is true for a link whose target is gone, as /usr/local/bin links are when the package is removed).</summary>
+    private static bool Present(string path)
+    {
+        var file = new FileInfo(path);
+        return file.Exists && (file.LinkTarget is null || file.ResolveLinkTarget(returnFinalTarget: true) is { Exists: true });
+    }
+
+    /// <summary>
+    /// Takes the data folder (waiting up to <paramref name="lockWait"/> for a previous owner that is
+    /// still stopping), stops a PostgreSQL left running in it by a killed server, and starts it.
+    /// </summary>
+    public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, ILogger logger, CancellationToken cancellationToken = default, TimeSpan? lockWait = null, string? binaries = null)
     {
         ArgumentNullException.ThrowIfNull(logger);
-        var bin = FindBinaries() ?? throw new InvalidOperationException(
+        var bin = FindBinaries(binaries) ?? throw new InvalidOperationException(
             "No PostgreSQL server binaries were found (initdb, pg_ctl). Install them (Debian: apt-get install postgresql) " +
             "or set Database:ConnectionString to a running server.");
         dataDirectory = Path.GetFullPath(dataDirectory);
         var server = new EmbeddedPostgres(bin, dataDirectory, FreePort(), logger);
-        await server.InitializeAsync(cancellationToken);
-        await server.StartServerAsync(cancellationToken);
+        try
+        {
+            await server.TakeFolderAsync(lockWait ?? TimeSpan.FromSeconds(60), cancellationToken);
+            await server.InitializeAsync(cancellationToken);
+            await server.StopLeftoverAsync(cancellationToken);
+            await server.StartServerAsync(cancellationToken);
+        }
+        catch
+        {
+            server.ReleaseFolder();
+            throw;
+        }
+
         return server;
     }
 
-    public async Task StopAsync()
+    /// <summary>
+    /// Watches the server until <see cref="StopAsync"/>: when it dies it is started again with a
+    /// doubling delay (1 s up to 30 s). <paramref name="down"/> is told when it is found dead,
+    /// <paramref name="restarted"/> when it runs again.
+    /// </summary>
+    public void Supervise(ILogger logger, Action down, Action restarted)
     {
-        if (!_running)
+        _logger = logger;
+        _supervision = Task.Run(() => SuperviseAsync(down, restarted));
+    }
+
+    /// <summary>Stops the server (fast shutdown, then immediate if it does not finish within <paramref name="budget"/>) and releases the folder.</summary>
+    public async Task StopAsync(TimeSpan? budget = null)
+    {
+        await _stopping.CancelAsync();
+        await _supervision;
+        await _control.WaitAsync();
+        try
+        {
+            if (!_running)
+            {
+                return;
+            }
+
+            _running = false;
+            var pid = PostmasterPid;
+            var seconds = ((int)Math.Ceiling((budget ?? TimeSpan.FromSeconds(60)).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            if (pid != 0 && !IsAlive(pid))
+            {
+                LogAlreadyDead(_logger, DataDirectory);
+            }
+            else if (!await TryRunAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "-t", seconds, "stop"]))
+            {
+                LogImmediateStop(_logger, DataDirectory);
+                await TryRunAsync("pg_ctl", ["-D", DataDirectory, "-m", "immediate", "-w", "-t", "10", "stop"]);
+            }
+
+            Volatile.Write(ref _postmasterPid, 0);
+            LogStopped(_logger, DataDirectory);
+        }
+        finally
+        {
+            _control.Release();
+            ReleaseFolder();
+        }
+    }
+
+    /// <summary>Starts the server again after <see cref="StopAsync"/> on the same port (tests of a database outage).</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await TakeFolderAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        await StartServerAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+    }
+
+    private async Task TakeFolderAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (_lock is not null)
         {
             return;
         }
 
-        _running = false;
-        await RunAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "-t", "60", "stop"], CancellationToken.None);
-        _logger.LogInformation("Stopped the private PostgreSQL server of {DataDirectory}", DataDirectory);
+        Directory.CreateDirectory(Path.GetDirectoryName(LockFile)!);
+        var ownerFile = LockFile + ".owner";
+        var deadline = DateTime.UtcNow + wait;
+        var logged = false;
+        while (true)
+        {
+            try
+            {
+                // FileShare.None takes an exclusive flock, released by the kernel when this process dies.
+                _lock = new FileStream(LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                await File.WriteAllTextAsync(ownerFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture), cancellationToken);
+                return;
+            }
+            catch (IOException)
+            {
+                var owner = File.Exists(ownerFile) ? (await File.ReadAllTextAsync(ownerFile, cancellationToken)).Trim() : "unknown";
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new InvalidOperationException(
+                        $"Another Aggregation server (pid {owner}) is using the PostgreSQL data folder {DataDirectory}; stop it first, or give this one its own Database:DataDirectory.");
+                }
+
+                if (!logged)
+                {
+                    LogWaitingForOwner(_logger, owner, DataDirectory, wait.TotalSeconds);
+                    logged = true;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+            }
+        }
     }
 
-    /// <summary>Starts the server again after <see cref="StopAsync"/> on the same port (tests of a database outage).</summary>
-    public Task RestartAsync(CancellationToken cancellationToken = default) => StartServerAsync(cancellationToken);
-
-    public async ValueTask DisposeAsync() => await StopAsync();
+    private void ReleaseFolder()
+    {
+        _lock?.Dispose();
+        _lock = null;
+    }
 
     private async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -121,20 +255,140 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             return;
         }
 
-        _logger.LogInformation("Creating a PostgreSQL data folder in {DataDirectory}", DataDirectory);
+        LogCreating(_logger, DataDirectory);
         await RunAsync("initdb", ["-D", DataDirectory, "-U", ServiceUser, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"], cancellationToken);
+    }
+
+    /// <summary>This process holds the folder's lock, so a postmaster running in it belongs to a server that died without stopping it.</summary>
+    private async Task StopLeftoverAsync(CancellationToken cancellationToken)
+    {
+        var pid = ReadPostmasterPid();
+        if (pid == 0 || !IsAlive(pid))
+        {
+            return;
+        }
+
+        LogStoppingLeftover(_logger, pid, DataDirectory);
+        if (!await TryRunAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "-t", "30", "stop"]) && IsAlive(pid))
+        {
+            await TryRunAsync("pg_ctl", ["-D", DataDirectory, "-m", "immediate", "-w", "-t", "10", "stop"]);
+        }
+
+        for (var i = 0; i < 100 && IsAlive(pid); i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+
+        if (IsAlive(pid))
+        {
+            throw new InvalidOperationException($"The PostgreSQL (pid {pid}) left running in {DataDirectory} did not stop; stop it by hand (pg_ctl -D {DataDirectory} stop).");
+        }
     }
 
     private async Task StartServerAsync(CancellationToken cancellationToken)
     {
-        var options = $"-p {Port} -k {DataDirectory} -c listen_addresses=127.0.0.1 -c max_connections=400 -c synchronous_commit=on -c fsync=on";
-        await RunAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(DataDirectory, "server.log"), "-o", options, "start"], cancellationToken);
-        _running = true;
-        _logger.LogInformation("Started a private PostgreSQL server on 127.0.0.1:{Port} with data in {DataDirectory}", Port, DataDirectory);
+        await _control.WaitAsync(cancellationToken);
+        try
+        {
+            var options = $"-p {Port} -k {DataDirectory} -c listen_addresses=127.0.0.1 -c max_connections=400 -c synchronous_commit=on -c fsync=on";
+            await RunAsync("pg_ctl", ["-D", DataDirectory, "-w", "-t", "60", "-l", Path.Combine(DataDirectory, "server.log"), "-o", options, "start"], cancellationToken);
+            Volatile.Write(ref _postmasterPid, ReadPostmasterPid());
+            _running = true;
+            LogStarted(_logger, Port, DataDirectory, PostmasterPid);
+        }
+        finally
+        {
+            _control.Release();
+        }
+    }
+
+    private async Task SuperviseAsync(Action down, Action restarted)
+    {
+        var stopping = _stopping.Token;
+        try
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                var pid = PostmasterPid;
+                if (pid == 0 || IsAlive(pid))
+                {
+                    continue;
+                }
+
+                LogDied(_logger, pid, DataDirectory);
+                down();
+                var delay = TimeSpan.FromSeconds(1);
+                while (true)
+                {
+                    // Backends of the dead postmaster exit by themselves within moments; until they
+                    // have, a new postmaster refuses to start on their shared memory.
+                    await Task.Delay(delay, stopping);
+                    try
+                    {
+                        await StartServerAsync(stopping);
+                        restarted();
+                        break;
+                    }
+                    catch (Exception ex) when (ex is InvalidOperationException or IOException)
+                    {
+                        LogRestartFailed(_logger, delay.TotalSeconds, ex.Message);
+                        delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRestartDelay.Ticks));
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private int ReadPostmasterPid()
+    {
+        try
+        {
+            var first = File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).FirstOrDefault();
+            return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>A postgres process with that id exists and is not a zombie (an orphaned postmaster is not our child, so nobody here reaps it).</summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
+            var name = stat[(stat.IndexOf('(', StringComparison.Ordinal) + 1)..close];
+            var state = stat.Length > close + 2 ? stat[close + 2] : 'X';
+            return name.StartsWith("postgres", StringComparison.Ordinal) && state is not ('Z' or 'X');
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private Task RunAsync(string tool, IReadOnlyList<string> args, CancellationToken cancellationToken) =>
         RunProcessAsync(Path.Combine(_binDirectory, tool), args, asServiceUser: IsRoot, cancellationToken);
+
+    private async Task<bool> TryRunAsync(string tool, IReadOnlyList<string> args)
+    {
+        try
+        {
+            await RunAsync(tool, args, CancellationToken.None);
+            return true;
+        }
+        catch (InvalidOperationException ex)
+        {
+            LogToolFailed(_logger, tool, ex.Message);
+            return false;
+        }
+    }
 
     private static async Task RunProcessAsync(string file, IReadOnlyList<string> args, bool asServiceUser, CancellationToken cancellationToken)
     {
@@ -173,4 +427,34 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Started a private PostgreSQL server on 127.0.0.1:{Port} with data in {DataDirectory} (pid {Pid})")]
+    private static partial void LogStarted(ILogger logger, int port, string dataDirectory, int pid);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Stopped the private PostgreSQL server of {DataDirectory}")]
+    private static partial void LogStopped(ILogger logger, string dataDirectory);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Creating a PostgreSQL data folder in {DataDirectory}")]
+    private static partial void LogCreating(ILogger logger, string dataDirectory);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "A PostgreSQL (pid {Pid}) left running by a server that did not stop cleanly holds {DataDirectory}; stopping it before starting afresh")]
+    private static partial void LogStoppingLeftover(ILogger logger, int pid, string dataDirectory);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Error, Message = "The private PostgreSQL server (pid {Pid}) of {DataDirectory} has died; restarting it")]
+    private static partial void LogDied(ILogger logger, int pid, string dataDirectory);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "The private PostgreSQL server did not start again; next attempt after {DelaySeconds} s: {Reason}")]
+    private static partial void LogRestartFailed(ILogger logger, double delaySeconds, string reason);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Waiting up to {Seconds} s for the Aggregation server (pid {Owner}) that holds {DataDirectory} to stop")]
+    private static partial void LogWaitingForOwner(ILogger logger, string owner, string dataDirectory, double seconds);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "The private PostgreSQL server of {DataDirectory} did not stop in time; stopping it immediately (it recovers from its WAL on the next start)")]
+    private static partial void LogImmediateStop(ILogger logger, string dataDirectory);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "The private PostgreSQL server of {DataDirectory} was already down at shutdown")]
+    private static partial void LogAlreadyDead(ILogger logger, string dataDirectory);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Warning, Message = "{Tool} failed: {Reason}")]
+    private static partial void LogToolFailed(ILogger logger, string tool, string reason);
 }

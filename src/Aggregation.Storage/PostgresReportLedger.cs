@@ -37,13 +37,15 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger<PostgresReportLedger> _logger;
+    private readonly StorageAvailability? _availability;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false });
     private readonly Task[] _writers;
 
-    public PostgresReportLedger(NpgsqlDataSource dataSource, ILogger<PostgresReportLedger> logger)
+    public PostgresReportLedger(NpgsqlDataSource dataSource, ILogger<PostgresReportLedger> logger, StorageAvailability? availability = null)
     {
         _dataSource = dataSource;
         _logger = logger;
+        _availability = availability;
         _writers = Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteLoopAsync)).ToArray();
     }
 
@@ -158,6 +160,7 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
             try
             {
                 var outcomes = await WriteRoundAsync(round.SelectMany(p => p.Entries).ToList());
+                _availability?.ReportSuccess();
                 var offset = 0;
                 foreach (var p in round)
                 {
@@ -167,6 +170,11 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
             }
             catch (Exception ex)
             {
+                if (StorageAvailability.IsUnreachable(ex))
+                {
+                    _availability?.ReportDown(ex.Message);
+                }
+
                 _logger.LogWarning(ex, "A ledger round of {Rows} rows failed; its reports are not acknowledged", rows);
                 var failure = new LedgerUnavailableException("The ledger could not be written: " + ex.Message);
                 foreach (var p in round)

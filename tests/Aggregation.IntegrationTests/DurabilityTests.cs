@@ -233,7 +233,7 @@ public sealed class DurabilityTests
     }
 
     /// <summary>Reports from every commune for a few months of 2025, and the recomputation to expect.</summary>
-    private static Task<(List<Report> Reports, Oracle Oracle)> GenerateAsync(int seed, int months, bool withRuleBreakers = false)
+    internal static Task<(List<Report> Reports, Oracle Oracle)> GenerateAsync(int seed, int months, bool withRuleBreakers = false)
     {
         var oracle = new Oracle(Oracle.ShippedProgramme(), ServerFixture.ProvinceCode);
         var generator = new ReportGenerator(seed);
@@ -271,7 +271,7 @@ public sealed class DurabilityTests
         return Task.FromResult((reports, oracle));
     }
 
-    private static async Task WaitForOracleAsync(GrpcChannel channel, Oracle oracle, TimeSpan? timeout = null) =>
+    internal static async Task WaitForOracleAsync(GrpcChannel channel, Oracle oracle, TimeSpan? timeout = null) =>
         await Eventually.WaitAsync(
             async () => (await new Rollups.RollupsClient(channel).GetRollupAsync(new GetRollupRequest { UnitCode = "VN", ProgrammeId = ServerFixture.Programme, Period = "2025" })).Rollup,
             r => !oracle.Differences(r, Today).Any(),
@@ -327,7 +327,7 @@ public sealed class DurabilityTests
         return rows;
     }
 
-    private static async Task<List<string>> LedgerKeysAsync(string connectionString)
+    internal static async Task<List<string>> LedgerKeysAsync(string connectionString)
     {
         // Unpooled: the pool may still hold connections from before the database restarted.
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);

@@ -14,11 +14,13 @@ internal sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output = [];
+    private long _outputBytes;
 
-    private SiloProcess(Process process, string address)
+    private SiloProcess(Process process, string address, IReadOnlyList<string> arguments)
     {
         _process = process;
         Address = address;
+        Arguments = arguments;
         Channel = TestCredentials.Channel(address, TestCredentials.Operator);
         MinistryChannel = TestCredentials.Channel(address, TestCredentials.Ministry);
         process.OutputDataReceived += (_, e) => Keep(e.Data);
@@ -28,6 +30,28 @@ internal sealed class SiloProcess : IAsyncDisposable
     }
 
     public string Address { get; }
+
+    /// <summary>The command line it was started with: starting another with the same is "running the same command again".</summary>
+    public IReadOnlyList<string> Arguments { get; }
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Bytes the server has written to standard output and error so far (its log).</summary>
+    public long OutputBytes => Interlocked.Read(ref _outputBytes);
+
+    /// <summary>Every line the server wrote.</summary>
+    public string AllOutput
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join(Environment.NewLine, _output);
+            }
+        }
+    }
 
     /// <summary>Calls as the tenant's operator.</summary>
     public GrpcChannel Channel { get; }
@@ -46,20 +70,23 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SiloProcess> StartAsync(string connectionString, string clusterId, params string[] extra)
+    /// <summary>A silo on <paramref name="connectionString"/>, or, when it is null, on a private PostgreSQL in <c>--Database:DataDirectory</c> given in <paramref name="extra"/> (the README's run).</summary>
+    public static Task<SiloProcess> StartAsync(string? connectionString, string clusterId, params string[] extra) =>
+        StartWithAsync(CommandLine(out var address, connectionString, clusterId, extra), address);
+
+    /// <summary>The server's command line (after <c>dotnet</c>) on free ports, with the tests' keys and timings.</summary>
+    public static string[] CommandLine(out string address, string? connectionString, string clusterId, params string[] extra)
     {
-        var port = FreePort();
-        var address = $"http://127.0.0.1:{port}";
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = ServerDirectory };
-        foreach (var arg in new[]
-        {
+        address = $"http://127.0.0.1:{FreePort()}";
+        return
+        [
             Path.Combine(ServerDirectory, "Aggregation.Server.dll"),
             $"--Kestrel:Endpoints:Grpc:Url={address}",
             $"--Kestrel:Endpoints:Web:Url=http://127.0.0.1:{FreePort()}",
             $"--Orleans:SiloPort={FreePort()}",
             $"--Orleans:GatewayPort={FreePort()}",
             $"--Orleans:ClusterId={clusterId}",
-            $"--Database:ConnectionString={connectionString}",
+            .. connectionString is null ? Array.Empty<string>() : [$"--Database:ConnectionString={connectionString}"],
             "--Orleans:Membership:ProbeTimeout=00:00:01",
             "--Orleans:Membership:NumMissedProbesLimit=2",
             "--Orleans:Membership:NumVotesForDeathDeclaration=1",
@@ -70,18 +97,63 @@ internal sealed class SiloProcess : IAsyncDisposable
             "--Subscriptions:HeartbeatInterval=00:00:01",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:Aggregation=Information",
-        }.Concat(TestCredentials.ServerArguments).Concat(extra))
+            .. TestCredentials.ServerArguments,
+            .. extra,
+        ];
+    }
+
+    /// <summary>Starts the server with exactly <paramref name="arguments"/> (another's <see cref="Arguments"/>: the same command again).</summary>
+    public static async Task<SiloProcess> StartWithAsync(IReadOnlyList<string> arguments, string address, TimeSpan? healthyWithin = null, string program = "dotnet")
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = ServerDirectory };
+        foreach (var arg in arguments)
         {
             start.ArgumentList.Add(arg);
         }
 
-        var silo = new SiloProcess(Process.Start(start)!, address);
-        await silo.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        var silo = new SiloProcess(Process.Start(start)!, address, arguments);
+        try
+        {
+            await silo.WaitHealthyAsync(healthyWithin ?? TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+
         return silo;
     }
 
     /// <summary>Kills the process and its children without any shutdown: what a power cut does.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
+
+    /// <summary>SIGKILL to the server process alone: whatever it started outside its process tree (a detached PostgreSQL) lives on.</summary>
+    public async Task KillServerOnlyAsync()
+    {
+        _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as systemd or Kubernetes stop a server; returns how long it took to exit (the wait is bounded by <paramref name="limit"/>).</summary>
+    public async Task<TimeSpan> StopAsync(TimeSpan limit)
+    {
+        var started = Stopwatch.StartNew();
+        Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        using var timeout = new CancellationTokenSource(limit);
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"The server did not exit within {limit.TotalSeconds:0} s of SIGTERM:{Environment.NewLine}{Output}");
+        }
+
+        return started.Elapsed;
+    }
+
+    public int ExitCode => _process.ExitCode;
 
     public async ValueTask DisposeAsync()
     {
@@ -96,7 +168,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private async Task WaitHealthyAsync(TimeSpan timeout)
+    public async Task WaitHealthyAsync(TimeSpan timeout)
     {
         var health = new Health.HealthClient(Channel);
         var deadline = DateTime.UtcNow + timeout;
@@ -135,6 +207,7 @@ internal sealed class SiloProcess : IAsyncDisposable
             return;
         }
 
+        Interlocked.Add(ref _outputBytes, System.Text.Encoding.UTF8.GetByteCount(line) + 1);
         lock (_output)
         {
             _output.Add(line);

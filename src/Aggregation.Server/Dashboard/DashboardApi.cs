@@ -28,6 +28,21 @@ public static class DashboardApi
         // The page itself is public; every answer with data needs the same credentials as gRPC.
         var api = app.MapGroup("/api").RequireAuthorization();
 
+        // During a database outage reads that would activate grains are answered at once (503 with
+        // Retry-After) instead of each one trying; the page shows the message and retries.
+        api.AddEndpointFilter(async (context, next) =>
+        {
+            var availability = context.HttpContext.RequestServices.GetRequiredService<Aggregation.Storage.StorageAvailability>();
+            var path = context.HttpContext.Request.Path;
+            if (availability.IsAvailable || path.StartsWithSegments("/api/programme") || path.StartsWithSegments("/api/unit"))
+            {
+                return await next(context);
+            }
+
+            context.HttpContext.Response.Headers.RetryAfter = ((int)Resilience.StorageGateInterceptor.RetryDelay.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Json(new { error = Resilience.StorageGateInterceptor.Unavailable(availability).Status.Detail }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        });
+
         api.MapGet("/programme", (HttpContext http, Hierarchy.Catalog catalog, AccessControl access) => Guarded(() =>
         {
             var (_, tenant) = access.Authorize(http, http.Request.Query["tenant"], AccessControl.Anyone);

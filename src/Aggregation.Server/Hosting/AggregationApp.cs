@@ -6,6 +6,7 @@ using Aggregation.Server.Dashboard;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Export;
 using Aggregation.Server.Reporting;
+using Aggregation.Server.Resilience;
 using Aggregation.Server.Ingestion;
 using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
@@ -33,17 +34,23 @@ public static class AggregationApp
         });
         configure?.Invoke(builder);
 
+        var shutdown = builder.AddShutdownBudget();
         builder.AddCatalog();
         builder.AddAggregationSecurity();
         var database = await builder.AddDatabaseAsync();
         builder.AddSilo(database.ConnectionString);
         builder.Services.AddAggregationGrpc(builder.Configuration);
+        builder.AddLogThrottling();
 
         var app = builder.Build();
         if (database.Embedded is { } embedded)
         {
+            var availability = app.Services.GetRequiredService<StorageAvailability>();
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aggregation.Database");
+            embedded.Supervise(logger, down: () => availability.ReportDown("the private PostgreSQL server died"), restarted: NpgsqlConnection.ClearAllPools);
+
             // After the silo and Kestrel have stopped, so nothing is mid-write when the server goes.
-            app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync().GetAwaiter().GetResult());
+            app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync(shutdown.DatabaseShare).GetAwaiter().GetResult());
         }
 
         // A bad catalog or mapping file stops the start, every problem listed, rather than the first request.
@@ -77,6 +84,8 @@ public static class AggregationApp
         var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         using var loggers = LoggerFactory.Create(b => b.AddConsole().AddConfiguration(builder.Configuration.GetSection("Logging")));
         var logger = loggers.CreateLogger("Aggregation.Database");
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
+        builder.Services.TryAddSingleton(new StorageAvailability(TimeProvider.System));
         if (options.Mode == DatabaseMode.Memory)
         {
             logger.LogWarning("Database:Mode is Memory: reports and figures live in this process only and are lost when it stops");
@@ -90,7 +99,10 @@ public static class AggregationApp
         var connectionString = options.ConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            embedded = await EmbeddedPostgres.StartAsync(options.DataDirectory ?? EmbeddedPostgres.DefaultDataDirectory(), logger);
+            var binaries = options.InstallServer
+                ? await PostgresInstaller.EnsureBinariesAsync(options.ServerBinaries, logger)
+                : options.ServerBinaries;
+            embedded = await EmbeddedPostgres.StartAsync(options.DataDirectory ?? EmbeddedPostgres.DefaultDataDirectory(), logger, binaries: binaries);
             await DatabaseMigrator.EnsureDatabaseAsync(embedded.ConnectionString(), "aggregation");
             connectionString = embedded.ConnectionString("aggregation");
         }
@@ -101,6 +113,8 @@ public static class AggregationApp
         }
 
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddSingleton(new ProbeConnection(connectionString));
+        builder.Services.AddHostedService<StorageMonitor>();
         builder.Services.AddSingleton<IReportLedger, PostgresReportLedger>();
         builder.Services.AddSingleton<IAuditTrail, PostgresAuditTrail>();
 
@@ -178,6 +192,7 @@ public static class AggregationApp
         services.AddGrpc(options =>
         {
             options.Interceptors.Add<ExceptionInterceptor>();
+            options.Interceptors.Add<StorageGateInterceptor>();
             options.Interceptors.Add<CallLimitInterceptor>();
             options.MaxReceiveMessageSize = limits.MaxRequestBytes;
             // Exception text never reaches clients; RpcErrors says what a caller needs to know.

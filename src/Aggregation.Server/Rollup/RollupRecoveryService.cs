@@ -18,6 +18,7 @@ public sealed class RollupRecoveryService(
     IClusterMembershipService membership,
     IHostApplicationLifetime lifetime,
     IOptions<RollupOptions> options,
+    Aggregation.Storage.StorageAvailability storage,
     ILogger<RollupRecoveryService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -29,10 +30,25 @@ public sealed class RollupRecoveryService(
 
         var sweep = Channel.CreateBounded<string>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         sweep.Writer.TryWrite("start");
+
+        // Units that could not activate during a database outage are touched as soon as it ends.
+        storage.Changed += up =>
+        {
+            if (up)
+            {
+                sweep.Writer.TryWrite("database reachable again");
+            }
+        };
         _ = WatchMembershipAsync(sweep.Writer, stoppingToken);
         _ = TickAsync(sweep.Writer, stoppingToken);
         await foreach (var reason in sweep.Reader.ReadAllAsync(stoppingToken))
         {
+            if (!storage.IsAvailable)
+            {
+                // Every activation would fail on storage; the sweep runs when the database is back.
+                continue;
+            }
+
             try
             {
                 var started = DateTime.UtcNow;
