@@ -25,3 +25,9 @@ catch (InvalidOperationException ex) when (ex.Message.Contains("PostgreSQL", Str
     Console.Error.WriteLine(ex.Message);
     return 1;
 }
+catch (IOException ex) when (ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+{
+    // Never two servers on one port: the other is still running (or still stopping; it stops within Shutdown:Timeout).
+    Console.Error.WriteLine($"{ex.Message} Another process holds the port: stop it (a stopping server exits within Shutdown:Timeout) or configure other endpoints.");
+    return 1;
+}

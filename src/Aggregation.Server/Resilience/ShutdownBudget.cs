@@ -52,7 +52,8 @@ public static partial class ShutdownBudget
             LogStopping(logger, options.Timeout.TotalSeconds);
             _ = Task.Run(async () =>
             {
-                await Task.Delay(options.Timeout);
+                // A little before the budget: ending the process and the caller noticing take a moment too.
+                await Task.Delay(options.Timeout - TimeSpan.FromMilliseconds(250));
 
                 // Straight to standard error: the console logger writes from a queue that a kill would lose.
                 await Console.Error.WriteLineAsync($"Aggregation: the shutdown was still running after its budget of {options.Timeout.TotalSeconds:0} s ({started.Elapsed.TotalSeconds:0.0} s); ending the process now.");
