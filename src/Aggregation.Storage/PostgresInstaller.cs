@@ -31,12 +31,13 @@ public static partial class PostgresInstaller
 
         LogInstalling(logger);
         var started = Stopwatch.StartNew();
-        if (!await AptGetAsync(logger, cancellationToken, "install", "postgresql"))
+        // --no-upgrade: bring what is missing, never upgrade what the machine already has.
+        if (!await AptGetAsync(logger, cancellationToken, "install", "--no-upgrade", "postgresql"))
         {
             // A machine that has never fetched its package lists cannot find the package yet.
             LogUpdating(logger);
             await AptGetAsync(logger, cancellationToken, "update");
-            await AptGetAsync(logger, cancellationToken, "install", "postgresql");
+            await AptGetAsync(logger, cancellationToken, "install", "--no-upgrade", "postgresql");
         }
 
         if (EmbeddedPostgres.FindBinaries(preferred) is null && await InstalledServerPackagesAsync(cancellationToken) is { Count: > 0 } packages)

@@ -94,6 +94,7 @@ public sealed class RecoveryTests(ITestOutputHelper output)
         await postgres.StopAsync();
         var logBefore = server.OutputBytes;
         await Eventually.WaitAsync(() => HealthAsync(server), s => s != Serving, TimeSpan.FromSeconds(10), s => $"health {s} with the database stopped");
+        Assert.Equal(Serving, await HealthAsync(server, "liveness"));
         var refusedBefore = load.Unavailable;
 
         // The outage itself: sixty seconds of callers retrying against a server without its database.
@@ -163,11 +164,11 @@ public sealed class RecoveryTests(ITestOutputHelper output)
         Assert.All(answers, a => Assert.Equal(Serving, a));
     }
 
-    private static async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(SiloProcess server)
+    private static async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(SiloProcess server, string service = "")
     {
         try
         {
-            return (await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(10))).Status;
+            return (await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest { Service = service }, deadline: DateTime.UtcNow.AddSeconds(10))).Status;
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
         {

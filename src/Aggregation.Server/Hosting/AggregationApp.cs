@@ -24,6 +24,9 @@ public static class AggregationApp
     /// <summary>ADO.NET invariant name of Npgsql, as the Orleans providers expect it.</summary>
     public const string AdoNetInvariant = "Npgsql";
 
+    /// <summary>The gRPC health service name that checks the silo only (Kubernetes' liveness probe).</summary>
+    public const string LivenessService = "liveness";
+
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -198,7 +201,11 @@ public static class AggregationApp
             // Exception text never reaches clients; RpcErrors says what a caller needs to know.
             options.EnableDetailedErrors = false;
         });
-        services.AddGrpcHealthChecks().AddCheck<SiloHealthCheck>("silo");
+        // The whole service ("") is readiness: an active silo with a reachable database. "liveness"
+        // is the silo alone, so an orchestrator does not restart silos for a database outage.
+        services.AddGrpcHealthChecks(o => o.Services.Map(LivenessService, c => c.Tags.Contains(LivenessService)))
+            .AddCheck<SiloHealthCheck>("silo", tags: [LivenessService])
+            .AddCheck<DatabaseHealthCheck>("database");
         services.AddGrpcReflection();
         DecodingServiceMethodProvider<object>.Register(services);
         services.AddSingleton<ReportValidator>();
