@@ -122,6 +122,8 @@ public sealed class HostileInputTests(HostileServerFixture server) : IClassFixtu
         ["a period far in the future"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "9999-12"))),
         ["a period before the programme"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "1990-01"))),
         ["month 13"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "2025-13"))),
+        ["a period with a leading space"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = " 2025-03"))),
+        ["a period with a trailing tab"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "2025-03\t"))),
         ["a span of years as a reporting period"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "2021-2025"))),
         ["a report stamped in the year 3000"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.ReportedAt = Timestamp.FromDateTime(new DateTime(3000, 1, 1, 0, 0, 0, DateTimeKind.Utc))))),
         ["a report stamped before 2000"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.ReportedAt = Timestamp.FromDateTime(new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc))))),
