@@ -22,7 +22,8 @@ public static class TokenCommands
         var units = new Option<string[]>("--unit") { Description = "GSO code the token covers, with everything below it (repeatable; default: the whole tenant)" };
         var dataSets = new Option<string[]>("--dataset") { Description = "Data set a submitter may send (repeatable; default: all)" };
         var subject = new Option<string>("--subject") { Description = "Who the token is for (shows in the audit trail)", DefaultValueFactory = _ => Environment.UserName };
-        var hours = new Option<double>("--hours") { Description = "Lifetime in hours", DefaultValueFactory = _ => 8 };
+        var maxHours = TokenIssuer.DefaultMaxLifetime.TotalHours;
+        var hours = new Option<double>("--hours") { Description = $"Lifetime in hours, at most {maxHours:0} ({TokenIssuer.DefaultMaxLifetime.TotalDays:0} days): servers refuse longer-lived tokens (Security:Jwt:MaxLifetime)", DefaultValueFactory = _ => 8 };
         var keyFile = new Option<string>("--key-file") { Description = "The server's signing-key file", DefaultValueFactory = _ => SigningKeyFile.DefaultPath() };
         var fromServer = new Option<bool>("--from-server") { Description = "Have the server issue it (Credentials service; needs an admin token in --token)" };
         var command = new Command("token", "Print a signed access token (pass it as --token or $AGGREGATION_TOKEN, or open the dashboard with #token=…).")
@@ -31,6 +32,14 @@ public static class TokenCommands
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // Refused here rather than printed: a token beyond the servers' default maximum would be
+            // refused on every call (and TimeSpan cannot hold some doubles at all).
+            if (parse.GetValue(hours) is not (> 0 and var h) || h > maxHours)
+            {
+                Console.Error.WriteLine($"--hours must be more than 0 and at most {maxHours:0} ({TokenIssuer.DefaultMaxLifetime.TotalDays:0} days, the servers' Security:Jwt:MaxLifetime by default).");
+                return 1;
+            }
+
             if (parse.GetValue(fromServer))
             {
                 var (channel, headers) = connect(parse);

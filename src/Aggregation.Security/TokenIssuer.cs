@@ -10,6 +10,13 @@ public static class TokenIssuer
     public const string DefaultIssuer = "aggregation";
     public const string DefaultAudience = "aggregation";
 
+    /// <summary>
+    /// The longest a token may live (exp − iat) unless a server is configured otherwise
+    /// (<c>Security:Jwt:MaxLifetime</c>): long enough for a district system's credential between
+    /// quarterly rotations, short enough that a leaked token does not outlive the next one.
+    /// </summary>
+    public static readonly TimeSpan DefaultMaxLifetime = TimeSpan.FromDays(90);
+
     public static string Issue(AccessGrant grant, SigningKey key, TimeSpan lifetime, string issuer = DefaultIssuer, string audience = DefaultAudience, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(grant);

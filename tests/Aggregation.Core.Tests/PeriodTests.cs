@@ -35,6 +35,33 @@ public class PeriodTests
         Assert.False(string.IsNullOrWhiteSpace(error));
     }
 
+    /// <summary>
+    /// A period is an identifier: the ledger, the audit trail and ministry reports key rows by its
+    /// text, so only the canonical spelling is a period and nothing is trimmed or case-folded.
+    /// </summary>
+    [Theory]
+    [InlineData(" 2024-01")]
+    [InlineData("2024-01 ")]
+    [InlineData("\t2024-01")]
+    [InlineData("2024-01\n")]
+    [InlineData("2024-01\0")]
+    [InlineData("2024-01\u200B")]
+    [InlineData("\uFEFF2024-01")]
+    [InlineData("2025q1")]
+    [InlineData("2025s1")]
+    [InlineData("2025-3")]
+    [InlineData("2025-+3")]
+    [InlineData("+2025")]
+    [InlineData("２０２５-０３")]
+    [InlineData("2025Q1 ")]
+    [InlineData(" 2021-2025")]
+    [InlineData("   ")]
+    public void Non_canonical_spellings_of_a_period_are_refused(string code)
+    {
+        Assert.False(Period.TryParse(code, out _, out var error), $"'{code}' was accepted");
+        Assert.Contains("not a period code", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_month_belongs_to_exactly_one_quarter_half_and_year_of_the_plan()
     {

@@ -1,4 +1,5 @@
 using Aggregation.Protos.V1;
+using Aggregation.Security;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -57,6 +58,107 @@ public sealed class BadInputTests(MidPlanServerFixture server) : IClassFixture<M
         var violations = ex.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations;
         Assert.Contains(violations, v => v.Field == field && v.Description.Contains(description, StringComparison.Ordinal));
         Assert.Equal(before, await VersionsAsync());
+    }
+
+    /// <summary>
+    /// Spellings of a period other than its canonical one. The ledger, the audit trail and reports to
+    /// the ministry key rows by the period's text, so the server takes only the canonical spelling and
+    /// trims or case-folds nothing.
+    /// </summary>
+    private static readonly Dictionary<string, string> NonCanonicalPeriods = new()
+    {
+        ["a leading space"] = " 2025-03",
+        ["a trailing space"] = "2025-03 ",
+        ["a tab"] = "2025-03\t",
+        ["a NUL"] = "2025-03\0",
+        ["a lowercase quarter"] = "2025q1",
+        ["a lowercase half"] = "2025s1",
+        ["a month without its leading zero"] = "2025-3",
+        ["full-width digits"] = "２０２５-０３",
+    };
+
+    private static readonly string[] PeriodRpcs = ["SubmitReport", "SubmitReports", "GetRollup", "Export", "Subscribe"];
+
+    public static TheoryData<string, string> NonCanonicalPeriodCases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var rpc in PeriodRpcs)
+        {
+            foreach (var spelling in NonCanonicalPeriods.Keys)
+            {
+                data.Add(rpc, spelling);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(NonCanonicalPeriodCases))]
+    public async Task A_period_not_in_its_canonical_form_is_refused_naming_the_field_and_changes_nothing(string rpc, string spelling)
+    {
+        var period = NonCanonicalPeriods[spelling];
+        var before = await StateAsync();
+
+        var (field, violations) = rpc switch
+        {
+            "SubmitReport" => ("period", await RefusedAsync(() => Submit(Report(period, ReportGenerator.Number("awareness_activities", 1))))),
+            "SubmitReports" => ("reports[1].period", await RejectedInBatchAsync(1, Report("2025-03", ReportGenerator.Number("awareness_activities", -1)), Report(period, ReportGenerator.Number("awareness_activities", 1)))),
+            "GetRollup" => ("period", await RefusedAsync(() => server.Rollups.GetRollupAsync(new GetRollupRequest { UnitCode = District, ProgrammeId = ServerFixture.Programme, Period = period }).ResponseAsync)),
+            "Export" => ("period", await RefusedAsync(() => new Exports.ExportsClient(server.Channel).ExportAsync(new ExportRequest { UnitCode = District, ProgrammeId = ServerFixture.Programme, Period = period, Format = ExportFormat.Adx }).ResponseAsync)),
+            "Subscribe" => ("periods[0]", await RefusedAsync(() => FirstMessageAsync(new SubscribeRequest { UnitCode = District, ProgrammeId = ServerFixture.Programme, Periods = { period } }))),
+            _ => throw new ArgumentException(rpc),
+        };
+
+        Assert.Contains(violations, v => v.Field == field && v.Description.Contains("not a period code", StringComparison.Ordinal));
+        Assert.Equal(before, await StateAsync());
+    }
+
+    /// <summary>Other identifier fields: each must be sent exactly as the catalog or the caller spells it.</summary>
+    public static TheoryData<string, string, string> NonCanonicalIdentifierCases => new()
+    {
+        // case name, field expected in the violations, description fragment
+        { "a unit code with surrounding spaces", "unit_code", "printable ASCII" },
+        { "a unit code with surrounding spaces from a district's own system", "unit_code", "printable ASCII" },
+        { "a unit code with a trailing space read by a district's viewer", "unit_code", "printable ASCII" },
+        { "a programme id with a trailing newline", "programme_id", "printable ASCII" },
+        { "a data element id with a trailing space", "values[0].data_element", "printable ASCII" },
+        { "an idempotency key with a trailing space", "idempotency_key", "printable ASCII" },
+        { "an as-of date with a trailing space", "as_of", "not a date" },
+        { "an as-of date with a one-digit month", "as_of", "not a date" },
+        { "a page token with a leading plus", "page_token", "not a token" },
+        { "a page token with a leading space", "page_token", "not a token" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NonCanonicalIdentifierCases))]
+    public async Task An_identifier_not_in_its_canonical_form_is_refused_naming_the_field_and_changes_nothing(string name, string field, string description)
+    {
+        var before = await StateAsync();
+        var district = new AccessGrant("district-164", TestCredentials.Tenant, [Roles.Submitter, Roles.Viewer], [District]);
+        var report = Report("2025-03", ReportGenerator.Number("awareness_activities", 1));
+        GetRollupRequest Read(string unit, string asOf = "") => new() { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = "2025S1", AsOf = asOf };
+
+        using var districtChannel = server.ChannelFor(district);
+        var violations = name switch
+        {
+            "a unit code with surrounding spaces" => await RefusedAsync(() => Submit(With(report, r => r.UnitCode = $" {Commune} "))),
+            "a unit code with surrounding spaces from a district's own system" =>
+                await RefusedAsync(() => new Ingestion.IngestionClient(districtChannel).SubmitReportAsync(new SubmitReportRequest { Report = With(report, r => r.UnitCode = $" {Commune} ") }).ResponseAsync),
+            "a unit code with a trailing space read by a district's viewer" =>
+                await RefusedAsync(() => new Rollups.RollupsClient(districtChannel).GetRollupAsync(Read(District + " ")).ResponseAsync),
+            "a programme id with a trailing newline" => await RefusedAsync(() => Submit(With(report, r => r.ProgrammeId = ServerFixture.Programme + "\n"))),
+            "a data element id with a trailing space" => await RefusedAsync(() => Submit(With(report, r => r.Values[0].DataElement = "awareness_activities "))),
+            "an idempotency key with a trailing space" => await RefusedAsync(() => Submit(With(report, r => r.IdempotencyKey += " "))),
+            "an as-of date with a trailing space" => await RefusedAsync(() => server.Rollups.GetRollupAsync(Read(District, "2025-06-30 ")).ResponseAsync),
+            "an as-of date with a one-digit month" => await RefusedAsync(() => server.Rollups.GetRollupAsync(Read(District, "2025-6-30")).ResponseAsync),
+            "a page token with a leading plus" => await RefusedAsync(() => server.Catalog.ListUnitsAsync(new ListUnitsRequest { AncestorCode = District, PageToken = "+10" }).ResponseAsync),
+            "a page token with a leading space" => await RefusedAsync(() => new Audit.AuditClient(server.Channel).QueryAuditAsync(new QueryAuditRequest { PageToken = " 10" }).ResponseAsync),
+            _ => throw new ArgumentException(name),
+        };
+
+        Assert.Contains(violations, v => v.Field == field && v.Description.Contains(description, StringComparison.Ordinal));
+        Assert.Equal(before, await StateAsync());
     }
 
     [Fact]
@@ -197,6 +299,38 @@ public sealed class BadInputTests(MidPlanServerFixture server) : IClassFixture<M
     }
 
     private async Task Submit(Report report) => await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = report });
+
+    private static Report With(Report report, Action<Report> change)
+    {
+        change(report);
+        return report;
+    }
+
+    /// <summary>The call fails with INVALID_ARGUMENT; its field violations.</summary>
+    private static async Task<List<(string Field, string Description)>> RefusedAsync(Func<Task> call)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        return [.. ex.GetRpcStatus()!.GetDetail<BadRequest>()!.FieldViolations.Select(v => (v.Field, v.Description))];
+    }
+
+    /// <summary>A batch whose every report is rejected (a batch is answered per report); the violations of report <paramref name="index"/>.</summary>
+    private async Task<List<(string Field, string Description)>> RejectedInBatchAsync(int index, params Report[] reports)
+    {
+        var response = await server.Ingestion.SubmitReportsAsync(new SubmitReportsRequest { Reports = { reports } });
+        Assert.All(response.Results, r => Assert.Equal(ReportOutcome.Rejected, r.Outcome));
+        return [.. response.Results[index].Violations.Select(v => (v.Field, v.Description))];
+    }
+
+    private async Task FirstMessageAsync(SubscribeRequest request)
+    {
+        using var call = server.Subscriptions.Subscribe(request);
+        await call.ResponseStream.MoveNext();
+    }
+
+    /// <summary>What a refused request must not change: the ledger, the audit of accepted values and the figures of the commune and its district.</summary>
+    private async Task<((long, long) Recorded, (long, long) Versions)> StateAsync() =>
+        (await RecordedRows.CountAsync(server.ConnectionString), await VersionsAsync());
 
     private async Task<(long Commune, long District)> VersionsAsync() =>
         ((await server.ReadAsync(Commune, "2025")).Version, (await server.ReadAsync(District, "2025")).Version);

@@ -63,6 +63,35 @@ public sealed class CliTourTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal(1, await CliApp.Build().Parse(["rollup", "--unit", "19", "--period", "2025", "--server", server.Address, "--token", token]).InvokeAsync());
     }
 
+    [Theory]
+    [InlineData("2161")]
+    [InlineData("1e30")]
+    [InlineData("0")]
+    [InlineData("NaN")]
+    public async Task A_token_lifetime_the_servers_would_refuse_is_refused_by_the_cli(string hours)
+    {
+        var keyFile = Path.Combine(Directory.CreateTempSubdirectory("keys-").FullName, "signing-keys.json");
+        await File.WriteAllTextAsync(keyFile, $$"""{"keys":[{"id":"{{TestCredentials.Current.Id}}","secret":"{{Convert.ToBase64String(TestCredentials.Current.Secret)}}"}]}""");
+        var (output, errors) = (new StringWriter(), new StringWriter());
+        var (console, consoleErrors) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(errors);
+        int exit;
+        try
+        {
+            exit = await CliApp.Build().Parse(["token", "--tenant", "thai-nguyen", "--role", "viewer", "--hours", hours, "--key-file", keyFile]).InvokeAsync();
+        }
+        finally
+        {
+            Console.SetOut(console);
+            Console.SetError(consoleErrors);
+        }
+
+        Assert.Equal(1, exit);
+        Assert.Equal("", output.ToString());
+        Assert.Contains("--hours", errors.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_tenant_admin_gets_a_scoped_token_from_the_server_and_a_submitter_cannot()
     {

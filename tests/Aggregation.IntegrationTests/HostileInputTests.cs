@@ -1,12 +1,16 @@
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using Aggregation.Protos.V1;
 using Aggregation.Security;
+using Aggregation.Server.Hosting;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Aggregation.IntegrationTests;
 
@@ -19,12 +23,42 @@ public sealed class HostileServerFixture : ServerFixture
 
     protected override IEnumerable<string> ExtraArguments =>
     [
+        $"--Security:Jwt:KeySetFile={IdentityProvider.KeySetFile.Value}",
         $"--Security:Limits:Subscriptions={SubscriptionLimit}",
         $"--Security:Limits:StreamMessages={StreamMessages}",
         $"--Security:Limits:Burst={Burst}",
         "--Security:Limits:CallsPerSecond=100",
         "--Security:Limits:MaxRequestBytes=1048576",
     ];
+}
+
+/// <summary>
+/// An external identity provider whose public keys the hostile server trusts through
+/// <c>Security:Jwt:KeySetFile</c>: one RSA key (RS256) and one P-256 key (ES256), each with its kid.
+/// </summary>
+public static class IdentityProvider
+{
+    public const string RsaKeyId = "idp-rsa-2026";
+    public const string EcKeyId = "idp-ec-2026";
+
+    public static readonly RSA Rsa = RSA.Create(2048);
+
+    public static readonly ECDsa Ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    /// <summary>The JSON Web Key Set file (public halves only), written once per test run.</summary>
+    public static readonly Lazy<string> KeySetFile = new(() =>
+    {
+        var rsa = Rsa.ExportParameters(false);
+        var ec = Ec.ExportParameters(false);
+        var path = Path.Combine(Directory.CreateTempSubdirectory("jwks-").FullName, "idp.jwks.json");
+        File.WriteAllText(path, $$"""
+        {"keys":[
+          {"kty":"RSA","use":"sig","alg":"RS256","kid":"{{RsaKeyId}}","n":"{{Base64UrlEncoder.Encode(rsa.Modulus)}}","e":"{{Base64UrlEncoder.Encode(rsa.Exponent)}}"},
+          {"kty":"EC","use":"sig","alg":"ES256","kid":"{{EcKeyId}}","crv":"P-256","x":"{{Base64UrlEncoder.Encode(ec.Q.X)}}","y":"{{Base64UrlEncoder.Encode(ec.Q.Y)}}"}
+        ]}
+        """);
+        return path;
+    });
 }
 
 /// <summary>
@@ -88,6 +122,8 @@ public sealed class HostileInputTests(HostileServerFixture server) : IClassFixtu
         ["a period far in the future"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "9999-12"))),
         ["a period before the programme"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "1990-01"))),
         ["month 13"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "2025-13"))),
+        ["a period with a leading space"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = " 2025-03"))),
+        ["a period with a trailing tab"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "2025-03\t"))),
         ["a span of years as a reporting period"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.Period = "2021-2025"))),
         ["a report stamped in the year 3000"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.ReportedAt = Timestamp.FromDateTime(new DateTime(3000, 1, 1, 0, 0, 0, DateTimeKind.Utc))))),
         ["a report stamped before 2000"] = (StatusCode.InvalidArgument, c => c.SubmitAsync(With(Valid(), r => r.ReportedAt = Timestamp.FromDateTime(new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc))))),
@@ -105,6 +141,18 @@ public sealed class HostileInputTests(HostileServerFixture server) : IClassFixtu
         ["a token from another issuer"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(TokenIssuer.Issue(c.Grant(Roles.Submitter), TestCredentials.Current, TimeSpan.FromHours(1), issuer: "someone-else"))),
         ["a viewer token with its payload rewritten to submitter"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Tampered(TestCredentials.Token(c.Grant(Roles.Viewer)), c.Grant(Roles.Submitter)))),
         ["a malformed bearer token"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync("not.a.jwt")),
+        ["a token signed with the real key naming an unknown key id"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), "test-retired", Signer.Current))),
+        ["a token signed with the real key naming no key id"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), null, Signer.Current))),
+        ["a token signed with the real key naming a path as its key id"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), "../../etc/passwd", Signer.Current))),
+        ["a token naming the previous key but signed with the current one"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), TestCredentials.Previous.Id, Signer.Current))),
+        ["a token signed with the real key living 100 years"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), TestCredentials.Current.Id, Signer.Current, TimeSpan.FromDays(36_525)))),
+        ["a token signed with the real key living 91 days"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), TestCredentials.Current.Id, Signer.Current, TimeSpan.FromDays(91)))),
+        ["a token living 91 days from its not-before, without an issue time"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), TestCredentials.Current.Id, Signer.Current, TimeSpan.FromDays(91), issuedAt: false))),
+        ["a token living 91 days from now, without an issue or not-before time"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), TestCredentials.Current.Id, Signer.Current, TimeSpan.FromDays(91), issuedAt: false, notBefore: false))),
+        ["a token living 100 years that claims to be issued the day before it expires"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), TestCredentials.Current.Id, Signer.Current, TimeSpan.FromDays(36_525), issuedBeforeExpiry: TimeSpan.FromDays(1)))),
+        ["an identity provider's token naming another of its keys"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), IdentityProvider.EcKeyId, Signer.IdentityProviderRsa))),
+        ["an identity provider's token naming no key id"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), null, Signer.IdentityProviderEc))),
+        ["an identity provider's token living 100 years"] = (StatusCode.Unauthenticated, c => c.SubmitWithTokenAsync(Signed(c.Grant(Roles.Submitter), IdentityProvider.RsaKeyId, Signer.IdentityProviderRsa, TimeSpan.FromDays(36_525)))),
         ["a viewer submitting"] = (StatusCode.PermissionDenied, c => c.SubmitWithTokenAsync(TestCredentials.Token(c.Grant(Roles.Viewer)))),
         ["a token of tenant A naming tenant B's unit"] = (StatusCode.PermissionDenied, c => c.SubmitWithTokenAsync(TestCredentials.Token(c.Grant(Roles.Submitter) with { Units = ["164"] }), With(Valid(), r => r.UnitCode = "01834"))),
         ["a token of a tenant this server does not serve"] = (StatusCode.PermissionDenied, c => c.SubmitWithTokenAsync(TestCredentials.Token(c.Grant(Roles.Submitter) with { Tenant = "bac-kan" }))),
@@ -145,6 +193,49 @@ public sealed class HostileInputTests(HostileServerFixture server) : IClassFixtu
         Assert.Equal(ReportOutcome.Accepted, result.Result.Outcome);
     }
 
+    [Theory]
+    [InlineData(89)]
+    [InlineData(90)]
+    public async Task A_token_naming_a_configured_key_and_living_up_to_the_maximum_is_accepted(int days)
+    {
+        var grant = new AccessGrant($"lifetime-{days}", TestCredentials.Tenant, [Roles.Submitter]);
+        foreach (var token in new[] { Signed(grant, TestCredentials.Current.Id, Signer.Current, TimeSpan.FromDays(days)), TestCredentials.Token(grant, lifetime: TimeSpan.FromDays(days)) })
+        {
+            using var channel = TestCredentials.Channel(server.Address, token);
+            var result = await new Ingestion.IngestionClient(channel).SubmitReportAsync(new SubmitReportRequest { Report = Valid() });
+            Assert.Equal(ReportOutcome.Accepted, result.Result.Outcome);
+        }
+    }
+
+    [Theory]
+    [InlineData(IdentityProvider.RsaKeyId, "RS256")]
+    [InlineData(IdentityProvider.EcKeyId, "ES256")]
+    public async Task A_token_signed_by_a_key_of_the_external_key_set_is_accepted_by_its_key_id(string keyId, string algorithm)
+    {
+        var signer = algorithm == "RS256" ? Signer.IdentityProviderRsa : Signer.IdentityProviderEc;
+        using var channel = TestCredentials.Channel(server.Address, Signed(new AccessGrant("idp:" + keyId, TestCredentials.Tenant, [Roles.Submitter]), keyId, signer));
+        var result = await new Ingestion.IngestionClient(channel).SubmitReportAsync(new SubmitReportRequest { Report = Valid() });
+        Assert.Equal(ReportOutcome.Accepted, result.Result.Outcome);
+    }
+
+    [Fact]
+    public async Task A_server_that_would_issue_tokens_it_then_refuses_does_not_start()
+    {
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => AggregationApp.BuildAsync([.. ServerFixture.Arguments(out _, "Host=127.0.0.1;Port=1"), "--Security:Jwt:MaxLifetime=30.00:00:00"]));
+        Assert.Contains("Security:Jwt:MaxIssuedLifetime", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tokens_the_product_issues_name_their_signing_key()
+    {
+        Assert.Equal(TestCredentials.Current.Id, KeyIdOf(TestCredentials.Token(TestCredentials.Operator)));
+        Assert.Equal(TestCredentials.Previous.Id, KeyIdOf(TestCredentials.Token(TestCredentials.Operator, TestCredentials.Previous)));
+
+        using var admin = TestCredentials.Channel(server.Address, TestCredentials.Token(new AccessGrant("issuing-admin", TestCredentials.Tenant, [Roles.Admin])));
+        var issued = await new Protos.V1.Credentials.CredentialsClient(admin).IssueTokenAsync(new IssueTokenRequest { Subject = "issued", Roles = { Roles.Viewer }, Lifetime = Duration.FromTimeSpan(TimeSpan.FromDays(90)) });
+        Assert.Equal(TestCredentials.Current.Id, KeyIdOf(issued.Token));
+    }
+
     private static SubmitReportRequest ValidRequest() => new() { Report = Valid() };
 
     private static Report Valid(double awareness = 1) => new()
@@ -164,7 +255,59 @@ public sealed class HostileInputTests(HostileServerFixture server) : IClassFixtu
         return report;
     }
 
-    private static string Base64Url(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(string json) => Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(json));
+
+    private static string? KeyIdOf(string token) =>
+        JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.Split('.')[0])).RootElement.TryGetProperty("kid", out var kid) ? kid.GetString() : null;
+
+    /// <summary>
+    /// A token made here byte by byte, so that each case controls its header and times: signed by
+    /// <paramref name="signer"/>, naming <paramref name="keyId"/> (none when null), valid from a minute
+    /// ago for <paramref name="lifetime"/> (default one hour), with or without iat and nbf.
+    /// </summary>
+    private static string Signed(AccessGrant grant, string? keyId, Signer signer, TimeSpan? lifetime = null, bool issuedAt = true, bool notBefore = true, TimeSpan? issuedBeforeExpiry = null)
+    {
+        var start = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var expires = start + (lifetime ?? TimeSpan.FromHours(1));
+        var header = new Dictionary<string, object> { ["alg"] = signer.Algorithm, ["typ"] = "JWT" };
+        if (keyId is not null)
+        {
+            header["kid"] = keyId;
+        }
+
+        var payload = new Dictionary<string, object>
+        {
+            ["sub"] = grant.Subject,
+            ["tenant"] = grant.Tenant,
+            ["role"] = grant.Roles,
+            ["iss"] = TokenIssuer.DefaultIssuer,
+            ["aud"] = TokenIssuer.DefaultAudience,
+            ["exp"] = expires.ToUnixTimeSeconds(),
+        };
+        if (issuedAt)
+        {
+            payload["iat"] = (issuedBeforeExpiry is { } before ? expires - before : start).ToUnixTimeSeconds();
+        }
+
+        if (notBefore)
+        {
+            payload["nbf"] = start.ToUnixTimeSeconds();
+        }
+
+        var body = $"{Base64Url(JsonSerializer.Serialize(header))}.{Base64Url(JsonSerializer.Serialize(payload))}";
+        return $"{body}.{Base64UrlEncoder.Encode(signer.Sign(Encoding.ASCII.GetBytes(body)))}";
+    }
+
+    /// <summary>A JWS algorithm and the private key that signs with it.</summary>
+    private sealed record Signer(string Algorithm, Func<byte[], byte[]> Sign)
+    {
+        public static readonly Signer Current = new("HS256", data => HMACSHA256.HashData(TestCredentials.Current.Secret, data));
+
+        public static readonly Signer IdentityProviderRsa = new("RS256", data => IdentityProvider.Rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+
+        // .NET signs ECDSA in the IEEE P1363 form (r || s) that JWS requires.
+        public static readonly Signer IdentityProviderEc = new("ES256", data => IdentityProvider.Ec.SignData(data, HashAlgorithmName.SHA256));
+    }
 
     private static string Payload(AccessGrant grant) =>
         $$"""{"sub":"{{grant.Subject}}","tenant":"{{grant.Tenant}}","role":[{{string.Join(",", grant.Roles.Select(r => $"\"{r}\""))}}],"iss":"aggregation","aud":"aggregation","exp":{{DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds()}}}""";

@@ -43,38 +43,46 @@ public readonly record struct Period(
         _ => string.Create(CultureInfo.InvariantCulture, $"{Year:D4}-{EndYear:D4}"),
     };
 
-    /// <summary>Parses a period code; returns false with a reason for anything else.</summary>
+    /// <summary>
+    /// Parses a period code in its canonical spelling only, the one <see cref="ToString"/> prints;
+    /// returns false with a reason for anything else. Nothing is trimmed or case-folded: the ledger,
+    /// the audit trail and reports to the ministry key rows by this text, so " 2025-03", "2025q1" or
+    /// "2025-3" must not stand for 2025-03 on the way in.
+    /// </summary>
     public static bool TryParse(string? text, out Period period, out string error)
     {
         period = default;
         error = "";
-        if (string.IsNullOrWhiteSpace(text))
+        if (string.IsNullOrEmpty(text))
         {
             error = "is required (for example 2025-03, 2025Q1, 2025S1, 2025 or 2021-2025)";
             return false;
         }
 
-        var t = text.Trim();
+        if (TryRead(text, out var read) && read.ToString() == text)
+        {
+            period = read;
+            return true;
+        }
+
+        error = $"'{Printable(text)}' is not a period code (use 2025-03, 2025Q1, 2025S1, 2025 or 2021-2025, exactly: nothing is trimmed)";
+        return false;
+    }
+
+    /// <summary>Reads the shapes of period code; <see cref="TryParse"/> then insists on the canonical spelling.</summary>
+    private static bool TryRead(string t, out Period period)
+    {
+        period = default;
         if (t.Length == 4 && TryYear(t, out var y))
         {
             period = OfYear(y);
             return true;
         }
 
-        if (t.Length == 7 && TryYear(t[..4], out y))
+        if (t.Length == 7 && t[4] == '-' && TryYear(t[..4], out y) && int.TryParse(t.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m is >= 1 and <= 12)
         {
-            var kind = t[4];
-            if (kind == '-' && int.TryParse(t.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var m) && m is >= 1 and <= 12)
-            {
-                period = Month(y, m);
-                return true;
-            }
-
-            if (kind == 'Q' && t[5] is >= '1' and <= '4' && t.Length == 6)
-            {
-                period = Quarter(y, t[5] - '0');
-                return true;
-            }
+            period = Month(y, m);
+            return true;
         }
 
         if (t.Length == 6 && TryYear(t[..4], out y))
@@ -98,7 +106,6 @@ public readonly record struct Period(
             return true;
         }
 
-        error = $"'{Truncate(t)}' is not a period code (use 2025-03, 2025Q1, 2025S1, 2025 or 2021-2025)";
         return false;
     }
 
@@ -108,5 +115,7 @@ public readonly record struct Period(
     private static bool TryYear(string s, out int year) =>
         int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out year) && year is >= 1900 and <= 2999;
 
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    /// <summary>The text for an error message: at most 40 characters, control characters as '?' (PostgreSQL text, where rejections are recorded, cannot hold NUL).</summary>
+    private static string Printable(string s) =>
+        new string(s.Take(40).Select(c => char.IsControl(c) ? '?' : c).ToArray()) + (s.Length > 40 ? "…" : "");
 }

@@ -30,6 +30,11 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
     public override Task<GetUnitResponse> GetUnit(GetUnitRequest request, ServerCallContext context)
     {
         var (_, tenant) = access.Authorize(context, AccessControl.Anyone);
+        if (request.Code.Length > 0 && !Identifiers.IsWellFormed(request.Code))
+        {
+            throw RpcErrors.InvalidArgument(new FieldError("code", Identifiers.Problem(request.Code)));
+        }
+
         return Task.FromResult(Describe(catalog, tenant, request.Code, clock.DateOrToday(request.AsOf, "as_of"))
             ?? throw RpcErrors.InvalidArgument(new FieldError("code", $"unknown unit '{RpcErrors.Clip(request.Code)}' in tenant {tenant.Id}")));
     }
@@ -71,7 +76,11 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
 
         var on = clock.DateOrToday(request.AsOf, "as_of");
         AdminUnit? ancestor = null;
-        if (request.AncestorCode.Length > 0 && !catalog.TryResolve(tenant.Id, request.AncestorCode, on, out ancestor))
+        if (request.AncestorCode.Length > 0 && !Identifiers.IsWellFormed(request.AncestorCode))
+        {
+            errors.Add(new FieldError("ancestor_code", Identifiers.Problem(request.AncestorCode)));
+        }
+        else if (request.AncestorCode.Length > 0 && !catalog.TryResolve(tenant.Id, request.AncestorCode, on, out ancestor))
         {
             errors.Add(new FieldError("ancestor_code", $"unknown unit '{RpcErrors.Clip(request.AncestorCode)}' in tenant {tenant.Id}"));
         }
@@ -82,9 +91,16 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
         }
 
         var offset = 0;
-        if (request.PageToken.Length > 0 && (!int.TryParse(request.PageToken, out offset) || offset < 0))
+        if (request.PageToken.Length > 0)
         {
-            errors.Add(new FieldError("page_token", "is not a token returned by a previous call"));
+            if (Identifiers.TryParsePageToken(request.PageToken, out var position) && position <= int.MaxValue)
+            {
+                offset = (int)position;
+            }
+            else
+            {
+                errors.Add(new FieldError("page_token", "is not a token returned by a previous call"));
+            }
         }
 
         if (errors.Count > 0)

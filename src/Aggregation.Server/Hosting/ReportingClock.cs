@@ -11,9 +11,10 @@ public sealed record ReportingClock(TimeProvider Time)
 
     public DateOnly Today => DateOnly.FromDateTime(Time.GetUtcNow().UtcDateTime);
 
-    /// <summary>An "as of" date as the API takes it: yyyy-MM-dd.</summary>
+    /// <summary>An "as of" date as the API takes it: yyyy-MM-dd exactly (the round trip refuses any other spelling the parser might let through).</summary>
     public static bool TryParseDate(string text, out DateOnly date) =>
-        DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out date);
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out date)
+        && date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) == text;
 
     /// <summary>The date named by <paramref name="text"/>, today when it is empty; INVALID_ARGUMENT on <paramref name="field"/> otherwise.</summary>
     public DateOnly DateOrToday(string? text, string field) =>

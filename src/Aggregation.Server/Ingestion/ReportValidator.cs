@@ -17,7 +17,7 @@ namespace Aggregation.Server.Ingestion;
 /// </summary>
 public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock clock)
 {
-    public const int MaxKeyLength = 128;
+    public const int MaxKeyLength = Identifiers.MaxLength;
     public const int MaxValuesPerReport = 200;
     public const int MaxEntitiesPerValue = 10_000;
     public const int MaxEntityIdLength = 64;
@@ -57,15 +57,16 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         {
             Error("idempotency_key", "is required: generate one per report and reuse it when retrying");
         }
-        else if (key.Length > MaxKeyLength || !key.All(c => c is >= '!' and <= '~'))
+        else if (!Identifiers.IsWellFormed(key))
         {
-            Error("idempotency_key", $"must be 1-{MaxKeyLength} printable ASCII characters without spaces");
+            Error("idempotency_key", Identifiers.Problem(key));
         }
 
+        // Identifiers are looked up exactly as sent; a malformed one is named as such rather than as unknown.
         Programme? programme = null;
-        if (string.IsNullOrEmpty(report.ProgrammeId))
+        if (!Identifiers.IsWellFormed(report.ProgrammeId))
         {
-            Error("programme_id", "is required");
+            Error("programme_id", Identifiers.Problem(report.ProgrammeId));
         }
         else if (!tenant.ProgrammeIds.Contains(report.ProgrammeId) || !catalog.Programmes.TryGetValue(report.ProgrammeId, out programme))
         {
@@ -98,9 +99,9 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         // The unit is the one the code names in the hierarchy in force for the period (codes were reused
         // across versions); a code that names a unit only at other dates says what replaced it.
         AdminUnit? unit = null;
-        if (string.IsNullOrEmpty(report.UnitCode))
+        if (!Identifiers.IsWellFormed(report.UnitCode))
         {
-            Error("unit_code", "is required");
+            Error("unit_code", Identifiers.Problem(report.UnitCode));
         }
         else if (periodOk && !catalog.TryResolve(tenant.Id, report.UnitCode, period.Start, period.End, out unit))
         {
@@ -154,9 +155,9 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
             var v = report.Values[i];
             var path = $"values[{i}]";
             Programmes.DataElement? element = null;
-            if (string.IsNullOrEmpty(v.DataElement))
+            if (!Identifiers.IsWellFormed(v.DataElement))
             {
-                Error($"{path}.data_element", "is required");
+                Error($"{path}.data_element", Identifiers.Problem(v.DataElement));
             }
             else if (programme is not null && !programme.ElementsById.TryGetValue(v.DataElement, out element))
             {

@@ -29,7 +29,11 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
     {
         var errors = new List<FieldError>();
         Programme? programme = null;
-        if (!tenant.ProgrammeIds.Contains(programmeId) || !catalog.Programmes.TryGetValue(programmeId, out programme))
+        if (!Identifiers.IsWellFormed(programmeId))
+        {
+            errors.Add(new FieldError("programme_id", Identifiers.Problem(programmeId)));
+        }
+        else if (!tenant.ProgrammeIds.Contains(programmeId) || !catalog.Programmes.TryGetValue(programmeId, out programme))
         {
             errors.Add(new FieldError("programme_id", $"unknown programme '{RpcErrors.Clip(programmeId)}' for tenant {tenant.Id}"));
         }
@@ -173,9 +177,9 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
             return catalog.GetUnit(UnitKey.Nation);
         }
 
-        if (string.IsNullOrEmpty(code))
+        if (!Identifiers.IsWellFormed(code))
         {
-            errors.Add(new FieldError("unit_code", "is required"));
+            errors.Add(new FieldError("unit_code", Identifiers.Problem(code)));
             return null;
         }
 

@@ -75,12 +75,18 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
     /// <summary>
     /// Refuses a read of <paramref name="unitCode"/> outside the caller's scope. The nation is the
     /// ministry's alone: it totals every tenant. Unknown codes are left to validation only for
-    /// callers who see the whole tenant anyway.
+    /// callers who see the whole tenant anyway. A malformed code names no unit, so it is refused as
+    /// malformed, for every caller alike.
     /// </summary>
     public void RequireReadable(Caller caller, Tenant tenant, string unitCode, string field)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(tenant);
+        if (!Identifiers.IsWellFormed(unitCode))
+        {
+            throw RpcErrors.InvalidArgument(new FieldError(field, Identifiers.Problem(unitCode)));
+        }
+
         if (unitCode == UnitKey.Nation.Code)
         {
             if (!caller.IsMinistry)
@@ -99,13 +105,19 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
 
     /// <summary>
     /// Why the caller may not submit <paramref name="report"/>, or null. Checked for every report of
-    /// a call before any is applied.
+    /// a call before any is applied. A report whose unit code is malformed names no unit: it is left
+    /// to validation, which rejects it (and only it) whoever the caller is.
     /// </summary>
     public FieldError? SubmitDenial(Caller caller, Tenant tenant, Report report, string prefix)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(report);
+        if (!Identifiers.IsWellFormed(report.UnitCode))
+        {
+            return null;
+        }
+
         // The unit the report is for: the one its code names for its period (codes were reused).
         var units = Periods.Period.TryParse(report.Period, out var period, out _) && catalog.TryResolve(tenant.Id, report.UnitCode, period.Start, period.End, out var resolved)
             ? [resolved]

@@ -23,7 +23,7 @@ public sealed class AuditService(IAuditTrail trail, AccessControl access) : Prot
         }
 
         long after = 0;
-        if (request.PageToken.Length > 0 && (!long.TryParse(request.PageToken, out after) || after < 0))
+        if (request.PageToken.Length > 0 && !Identifiers.TryParsePageToken(request.PageToken, out after))
         {
             errors.Add(new FieldError("page_token", "is not a token returned by a previous call"));
         }

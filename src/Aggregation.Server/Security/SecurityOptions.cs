@@ -40,8 +40,35 @@ public sealed class JwtOptions
     /// <summary>Tolerance for clocks that disagree when checking a token's lifetime.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Longest lifetime of a token issued through the Credentials service.</summary>
-    public TimeSpan MaxIssuedLifetime { get; set; } = TimeSpan.FromDays(90);
+    /// <summary>
+    /// Longest lifetime (exp − iat, else exp − nbf, else exp − now) of any token accepted, whoever
+    /// issued it: a token signed by the external identity provider or with a leaked key cannot live
+    /// for years.
+    /// </summary>
+    public TimeSpan MaxLifetime { get; set; } = Aggregation.Security.TokenIssuer.DefaultMaxLifetime;
+
+    /// <summary>Longest lifetime of a token issued through the Credentials service; at most <see cref="MaxLifetime"/>.</summary>
+    public TimeSpan MaxIssuedLifetime { get; set; } = Aggregation.Security.TokenIssuer.DefaultMaxLifetime;
+
+    /// <summary>Stops the start, naming the settings, when the lifetimes contradict each other.</summary>
+    public void Validate()
+    {
+        if (MaxLifetime <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"Security:Jwt:MaxLifetime must be positive; it is {MaxLifetime}.");
+        }
+
+        // Otherwise the Credentials service would hand out tokens that every server then refuses.
+        if (MaxIssuedLifetime <= TimeSpan.Zero || MaxIssuedLifetime > MaxLifetime)
+        {
+            throw new InvalidOperationException($"Security:Jwt:MaxIssuedLifetime ({MaxIssuedLifetime}) must be positive and at most Security:Jwt:MaxLifetime ({MaxLifetime}).");
+        }
+
+        if (ClockSkew < TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"Security:Jwt:ClockSkew must not be negative; it is {ClockSkew}.");
+        }
+    }
 }
 
 public sealed class SigningKeyOptions

@@ -31,8 +31,11 @@ public static class SecuritySetup
         builder.Services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section);
         builder.Services.AddOptions<LimitOptions>().BindConfiguration(SecurityOptions.Section + ":Limits").ValidateDataAnnotations().ValidateOnStart();
 
+        options.Jwt.Validate();
         var keys = LoadKeys(options.Jwt);
+        var policy = new TokenPolicy(keys, options.Jwt);
         builder.Services.AddSingleton(keys);
+        builder.Services.AddSingleton(policy);
         builder.Services.AddSingleton<AccessControl>();
         builder.Services.AddSingleton<CallLimiter>();
 
@@ -57,7 +60,9 @@ public static class SecuritySetup
                 {
                     ValidIssuer = keys.Issuer,
                     ValidAudience = keys.Audience,
-                    IssuerSigningKeys = [.. keys.Signing.Select(k => (SecurityKey)k.ToSecurityKey()), .. keys.External],
+                    // Only the key the token's kid names verifies it: never every key in turn.
+                    IssuerSigningKeyResolver = (_, _, kid, _) => policy.KeysFor(kid),
+                    TryAllIssuerSigningKeys = false,
                     ValidateIssuer = true,
                     ValidateAudience = true,
                     ValidateLifetime = true,
@@ -76,6 +81,16 @@ public static class SecuritySetup
                         if (context.Request.Path.StartsWithSegments(StreamPath) && context.Request.Query["access_token"] is { Count: 1 } token)
                         {
                             context.Token = token;
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                    OnTokenValidated = context =>
+                    {
+                        var now = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+                        if (policy.Refusal(context.SecurityToken, now) is { } why)
+                        {
+                            context.Fail($"The token is refused: {why}.");
                         }
 
                         return Task.CompletedTask;
@@ -143,10 +158,23 @@ public static class SecuritySetup
             }
         }
 
-        var duplicate = signing.GroupBy(k => k.Id).FirstOrDefault(g => g.Count() > 1);
-        return duplicate is null
+        // Tokens name their key by kid: a key without one could verify nothing, and a kid shared by a
+        // signing key and an external key would leave a token's key ambiguous.
+        if (external.FirstOrDefault(k => string.IsNullOrEmpty(k.KeyId)) is not null)
+        {
+            throw new InvalidOperationException($"Security:Jwt:KeySetFile {options.KeySetFile} holds a key without a kid; tokens name the key that verifies them by kid.");
+        }
+
+        var duplicate = signing.GroupBy(k => k.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException($"Security:Jwt:SigningKeys lists key id '{duplicate.Key}' twice.");
+        }
+
+        var shared = signing.Select(k => k.Id).Intersect(external.Select(k => k.KeyId), StringComparer.Ordinal).FirstOrDefault();
+        return shared is null
             ? new TokenKeys(signing, external, options.Issuer, options.Audience)
-            : throw new InvalidOperationException($"Security:Jwt:SigningKeys lists key id '{duplicate.Key}' twice.");
+            : throw new InvalidOperationException($"Key id '{shared}' names both a signing key and a key of Security:Jwt:KeySetFile {options.KeySetFile}.");
     }
 
     private static X509Certificate2Collection LoadAuthority(string path)
