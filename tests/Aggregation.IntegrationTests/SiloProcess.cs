@@ -29,6 +29,9 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     public string Address { get; }
 
+    /// <summary>The silo's operating-system process id (its memory can be read under /proc).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Calls as the tenant's operator.</summary>
     public GrpcChannel Channel { get; }
 
