@@ -71,7 +71,8 @@ public sealed class ClientCertificateOptions
 /// <summary>
 /// Configuration section <c>Security:Limits</c>: limits per caller (tenant + subject), per tenant
 /// (all its subjects together; the ministry, tenant <c>*</c>, is one tenant) and per silo (every
-/// caller together). Health checks count against none of the tenant and silo limits.
+/// caller together). Health checks count against none of the tenant and silo limits. Every silo
+/// counts on its own: a tenant served by three silos may reach three times its limits.
 /// </summary>
 public sealed class LimitOptions : IValidatableObject
 {
