@@ -47,6 +47,9 @@ public class ServerFixture : IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    /// <summary>The server's services, for tests that wait on its state rather than on time.</summary>
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The server has not started.");
+
     /// <summary>The reporting calendar's clock when <see cref="Today"/> is set; tests move it.</summary>
     public FakeTimeProvider? Clock { get; private set; }
 
@@ -136,7 +139,7 @@ public sealed class MidPlanServerFixture : ServerFixture
 /// Two tenants on one deployment: Thái Nguyên (province 19) and Bắc Kạn (province 06), both running
 /// the shipped programme.
 /// </summary>
-public sealed class TwoTenantServerFixture : ServerFixture
+public class TwoTenantServerFixture : ServerFixture
 {
     public const string OtherTenant = "bac-kan";
 

@@ -95,8 +95,13 @@ public sealed class ClientCertificateOptions
     public List<string> DataSets { get; set; } = [];
 }
 
-/// <summary>Configuration section <c>Security:Limits</c>. Rate and concurrency limits are per caller (tenant + subject).</summary>
-public sealed class LimitOptions
+/// <summary>
+/// Configuration section <c>Security:Limits</c>: limits per caller (tenant + subject), per tenant
+/// (all its subjects together; the ministry, tenant <c>*</c>, is one tenant) and per silo (every
+/// caller together). Health checks count against none of the tenant and silo limits. Every silo
+/// counts on its own: a tenant served by three silos may reach three times its limits.
+/// </summary>
+public sealed class LimitOptions : IValidatableObject
 {
     /// <summary>
     /// Largest request message. The largest legitimate one is a full batch: 1,000 reports of a
@@ -131,4 +136,61 @@ public sealed class LimitOptions
 
     /// <summary>How long a subscription stays open before the server ends it cleanly (the client resumes from its last version).</summary>
     public TimeSpan SubscriptionDuration { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// Calls of one tenant in flight at once, all its subjects together (a stream counts while it
+    /// is open), so that one tenant cannot take the whole silo however many credentials its admin
+    /// issues: half of <see cref="SiloConcurrentCalls"/>, and more than one caller may hold
+    /// (<see cref="ConcurrentCalls"/>). In the national benchmark (63 tenants) no tenant had more
+    /// than 18 calls in flight, at 1,000 submissions per second offered.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int TenantConcurrentCalls { get; set; } = 250;
+
+    /// <summary>
+    /// Sustained calls per second of one tenant, all its subjects together (token bucket): what one
+    /// credential may do (<see cref="CallsPerSecond"/>), whatever the number of credentials. A
+    /// silo's ceiling is about 2,600 unary submissions per second on 2 cores (docs/benchmarks.md),
+    /// and the national benchmark offers at most 1,000 per second over all tenants.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int TenantCallsPerSecond { get; set; } = 2000;
+
+    /// <summary>Calls one tenant may make at once above <see cref="TenantCallsPerSecond"/>, all its subjects together.</summary>
+    [Range(1, 10_000_000)]
+    public int TenantBurst { get; set; } = 4000;
+
+    /// <summary>
+    /// Calls in flight on this silo at once, every caller together (an open stream counts while it
+    /// is open; health checks never count and are never refused). Sized by memory: a read of
+    /// province 19 with its nine districts (a 69 KB answer) holds ≈ 0.25 MB while in flight; 5,000
+    /// such reads at once grew a silo by 1.1–1.5 GB without this limit, and by 0.22–0.38 GB with
+    /// it at 500 (2 cores, 24 GB; 250: 0.10–0.23 GB, 1,000: 0.47–0.50 GB). The national benchmark
+    /// peaked at 220 calls in flight (1,000 submissions per second offered on a busy machine).
+    /// gRPC subscriptions count while open: a silo serving more than a few hundred gRPC
+    /// subscribers needs this raised (dashboard streams do not count).
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int SiloConcurrentCalls { get; set; } = 500;
+
+    /// <summary>
+    /// Bytes of request messages this silo processes at once, every caller together: a unary or
+    /// server-streaming call's request for the call's duration, each message of a client stream
+    /// while it is being processed. Decoded, a message takes ≈ 4.3 times its size on the wire (a
+    /// batch of 1,000 commune monthly reports: 320 KB on the wire, 1.38 MB decoded), so 32 MiB
+    /// holds ≈ 170 MB: 64 full batches or 8 requests of <see cref="MaxRequestBytes"/> at once.
+    /// Must be at least <see cref="MaxRequestBytes"/>.
+    /// </summary>
+    [Range(64 * 1024, int.MaxValue)]
+    public int SiloInFlightRequestBytes { get; set; } = 32 * 1024 * 1024;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (SiloInFlightRequestBytes < MaxRequestBytes)
+        {
+            yield return new ValidationResult(
+                $"Security:Limits:SiloInFlightRequestBytes ({SiloInFlightRequestBytes}) must be at least Security:Limits:MaxRequestBytes ({MaxRequestBytes}), or the largest allowed request could never be admitted.",
+                [nameof(SiloInFlightRequestBytes), nameof(MaxRequestBytes)]);
+        }
+    }
 }
