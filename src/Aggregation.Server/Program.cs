@@ -11,7 +11,7 @@ try
     }
 
     var app = await AggregationApp.BuildAsync(args);
-    Aggregation.Server.Resilience.ShutdownBudget.Watch(app);
+    using var watchdog = Aggregation.Server.Resilience.ShutdownBudget.Watch(app);
     await app.RunAsync();
     return 0;
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace Aggregation.Server.Resilience;
 
@@ -40,27 +41,68 @@ public static partial class ShutdownBudget
     /// The last resort: if a stop is still running when the whole budget is spent, the process ends
     /// itself (a PostgreSQL it leaves behind is stopped by the next start). Only for the server's
     /// own process (Program), never for a server hosted inside another program such as a test run.
+    /// The budget counts from the signal itself (SIGTERM, SIGINT, SIGQUIT), not from the host's
+    /// stopping callbacks, which run one after another and may be late; and the watchdog is a thread
+    /// of its own, not a timer of the thread pool, which a server under load keeps saturated.
     /// </summary>
-    public static void Watch(WebApplication app)
+    /// <returns>The signal registrations, to keep alive while the server runs.</returns>
+    public static IDisposable Watch(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<ShutdownOptions>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ShutdownBudget).FullName!);
+        var watchdog = new Watchdog(options.Timeout);
+        var registrations = new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGQUIT }
+            .Select(signal => PosixSignalRegistration.Create(signal, _ => watchdog.Start()))
+            .ToArray();
+
+        // Any other stop (the host ending by itself) starts it too; a started watchdog is not restarted.
         app.Lifetime.ApplicationStopping.Register(() =>
         {
-            var started = Stopwatch.StartNew();
+            watchdog.Start();
             LogStopping(logger, options.Timeout.TotalSeconds);
-            _ = Task.Run(async () =>
+        });
+        return new Registrations(registrations);
+    }
+
+    private sealed class Watchdog(TimeSpan budget)
+    {
+        private int _started;
+
+        public void Start()
+        {
+            if (Interlocked.Exchange(ref _started, 1) == 1)
+            {
+                return;
+            }
+
+            var started = Stopwatch.StartNew();
+            new Thread(() =>
             {
                 // A little before the budget: ending the process and the caller noticing take a moment too.
-                await Task.Delay(options.Timeout - TimeSpan.FromMilliseconds(250));
+                Thread.Sleep(budget - TimeSpan.FromMilliseconds(250));
 
                 // Straight to standard error: the console logger writes from a queue that a kill would lose.
-                await Console.Error.WriteLineAsync($"Aggregation: the shutdown was still running after its budget of {options.Timeout.TotalSeconds:0} s ({started.Elapsed.TotalSeconds:0.0} s); ending the process now.");
-                await Console.Error.FlushAsync();
+                Console.Error.WriteLine($"Aggregation: the shutdown was still running after its budget of {budget.TotalSeconds:0} s ({started.Elapsed.TotalSeconds:0.0} s); ending the process now.");
+                Console.Error.Flush();
                 Process.GetCurrentProcess().Kill();
-            });
-        });
+            })
+            {
+                IsBackground = true,
+                Name = "Shutdown watchdog",
+            }.Start();
+        }
+    }
+
+    private sealed class Registrations(PosixSignalRegistration[] registrations) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var registration in registrations)
+            {
+                registration.Dispose();
+            }
+        }
     }
 
     [LoggerMessage(EventId = 4301, Level = LogLevel.Information, Message = "Stopping (budget {Seconds} s)")]
