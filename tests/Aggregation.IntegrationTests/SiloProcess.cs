@@ -147,11 +147,7 @@ internal sealed class SiloProcess : IAsyncDisposable
         var pid = _process.Id;
         new Thread(() =>
         {
-            while (started.Elapsed < limit && IsRunning(pid))
-            {
-                Thread.Sleep(20);
-            }
-
+            SpinWait.SpinUntil(() => !IsRunning(pid), limit);
             exited.SetResult(started.Elapsed);
         })
         {
