@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 
 namespace Aggregation.Storage;
@@ -109,7 +107,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
             "No PostgreSQL server binaries were found (initdb, pg_ctl). Install them (Debian: apt-get install postgresql) " +
             "or set Database:ConnectionString to a running server.");
         dataDirectory = Path.GetFullPath(dataDirectory);
-        var server = new EmbeddedPostgres(bin, dataDirectory, FreePort(), logger);
+        var server = new EmbeddedPostgres(bin, dataDirectory, LoopbackPorts.Take(), logger);
         try
         {
             await server.TakeFolderAsync(lockWait ?? TimeSpan.FromSeconds(60), cancellationToken);
@@ -421,12 +419,6 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Started a private PostgreSQL server on 127.0.0.1:{Port} with data in {DataDirectory} (pid {Pid})")]
     private static partial void LogStarted(ILogger logger, int port, string dataDirectory, int pid);

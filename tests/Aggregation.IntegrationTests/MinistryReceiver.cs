@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Net.Sockets;
+using Aggregation.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -20,9 +19,7 @@ public sealed class MinistryReceiver : IAsyncDisposable
 
     public MinistryReceiver()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        Url = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/adx");
+        Url = new Uri($"http://127.0.0.1:{LoopbackPorts.Take()}/adx");
     }
 
     public enum Behaviour

@@ -1,7 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using Aggregation.Protos.V1;
 using Aggregation.Server.Hosting;
+using Aggregation.Storage;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -95,15 +94,15 @@ public class ServerFixture : IAsyncLifetime
 
     public static string[] Arguments(out string address, out string webAddress, string connectionString)
     {
-        address = $"http://127.0.0.1:{FreePort()}";
-        webAddress = $"http://127.0.0.1:{FreePort()}";
+        address = $"http://127.0.0.1:{LoopbackPorts.Take()}";
+        webAddress = $"http://127.0.0.1:{LoopbackPorts.Take()}";
         return
         [
             $"--Kestrel:Endpoints:Web:Url={webAddress}",
             $"--Kestrel:Endpoints:Grpc:Url={address}",
             "--Kestrel:Endpoints:Grpc:Protocols=Http2",
-            $"--Orleans:SiloPort={FreePort()}",
-            $"--Orleans:GatewayPort={FreePort()}",
+            $"--Orleans:SiloPort={LoopbackPorts.Take()}",
+            $"--Orleans:GatewayPort={LoopbackPorts.Take()}",
             $"--Orleans:ClusterId=test-{Guid.NewGuid():N}",
             "--Rollup:FlushInterval=00:00:00.010",
             "--Subscriptions:HeartbeatInterval=00:00:01",
@@ -119,12 +118,6 @@ public class ServerFixture : IAsyncLifetime
     public async Task<UnitRollup> ReadAsync(string unit, string period, bool children = false) =>
         (await new Rollups.RollupsClient(unit == "VN" ? MinistryChannel : Channel).GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = Programme, Period = period, IncludeChildren = children })).Rollup;
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>A server whose reporting calendar says it is 15 June 2025, so later 2025 periods are in the future.</summary>

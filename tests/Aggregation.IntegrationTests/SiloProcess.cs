@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Aggregation.Storage;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 
@@ -78,14 +77,14 @@ internal sealed class SiloProcess : IAsyncDisposable
     /// <summary>The server's command line (after <c>dotnet</c>) on free ports, with the tests' keys and timings.</summary>
     public static string[] CommandLine(out string address, string? connectionString, string clusterId, params string[] extra)
     {
-        address = $"http://127.0.0.1:{FreePort()}";
+        address = $"http://127.0.0.1:{LoopbackPorts.Take()}";
         return
         [
             Path.Combine(ServerDirectory, "Aggregation.Server.dll"),
             $"--Kestrel:Endpoints:Grpc:Url={address}",
-            $"--Kestrel:Endpoints:Web:Url=http://127.0.0.1:{FreePort()}",
-            $"--Orleans:SiloPort={FreePort()}",
-            $"--Orleans:GatewayPort={FreePort()}",
+            $"--Kestrel:Endpoints:Web:Url=http://127.0.0.1:{LoopbackPorts.Take()}",
+            $"--Orleans:SiloPort={LoopbackPorts.Take()}",
+            $"--Orleans:GatewayPort={LoopbackPorts.Take()}",
             $"--Orleans:ClusterId={clusterId}",
             .. connectionString is null ? Array.Empty<string>() : [$"--Database:ConnectionString={connectionString}"],
             "--Orleans:Membership:ProbeTimeout=00:00:01",
@@ -260,10 +259,4 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Aggregation.Protos.V1;
 using Aggregation.Security;
+using Aggregation.Storage;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -19,7 +20,7 @@ namespace Aggregation.IntegrationTests;
 public sealed class TlsServerFixture : ServerFixture
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("tls-").FullName;
-    private readonly int _tlsPort = FreeTcpPort();
+    private readonly int _tlsPort = LoopbackPorts.Take();
 
     public TlsServerFixture()
     {
@@ -122,12 +123,6 @@ public sealed class TlsServerFixture : ServerFixture
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>Calls over TLS: district systems by client certificate, officers by token.</summary>
