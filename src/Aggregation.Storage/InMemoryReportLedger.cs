@@ -23,7 +23,7 @@ public sealed class InMemoryReportLedger(InMemoryAuditTrail audit) : IReportLedg
                 var e = entries[i];
                 if (_byKey.TryGetValue((e.Tenant, e.Report.IdempotencyKey), out var existing))
                 {
-                    outcomes[i] = existing.PayloadHash == e.PayloadHash ? LedgerOutcome.Duplicate : LedgerOutcome.Conflict;
+                    outcomes[i] = e.IsSameReport(existing.PayloadHash) ? LedgerOutcome.Duplicate : LedgerOutcome.Conflict;
                     continue;
                 }
 

@@ -258,7 +258,7 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
 
             foreach (var i in others)
             {
-                outcomes[i] = hashes.TryGetValue((entries[i].Tenant, entries[i].Report.IdempotencyKey), out var hash) && hash == entries[i].PayloadHash
+                outcomes[i] = hashes.TryGetValue((entries[i].Tenant, entries[i].Report.IdempotencyKey), out var hash) && entries[i].IsSameReport(hash)
                     ? LedgerOutcome.Duplicate
                     : LedgerOutcome.Conflict;
             }

@@ -77,12 +77,17 @@ public enum UnitOutcomeKind
     Valid,
 }
 
-/// <summary>A validated report and the hash of its wire payload (what makes a retry a duplicate).</summary>
+/// <summary>
+/// A validated report and the hash of what it means (what makes a retry a duplicate however it is
+/// re-serialised). <see cref="WireHash"/> is the hash of its wire bytes, the key of reports
+/// recorded before the ledger kept the meaning's hash, so that their retries stay duplicates.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("aggregation.UnitSubmission")]
 public sealed record UnitSubmission(
     [property: Id(0)] ReportCommand Report,
     [property: Id(1)] string PayloadHash,
-    [property: Id(2)] Storage.Submitter? Submitter = null);
+    [property: Id(2)] Storage.Submitter? Submitter = null,
+    [property: Id(3)] string? WireHash = null);
 
 [GenerateSerializer, Immutable, Alias("aggregation.UnitOutcome")]
 public sealed record UnitOutcome(

@@ -5,8 +5,14 @@ namespace Aggregation.Storage;
 /// <summary>
 /// One accepted report as recorded in the ledger, numbered per unit by the unit's grain. <see cref="Audit"/>
 /// is written with it, in the same transaction, when the report is inserted (not when it is a duplicate).
+/// <see cref="PayloadHash"/> is recorded; a recorded hash equal to it or to <see cref="WireHash"/>
+/// (how reports recorded before were keyed) makes the entry a duplicate.
 /// </summary>
-public sealed record LedgerEntry(string Tenant, string UnitCode, long UnitSeq, string PayloadHash, ReportCommand Report, IReadOnlyList<AuditRecord>? Audit = null);
+public sealed record LedgerEntry(string Tenant, string UnitCode, long UnitSeq, string PayloadHash, ReportCommand Report, IReadOnlyList<AuditRecord>? Audit = null, string? WireHash = null)
+{
+    /// <summary>Whether a report recorded under the same key with <paramref name="recorded"/> is this one.</summary>
+    public bool IsSameReport(string recorded) => recorded == PayloadHash || (WireHash is not null && recorded == WireHash);
+}
 
 public enum LedgerOutcome
 {

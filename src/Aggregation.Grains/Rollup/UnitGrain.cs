@@ -116,7 +116,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
         if (prepared.Count > 0)
         {
-            var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Key.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report, AuditOf(p.Report, p.Rollup, submissions[p.Index].Submitter))).ToList();
+            var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Key.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report, AuditOf(p.Report, p.Rollup, submissions[p.Index].Submitter), submissions[p.Index].WireHash)).ToList();
             LedgerOutcome[] written;
             try
             {

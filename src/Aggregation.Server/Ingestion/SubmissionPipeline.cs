@@ -76,7 +76,7 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
                 byUnit[validated.Unit] = list = [];
             }
 
-            list.Add((i, new UnitSubmission(validated.Command, PayloadHash(report), submitter)));
+            list.Add((i, new UnitSubmission(validated.Command, ReportFingerprint.Of(report), submitter, ReportFingerprint.OfWire(report))));
         }
 
         // The caller gave up (deadline passed or cancelled): touch no grain. The deadline is checked
@@ -176,7 +176,4 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
         result.Violations.AddRange(errors.Select(e => new FieldViolation { Field = e.Field, Description = e.Description }));
         return new Outcome(result, why);
     }
-
-    private static string PayloadHash(Report report) =>
-        Convert.ToHexString(SHA256.HashData(report.ToByteArray()), 0, 16);
 }
