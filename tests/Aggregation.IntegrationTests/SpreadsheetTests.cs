@@ -266,8 +266,10 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
 
         var template = Path.Combine(_folder.FullName, "template.csv");
         Assert.Equal(0, (await CliAsync("import", "template", "--district", "164", "--period", "2024-12", "-o", template)).Exit);
+        // With a byte-order mark, so that spreadsheet programs read the headings' diacritics as UTF-8.
+        Assert.Equal([0xEF, 0xBB, 0xBF], (await File.ReadAllBytesAsync(template)).Take(3));
         var lines = await File.ReadAllLinesAsync(template);
-        Assert.StartsWith("\uFEFFMã đơn vị,Tên đơn vị,Kỳ báo cáo,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("Mã đơn vị,Tên đơn vị,Kỳ báo cáo,", lines[0], StringComparison.Ordinal);
         Assert.StartsWith("unit_code,unit_name,period,awareness_activities", lines[1], StringComparison.Ordinal);
         Assert.StartsWith("05431,", lines[2], StringComparison.Ordinal);
         var cells = lines[2].Split(',');
