@@ -77,8 +77,10 @@ public static partial class NumberText
         if (!shape.Groups["grouped"].Success && shape.Groups["fraction"].Value.Length == 3 && shape.Groups["integer"].Value is { Length: <= 3 } integer && integer[0] != '0')
         {
             var thousands = decimal.Parse(s, Style, format == NumberFormat.Vi ? English : Vietnamese);
-            var small = Format(decimal.Parse(s, Style, Numbers(format)), format);
-            problem = $"'{s}' could mean {small} or {Words(thousands)}: in {name} notation '{mark}' marks decimals and '{group}' groups thousands, so write {Format(thousands, format)} (or {Plain(thousands)}) for {Words(thousands)}, {small} for {small}";
+            var reading = decimal.Parse(s, Style, Numbers(format));
+            var small = Format(reading, format);
+            var orSmall = reading == decimal.Truncate(reading) ? $", or just {small} if that is what you meant" : "";
+            problem = $"'{s}' could mean {small} or {Words(thousands)}: in {name} notation '{mark}' marks decimals and '{group}' groups thousands, so write {Format(thousands, format)} (or {Plain(thousands)}) for {Words(thousands)}{orSmall}";
             return false;
         }
 

@@ -184,8 +184,8 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
 
         Assert.True(exit == 0, output);
         Assert.Contains("district 164 (Thành phố Thái Nguyên) no longer exists from 2025-07-01", output, StringComparison.Ordinal);
-        Assert.Contains("2025-06: 32 commune units of Thành phố Thái Nguyên", output, StringComparison.Ordinal);
-        Assert.Contains("2025-09: 92 commune units of Tỉnh Thái Nguyên", output, StringComparison.Ordinal);
+        Assert.Contains("2025-06: 32 communes of Thành phố Thái Nguyên", output, StringComparison.Ordinal);
+        Assert.Contains("2025-09: 92 communes of Tỉnh Thái Nguyên", output, StringComparison.Ordinal);
         var rows = SpreadsheetRows.Read(template, []).ToList();
         Assert.Equal(32, rows.Count(r => r.Cells["period"] == "2025-06"));
         var september = rows.Where(r => r.Cells["period"] == "2025-09").Select(r => r.Cells["unit_code"]).ToList();

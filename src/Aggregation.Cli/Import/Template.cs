@@ -54,7 +54,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
                 return $"{ended.Level} {ended.Code} ({ended.Name}) {when}, and no unit above it is in force in {period}.";
             }
 
-            Notes.Add($"{ended.Level} {ended.Code} ({ended.Name}) {when}: the rows for {period} are the {set.Level} units of {root.Name} ({root.Code}) in force then.");
+            Notes.Add($"{ended.Level} {ended.Code} ({ended.Name}) {when}: the rows for {period} are the {set.Level}s of {root.Name} ({root.Code}) in force then.");
         }
 
         var units = root.Level == set.Level ? [root] : await ListAsync(root.Code, asOf, cancellationToken);
@@ -68,7 +68,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
             Rows.Add([unit.Code, unit.Name, period, .. set.DataElements.Select(_ => "")]);
         }
 
-        Summary.Add($"{period}: {units.Count} {set.Level} units of {root.Name}");
+        Summary.Add($"{period}: {units.Count} {set.Level}{(units.Count == 1 ? "" : "s")} of {root.Name}");
         return null;
     }
 
