@@ -210,6 +210,8 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
 
         using (var document = SpreadsheetDocument.Open(monthly, false))
         {
+            // Valid against the Office Open XML schema: spreadsheet programs open it without repairing it.
+            Assert.Empty(new DocumentFormat.OpenXml.Validation.OpenXmlValidator().Validate(document).Select(e => $"{e.Path?.XPath}: {e.Description}"));
             var workbook = document.WorkbookPart!;
             Assert.Equal(["Báo cáo", "Hướng dẫn"], workbook.Workbook.Sheets!.Elements<Sheet>().Select(s => s.Name!.Value!));
             var sheet = Sheet(workbook, 0);
@@ -243,6 +245,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
 
         using (var document = SpreadsheetDocument.Open(sixMonthly, false))
         {
+            Assert.Empty(new DocumentFormat.OpenXml.Validation.OpenXmlValidator().Validate(document).Select(e => $"{e.Path?.XPath}: {e.Description}"));
             var validations = Sheet(document.WorkbookPart!, 0).Worksheet.Descendants<DataValidation>().ToList();
             var flags = validations.Where(v => v.Type!.Value == DataValidationValues.List).ToList();
             Assert.Equal(2, flags.Count);
