@@ -192,6 +192,12 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         Assert.Equal(92, september.Count);
         Assert.Contains("05482", september);
         Assert.DoesNotContain("05431", september);
+        using (var document = SpreadsheetDocument.Open(template, false))
+        {
+            var help = string.Join("\n", Sheet(document.WorkbookPart!, 1).Worksheet.Descendants<Cell>().Select(c => c.InnerText));
+            Assert.Contains("Kỳ 2025-09: 92 đơn vị cấp xã của Tỉnh Thái Nguyên.", help, StringComparison.Ordinal);
+            Assert.Contains("Thành phố Thái Nguyên (164) không còn từ ngày 2025-07-01", help, StringComparison.Ordinal);
+        }
 
         Fill(template, (unit, period) => (unit, period) is ("05431", "2025-06") or ("05482", "2025-09") ? [("awareness_activities", "1", true)] : []);
         var (imported, importOutput) = await CliAsync("import", template);

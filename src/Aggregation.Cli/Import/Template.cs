@@ -18,6 +18,10 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
     /// <summary>What the officer should know: a unit that no longer exists, and what replaced it.</summary>
     public List<string> Notes { get; } = [];
 
+    /// <summary>The summary and notes again in Vietnamese, for the instructions sheet.</summary>
+    private readonly List<string> _summaryVi = [];
+    private readonly List<string> _notesVi = [];
+
     private IEnumerable<DataElement> Elements => set.DataElements.Select(id => programme.DataElements.First(e => e.Id == id));
 
     /// <summary>Adds the period's rows; returns why it cannot (no unit of the level in force), or null.</summary>
@@ -55,6 +59,8 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
             }
 
             Notes.Add($"{ended.Level} {ended.Code} ({ended.Name}) {when}: the rows for {period} are the {set.Level}s of {root.Name} ({root.Code}) in force then.");
+            var khi = ended.ValidTo.Length > 0 && string.CompareOrdinal(ended.ValidTo, asOf) <= 0 ? $"không còn từ ngày {ended.ValidTo}" : $"chưa có trong kỳ {period}";
+            _notesVi.Add($"Lưu ý: {ended.Name} ({ended.Code}) {khi}; các dòng của kỳ {period} là các {LevelVi(set.Level)} của {root.Name} ({root.Code}) có hiệu lực khi đó.");
         }
 
         var units = root.Level == set.Level ? [root] : await ListAsync(root.Code, asOf, cancellationToken);
@@ -69,6 +75,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
         }
 
         Summary.Add($"{period}: {units.Count} {set.Level}{(units.Count == 1 ? "" : "s")} of {root.Name}");
+        _summaryVi.Add($"Kỳ {period}: {units.Count} {LevelVi(set.Level)} của {root.Name}.");
         return null;
     }
 
@@ -97,7 +104,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
         var lines = new List<string>
         {
             $"Hướng dẫn điền biểu mẫu: {set.NameVi}",
-            $"Chương trình: {programme.NameVi}. Bộ số liệu: {set.Id}. {string.Join("; ", Summary)}.",
+            $"Chương trình: {programme.NameVi}. Bộ số liệu: {set.Id}.",
             "Mỗi dòng của trang «Báo cáo» là một đơn vị trong một kỳ báo cáo. Điền số liệu vào các cột từ D trở đi. Không sửa cột Mã đơn vị và Kỳ báo cáo; không xóa dòng 2 (dòng ẩn chứa mã các cột, dùng khi nhập).",
             "Số liệu là số nguyên từ 0 trở lên. Dấu chấm tách hàng nghìn, dấu phẩy là dấu thập phân: 1.000 là một nghìn. Có thể gõ số không có dấu tách (1000).",
             $"Cột Có/Không: chọn «{TemplateWriter.Yes}» hoặc «{TemplateWriter.No}» trong danh sách.",
@@ -105,7 +112,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
             "Nhập tệp bằng lệnh: aggregation import <tên tệp>.xlsx. Mọi dòng được kiểm tra trước; nếu có lỗi, không dòng nào được nhập và mỗi lỗi được ghi rõ dòng, cột và cách sửa.",
             "Nếu lưu tệp dưới dạng CSV, mã đơn vị phải giữ số 0 ở đầu (05458, không phải 5458).",
         };
-        lines.AddRange(Notes.Select(n => "Lưu ý: " + n));
+        lines.InsertRange(2, [.. _summaryVi, .. _notesVi]);
         lines.Add("");
         lines.Add("Các cột:");
         lines.AddRange(columns.Select((c, i) => $"{SpreadsheetRows.ColumnName(i)} — {c.Heading} (mã cột: {c.Id}): " + c.Kind switch
@@ -119,6 +126,14 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
         }));
         return lines;
     }
+
+    private static string LevelVi(string level) => level switch
+    {
+        "commune" => "đơn vị cấp xã",
+        "district" => "đơn vị cấp huyện",
+        "province" => "đơn vị cấp tỉnh",
+        _ => level,
+    };
 
     private static bool InForce(Unit unit, string day) =>
         (unit.ValidFrom.Length == 0 || string.CompareOrdinal(unit.ValidFrom, day) <= 0) && (unit.ValidTo.Length == 0 || string.CompareOrdinal(day, unit.ValidTo) < 0);
