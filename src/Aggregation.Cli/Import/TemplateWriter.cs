@@ -154,6 +154,8 @@ public static class TemplateWriter
             new Columns(new Column { Min = 1, Max = 1, Width = 100, CustomWidth = true, Style = WrapStyle }),
             new SheetData(instructions.Select((line, i) => new Row(new Cell { CellReference = $"A{i + 1}", DataType = CellValues.InlineString, InlineString = new InlineString(new Text(line)), StyleIndex = i == 0 ? HeadingStyle : WrapStyle }) { RowIndex = (uint)(i + 1) })));
 
+        // A workbook view for the sheets' views to refer to (workbookViewId 0), opening on the data sheet.
+        workbook.Workbook.AppendChild(new BookViews(new WorkbookView { ActiveTab = 0 }));
         workbook.Workbook.AppendChild(new Sheets(
             new Sheet { Id = workbook.GetIdOfPart(sheet), SheetId = 1, Name = "Báo cáo" },
             new Sheet { Id = workbook.GetIdOfPart(help), SheetId = 2, Name = "Hướng dẫn" }));
