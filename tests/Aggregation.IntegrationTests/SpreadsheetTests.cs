@@ -147,6 +147,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
             "05473" => [("workers_reached", "3500", true)],
             "05476" => [("workers_reached", "3.500", false)],
             "05479" => [("workers_reached", "12.5", true)],
+            "05482" => [("period", "45597", true), ("workers_reached", "7", true)],
             _ => [],
         });
 
@@ -154,6 +155,8 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
 
         Assert.Equal(1, exit);
         Assert.Contains("column E (workers_reached): '12,5' is not a whole number", output, StringComparison.Ordinal);
+        Assert.Contains("column C (period): the cell holds a date (01/11/2024), not a period", output, StringComparison.Ordinal);
+        Assert.Contains("format the cell as text and write 2024-11", output, StringComparison.Ordinal);
         Assert.Equal(1, (await CliAsync("import", template, "--valid-only")).Exit);
         await Eventually.WaitAsync(() => server.ReadAsync("05473", "2024-11"), r => Value(r, "workers_reached") == 3500, TimeSpan.FromSeconds(10), r => $"05473 holds {Value(r, "workers_reached")}");
         await Eventually.WaitAsync(() => server.ReadAsync("05476", "2024-11"), r => Value(r, "workers_reached") == 3500, TimeSpan.FromSeconds(10), r => $"05476 holds {Value(r, "workers_reached")}");
@@ -354,9 +357,19 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
             foreach (var (column, value, typed) in values(cells[0].InnerText, cells[2].InnerText).OrderBy(v => ids.IndexOf(v.Column)))
             {
                 var reference = SpreadsheetRows.ColumnName(ids.IndexOf(column)) + row.RowIndex!.Value;
-                row.AppendChild(typed
+                Cell cell = typed
                     ? new Cell { CellReference = reference, CellValue = new CellValue(value) }
-                    : new Cell { CellReference = reference, DataType = CellValues.InlineString, InlineString = new InlineString(new DocumentFormat.OpenXml.Spreadsheet.Text(value)) });
+                    : new Cell { CellReference = reference, DataType = CellValues.InlineString, InlineString = new InlineString(new DocumentFormat.OpenXml.Spreadsheet.Text(value)) };
+                if (row.Elements<Cell>().FirstOrDefault(c => c.CellReference?.Value == reference) is { } written)
+                {
+                    // Typed over: what the officer typed replaces the template's cell.
+                    written.InsertAfterSelf(cell);
+                    written.Remove();
+                }
+                else
+                {
+                    row.AppendChild(cell);
+                }
             }
         }
 

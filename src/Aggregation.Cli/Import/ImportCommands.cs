@@ -317,6 +317,13 @@ public static partial class ImportCommands
             };
             var columns = new List<string>();
             var ok = true;
+            if (row.Typed.Contains(PeriodColumn) && double.TryParse(report.Period, NumberStyles.Float, CultureInfo.InvariantCulture, out var serial) && serial is >= 36526 and < 73051)
+            {
+                // 2025-03 typed into a cell not formatted as text becomes a date (1 March 2025).
+                var date = DateTime.FromOADate(serial);
+                ok = Fail(validate, row.Number, PeriodColumn, $"the cell holds a date ({date.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture)}), not a period: spreadsheet programs turn a period typed into a cell not formatted as text into a date; format the cell as text and write {date.ToString("yyyy-MM", CultureInfo.InvariantCulture)}");
+            }
+
             foreach (var (column, text) in row.Cells.OrderBy(c => c.Key, StringComparer.Ordinal))
             {
                 if (!_types.TryGetValue(column, out var type))
