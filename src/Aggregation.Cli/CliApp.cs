@@ -418,7 +418,7 @@ public static class CliApp
         switch (type)
         {
             case "flag":
-                switch (text.Trim().ToLowerInvariant())
+                switch (text.Trim().Normalize(System.Text.NormalizationForm.FormC).ToLowerInvariant())
                 {
                     case "yes" or "true" or "1" or "có": value.Flag = true; break;
                     case "no" or "false" or "0" or "không": value.Flag = false; break;
@@ -431,13 +431,8 @@ public static class CliApp
                 value.Entities.Ids.AddRange(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                 break;
             case null:
-                // An element the programme does not have: the server names it; a number is still read as written.
-                if (!NumberText.TryParse(text, format, out var any, out problem))
-                {
-                    return false;
-                }
-
-                value.Number = (double)any;
+                // An element the programme does not have: sent for the server to name it (a number read as written).
+                value.Number = NumberText.TryParse(text, format, out var any, out _) ? (double)any : double.NaN;
                 break;
             default:
                 // Counts and stocks are whole numbers; the server explains any other rule (negative numbers).
