@@ -82,7 +82,8 @@ public static class CliApp
         };
         var withdraw = new Option<string[]>("--withdraw") { Description = "Withdraw the value of this element (repeatable)" };
         var key = new Option<string?>("--key") { Description = "Idempotency key (default: a new one); reuse it to retry safely" };
-        var command = new Command("submit", "Submit a report for one unit and period.") { unit, period, values, withdraw, key };
+        var numbers = NumberText.CreateOption("How numbers in --value are written: vi (1.000 is one thousand, 1,5 one and a half) or en (1,000 and 1.5)");
+        var command = new Command("submit", "Submit a report for one unit and period.") { unit, period, values, withdraw, key, numbers };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
@@ -108,7 +109,14 @@ public static class CliApp
                     return 2;
                 }
 
-                report.Values.Add(ParseValue(text[..eq], text[(eq + 1)..], programme));
+                NumberText.TryParseFormat(parse.GetValue(numbers), out var format);
+                if (!TryParseValue(text[..eq], text[(eq + 1)..], programme, format, out var value, out var problem))
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[red]--value {text}[/]: {problem}");
+                    return 2;
+                }
+
+                report.Values.Add(value);
             }
 
             foreach (var element in parse.GetValue(withdraw) ?? [])
@@ -401,26 +409,43 @@ public static class CliApp
         return command;
     }
 
-    private static DataValue ParseValue(string element, string text, Protos.V1.Programme? programme)
+    /// <summary>An element's value as the officer typed it: numbers by the declared notation (the same reading as a spreadsheet's), yes/no for flags.</summary>
+    private static bool TryParseValue(string element, string text, Protos.V1.Programme? programme, NumberFormat format, out DataValue value, out string problem)
     {
         var type = programme?.DataElements.FirstOrDefault(e => e.Id == element)?.Type;
-        var value = new DataValue { DataElement = element };
+        value = new DataValue { DataElement = element };
+        problem = "";
         switch (type)
         {
             case "flag":
-                value.Flag = text.ToLowerInvariant() is "yes" or "true" or "1" or "có";
+                switch (text.Trim().Normalize(System.Text.NormalizationForm.FormC).ToLowerInvariant())
+                {
+                    case "yes" or "true" or "1" or "có": value.Flag = true; break;
+                    case "no" or "false" or "0" or "không": value.Flag = false; break;
+                    default: problem = $"'{text}' is not yes/no: write yes or no (có/không)"; return false;
+                }
+
                 break;
             case "entities":
                 value.Entities = new EntityIds();
                 value.Entities.Ids.AddRange(text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                 break;
+            case null:
+                // An element the programme does not have: sent for the server to name it (a number read as written).
+                value.Number = NumberText.TryParse(text, format, out var any, out _) ? (double)any : double.NaN;
+                break;
             default:
-                // Sent as typed: the server explains what is wrong with it.
-                value.Number = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : double.NaN;
+                // Counts and stocks are whole numbers; the server explains any other rule (negative numbers).
+                if (!NumberText.TryParseWhole(text, format, out var number, out problem))
+                {
+                    return false;
+                }
+
+                value.Number = (double)number;
                 break;
         }
 
-        return value;
+        return true;
     }
 
     private static GrpcChannel Channel(ParseResult parse) => GrpcChannel.ForAddress(parse.GetValue(Server)!);

@@ -40,6 +40,42 @@ public sealed class CliTourTests(ServerFixture server) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task A_value_in_vietnamese_notation_from_the_cli_is_read_as_written()
+    {
+        Assert.Equal(0, await Cli("submit", "--unit", "05449", "--period", "2025-04", "--value", "workers_reached=1.000"));
+        Assert.Equal(0, await Cli("submit", "--unit", "05452", "--period", "2025-04", "--value", "workers_reached=1,000", "--number-format", "en"));
+
+        await Eventually.WaitAsync(() => server.ReadAsync("05449", "2025-04"), r => Value(r, "workers_reached") == 1000, TimeSpan.FromSeconds(10), r => $"05449 holds {Value(r, "workers_reached")} workers reached, not 1000");
+        await Eventually.WaitAsync(() => server.ReadAsync("05452", "2025-04"), r => Value(r, "workers_reached") == 1000, TimeSpan.FromSeconds(10), r => $"05452 holds {Value(r, "workers_reached")} workers reached, not 1000");
+    }
+
+    [Theory]
+    [InlineData("workers_reached=1,000")]
+    [InlineData("workers_reached=1,5")]
+    [InlineData("workers_reached=1.5")]
+    [InlineData("workers_reached=1,000.5")]
+    public async Task An_ambiguous_or_misgrouped_number_from_the_cli_is_refused_and_changes_nothing(string value)
+    {
+        var before = (await server.ReadAsync("05455", "2025")).Version;
+
+        var exit = await Cli("submit", "--unit", "05455", "--period", "2025-04", "--value", value);
+
+        Assert.Equal(2, exit);
+        Assert.Equal(before, (await server.ReadAsync("05455", "2025")).Version);
+    }
+
+    [Fact]
+    public async Task A_flag_that_is_not_yes_or_no_from_the_cli_is_refused_rather_than_sent_as_no()
+    {
+        var before = (await server.ReadAsync("164", "2025S1")).Version;
+
+        var exit = await Cli("submit", "--unit", "164", "--period", "2025S1", "--value", "district_plan_adopted=maybe");
+
+        Assert.Equal(2, exit);
+        Assert.Equal(before, (await server.ReadAsync("164", "2025S1")).Version);
+    }
+
+    [Fact]
     public async Task A_token_printed_by_the_cli_from_the_key_file_is_accepted_by_the_server()
     {
         var keyFile = Path.Combine(Directory.CreateTempSubdirectory("keys-").FullName, "signing-keys.json");
@@ -116,6 +152,8 @@ public sealed class CliTourTests(ServerFixture server) : IClassFixture<ServerFix
         var submitter = TestCredentials.Token(new Aggregation.Security.AccessGrant("district-system", TestCredentials.Tenant, [Aggregation.Security.Roles.Submitter]));
         Assert.Equal(1, await CliApp.Build().Parse(["token", "--from-server", "--role", "admin", "--server", server.Address, "--token", submitter]).InvokeAsync());
     }
+
+    private static long? Value(Aggregation.Protos.V1.UnitRollup rollup, string element) => rollup.Values.Single(v => v.DataElement == element).Value;
 
     private Task<int> Cli(params string[] args) =>
         CliApp.Build().Parse([.. args, "--server", server.Address, "--token", TestCredentials.Token(TestCredentials.Operator)]).InvokeAsync();

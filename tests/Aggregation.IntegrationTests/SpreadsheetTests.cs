@@ -26,7 +26,8 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
 
         // The officer fills in two columns and saves.
         var filled = Path.Combine(_folder.FullName, "filled-164.xlsx");
-        TemplateWriter.WriteXlsx(filled, header, rows.Select(r => (IReadOnlyList<string>)[r.Cells["unit_code"], r.Cells["unit_name"], "2024-03", "1", "5", "", "", "", ""]));
+        File.Copy(template, filled);
+        Fill(filled, (_, _) => [("awareness_activities", "1", true), ("workers_reached", "5", true)]);
 
         Assert.Equal(0, (await CliAsync("import", filled)).Exit);
         var district = await Eventually.WaitAsync(
@@ -62,17 +63,260 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         var (exit, output) = await CliAsync("import", csv);
 
         Assert.Equal(1, exit);
-        Assert.Contains("row 3, column awareness_activities: 'abc' is not a number", output, StringComparison.Ordinal);
-        Assert.Contains("row 4, column unit_code", output, StringComparison.Ordinal);
-        Assert.Contains("row 5, column complaints_handled_on_time", output, StringComparison.Ordinal);
-        Assert.Contains("row 6, column period", output, StringComparison.Ordinal);
+        Assert.Contains("row 3, column C (awareness_activities): 'abc' is not a number", output, StringComparison.Ordinal);
+        Assert.Contains("row 4, column A (unit_code)", output, StringComparison.Ordinal);
+        Assert.Contains("row 5, column E (complaints_handled_on_time)", output, StringComparison.Ordinal);
+        Assert.Contains("row 6, column B (period)", output, StringComparison.Ordinal);
         Assert.Contains("4 errors in 4 of 5 rows", output, StringComparison.Ordinal);
         Assert.Equal(ledger, await LedgerRowsAsync());
 
-        var (partial, _) = await CliAsync("import", csv, "--valid-only");
-        Assert.Equal(0, partial);
+        var (partial, partialOutput) = await CliAsync("import", csv, "--valid-only");
+        Assert.Equal(1, partial);
+        Assert.Contains("4 rows with errors not imported", partialOutput, StringComparison.Ordinal);
         Assert.Equal(ledger + 1, await LedgerRowsAsync());
         await Eventually.WaitAsync(() => server.ReadAsync("05446", "2024-05"), r => Value(r, "complaints_received") == 4, TimeSpan.FromSeconds(10), _ => "row 2 not applied");
+    }
+
+    [Fact]
+    public async Task Numbers_in_a_csv_are_read_in_vietnamese_notation_so_1_000_is_one_thousand()
+    {
+        var csv = Path.Combine(_folder.FullName, "vietnamese.csv");
+        await File.WriteAllLinesAsync(csv,
+        [
+            "unit_code,period,awareness_activities,workers_reached",
+            "05461,2024-10,2,1.000",
+            "05464,2024-10,1,3.500",
+        ]);
+
+        var (exit, output) = await CliAsync("import", csv);
+
+        Assert.True(exit == 0, output);
+        await Eventually.WaitAsync(() => server.ReadAsync("05461", "2024-10"), r => Value(r, "workers_reached") == 1000, TimeSpan.FromSeconds(10), r => $"05461 holds {Value(r, "workers_reached")} workers reached, not 1000");
+        await Eventually.WaitAsync(() => server.ReadAsync("05464", "2024-10"), r => Value(r, "workers_reached") == 3500, TimeSpan.FromSeconds(10), r => $"05464 holds {Value(r, "workers_reached")} workers reached, not 3500");
+    }
+
+    [Fact]
+    public async Task Numbers_in_a_csv_declared_english_are_read_in_english_notation()
+    {
+        var csv = Path.Combine(_folder.FullName, "english.csv");
+        await File.WriteAllLinesAsync(csv,
+        [
+            "unit_code,period,workers_reached",
+            "05470,2024-10,\"1,000\"",
+        ]);
+
+        var (exit, output) = await CliAsync("import", csv, "--number-format", "en");
+
+        Assert.True(exit == 0, output);
+        await Eventually.WaitAsync(() => server.ReadAsync("05470", "2024-10"), r => Value(r, "workers_reached") == 1000, TimeSpan.FromSeconds(10), r => $"05470 holds {Value(r, "workers_reached")} workers reached, not 1000");
+    }
+
+    [Fact]
+    public async Task Ambiguous_and_misgrouped_numbers_are_refused_with_the_row_column_text_and_how_to_write_them()
+    {
+        var csv = Path.Combine(_folder.FullName, "ambiguous.csv");
+        await File.WriteAllLinesAsync(csv,
+        [
+            "unit_code;period;workers_reached",
+            "05467;2024-10;1,5",
+            "05467;2024-11;1.5",
+            "05467;2024-12;1,000",
+            "05467;2024-09;1,000.5",
+        ]);
+        var ledger = await LedgerRowsAsync();
+
+        var (exit, output) = await CliAsync("import", csv);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("row 2, column C (workers_reached): '1,5' is not a whole number", output, StringComparison.Ordinal);
+        Assert.Contains("row 3, column C (workers_reached): '1.5' is not a Vietnamese number", output, StringComparison.Ordinal);
+        Assert.Contains("row 4, column C (workers_reached): '1,000' could mean 1 or one thousand", output, StringComparison.Ordinal);
+        Assert.Contains("write 1.000 (or 1000) for one thousand", output, StringComparison.Ordinal);
+        Assert.Contains("row 5, column C (workers_reached): '1,000.5' has its separators in the wrong order", output, StringComparison.Ordinal);
+        Assert.Contains("4 errors in 4 of 4 rows", output, StringComparison.Ordinal);
+        Assert.Equal(ledger, await LedgerRowsAsync());
+    }
+
+    [Fact]
+    public async Task Typed_numbers_in_an_xlsx_are_read_as_they_are_and_text_cells_in_vietnamese_notation()
+    {
+        var template = Path.Combine(_folder.FullName, "typed.xlsx");
+        Assert.Equal(0, (await CliAsync("import", "template", "--district", "164", "--period", "2024-11", "-o", template)).Exit);
+        Fill(template, (unit, _) => unit switch
+        {
+            "05473" => [("workers_reached", "3500", true)],
+            "05476" => [("workers_reached", "3.500", false)],
+            "05479" => [("workers_reached", "12.5", true)],
+            "05482" => [("period", "45597", true), ("workers_reached", "7", true)],
+            _ => [],
+        });
+
+        var (exit, output) = await CliAsync("import", template);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("column E (workers_reached): '12,5' is not a whole number", output, StringComparison.Ordinal);
+        Assert.Contains("column C (period): the cell holds a date (01/11/2024), not a period", output, StringComparison.Ordinal);
+        Assert.Contains("format the cell as text and write 2024-11", output, StringComparison.Ordinal);
+        Assert.Equal(1, (await CliAsync("import", template, "--valid-only")).Exit);
+        await Eventually.WaitAsync(() => server.ReadAsync("05473", "2024-11"), r => Value(r, "workers_reached") == 3500, TimeSpan.FromSeconds(10), r => $"05473 holds {Value(r, "workers_reached")}");
+        await Eventually.WaitAsync(() => server.ReadAsync("05476", "2024-11"), r => Value(r, "workers_reached") == 3500, TimeSpan.FromSeconds(10), r => $"05476 holds {Value(r, "workers_reached")}");
+    }
+
+    [Fact]
+    public async Task A_template_for_two_months_filled_in_for_a_few_communes_imports_them_and_skips_the_untouched_rows()
+    {
+        var template = Path.Combine(_folder.FullName, "two-months.xlsx");
+        Assert.Equal(0, (await CliAsync("import", "template", "--district", "164", "--period", "2024-08", "--period", "2024-09", "-o", template)).Exit);
+        string[] filled = ["05431", "05434", "05437"];
+        Fill(template, (unit, _) => filled.Contains(unit) ? [("awareness_activities", "2", true)] : []);
+
+        var (exit, output) = await CliAsync("import", template);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("6 reports imported", output, StringComparison.Ordinal);
+        Assert.Contains("58 rows without values skipped", output, StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => server.ReadAsync("164", "2024-09"), r => Value(r, "awareness_activities") == 6, TimeSpan.FromSeconds(10), r => $"district 164 holds {Value(r, "awareness_activities")} in 2024-09");
+    }
+
+    [Fact]
+    public async Task A_template_after_1_July_2025_lists_the_communes_in_force_and_says_the_district_no_longer_exists()
+    {
+        var template = Path.Combine(_folder.FullName, "after-july.xlsx");
+
+        var (exit, output) = await CliAsync("import", "template", "--district", "164", "--period", "2025-06", "--period", "2025-09", "-o", template);
+
+        Assert.True(exit == 0, output);
+        Assert.Contains("district 164 (Thành phố Thái Nguyên) no longer exists from 2025-07-01", output, StringComparison.Ordinal);
+        Assert.Contains("2025-06: 32 communes of Thành phố Thái Nguyên", output, StringComparison.Ordinal);
+        Assert.Contains("2025-09: 92 communes of Tỉnh Thái Nguyên", output, StringComparison.Ordinal);
+        var rows = SpreadsheetRows.Read(template, []).ToList();
+        Assert.Equal(32, rows.Count(r => r.Cells["period"] == "2025-06"));
+        var september = rows.Where(r => r.Cells["period"] == "2025-09").Select(r => r.Cells["unit_code"]).ToList();
+        Assert.Equal(92, september.Count);
+        Assert.Contains("05482", september);
+        Assert.DoesNotContain("05431", september);
+        using (var document = SpreadsheetDocument.Open(template, false))
+        {
+            var help = string.Join("\n", Sheet(document.WorkbookPart!, 1).Worksheet.Descendants<Cell>().Select(c => c.InnerText));
+            Assert.Contains("Kỳ 2025-09: 92 đơn vị cấp xã của Tỉnh Thái Nguyên.", help, StringComparison.Ordinal);
+            Assert.Contains("Thành phố Thái Nguyên (164) không còn từ ngày 2025-07-01", help, StringComparison.Ordinal);
+        }
+
+        Fill(template, (unit, period) => (unit, period) is ("05431", "2025-06") or ("05482", "2025-09") ? [("awareness_activities", "1", true)] : []);
+        var (imported, importOutput) = await CliAsync("import", template);
+        Assert.True(imported == 0, importOutput);
+        Assert.Contains("2 reports imported", importOutput, StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => server.ReadAsync("05482", "2025-09"), r => Value(r, "awareness_activities") == 1, TimeSpan.FromSeconds(10), _ => "Phường Quan Triều's September not imported");
+    }
+
+    [Fact]
+    public async Task A_template_has_vietnamese_headings_hidden_ids_validation_instructions_and_a_frozen_header()
+    {
+        var monthly = Path.Combine(_folder.FullName, "layout.xlsx");
+        var sixMonthly = Path.Combine(_folder.FullName, "layout-district.xlsx");
+        Assert.Equal(0, (await CliAsync("import", "template", "--district", "164", "--period", "2024-07", "-o", monthly)).Exit);
+        Assert.Equal(0, (await CliAsync("import", "template", "--district", "164", "--dataset", "district-sixmonthly", "--period", "2024S1", "-o", sixMonthly)).Exit);
+
+        using (var document = SpreadsheetDocument.Open(monthly, false))
+        {
+            // Valid against the Office Open XML schema: spreadsheet programs open it without repairing it.
+            Assert.Empty(new DocumentFormat.OpenXml.Validation.OpenXmlValidator().Validate(document).Select(e => $"{e.Path?.XPath}: {e.Description}"));
+            var workbook = document.WorkbookPart!;
+            Assert.Equal(["Báo cáo", "Hướng dẫn"], workbook.Workbook.Sheets!.Elements<Sheet>().Select(s => s.Name!.Value!));
+            var sheet = Sheet(workbook, 0);
+            var rows = sheet.Worksheet.Descendants<Row>().ToList();
+            Assert.Equal(["Mã đơn vị", "Tên đơn vị", "Kỳ báo cáo", "Số hoạt động tuyên truyền phòng ngừa mại dâm đã tổ chức"], rows[0].Elements<Cell>().Take(4).Select(c => c.InnerText));
+            Assert.True(rows[1].Hidden?.Value);
+            Assert.Equal(["unit_code", "unit_name", "period", "awareness_activities"], rows[1].Elements<Cell>().Take(4).Select(c => c.InnerText));
+            Assert.Equal(["05431", "Phường Quán Triều", "2024-07"], rows[2].Elements<Cell>().Select(c => c.InnerText));
+
+            var pane = sheet.Worksheet.Descendants<Pane>().Single();
+            Assert.Equal(PaneStateValues.Frozen, pane.State!.Value);
+            Assert.Equal(2, pane.VerticalSplit!.Value);
+            Assert.Equal("C3", pane.TopLeftCell!.Value);
+
+            // Codes and periods are text cells, so a spreadsheet program keeps 05431 and 2024-07 as written.
+            var formats = workbook.WorkbookStylesPart!.Stylesheet.CellFormats!.Elements<CellFormat>().ToList();
+            var columns = sheet.Worksheet.Descendants<Column>().ToList();
+            Assert.Equal(49u, formats[(int)columns[0].Style!.Value].NumberFormatId!.Value);
+            Assert.Equal(49u, formats[(int)columns[2].Style!.Value].NumberFormatId!.Value);
+
+            var validations = sheet.Worksheet.Descendants<DataValidation>().ToList();
+            Assert.Equal(6, validations.Count);
+            Assert.All(validations, v => Assert.Equal(DataValidationValues.Whole, v.Type!.Value));
+            Assert.All(validations, v => Assert.Equal("0", v.Formula1!.Text));
+            Assert.StartsWith("D3:D", validations[0].SequenceOfReferences!.InnerText, StringComparison.Ordinal);
+
+            var help = string.Join("\n", Sheet(workbook, 1).Worksheet.Descendants<Cell>().Select(c => c.InnerText));
+            Assert.Contains("1.000 là một nghìn", help, StringComparison.Ordinal);
+            Assert.Contains("để trống cả dòng", help, StringComparison.Ordinal);
+        }
+
+        using (var document = SpreadsheetDocument.Open(sixMonthly, false))
+        {
+            Assert.Empty(new DocumentFormat.OpenXml.Validation.OpenXmlValidator().Validate(document).Select(e => $"{e.Path?.XPath}: {e.Description}"));
+            var validations = Sheet(document.WorkbookPart!, 0).Worksheet.Descendants<DataValidation>().ToList();
+            var flags = validations.Where(v => v.Type!.Value == DataValidationValues.List).ToList();
+            Assert.Equal(2, flags.Count);
+            Assert.All(flags, v => Assert.Equal("\"Có,Không\"", v.Formula1!.Text));
+            Assert.Equal(5, validations.Count(v => v.Type!.Value == DataValidationValues.Whole));
+        }
+    }
+
+    [Fact]
+    public async Task A_file_headed_by_the_vietnamese_headings_alone_or_as_a_csv_template_imports()
+    {
+        var headings = Path.Combine(_folder.FullName, "headings.csv");
+        await File.WriteAllLinesAsync(headings,
+        [
+            "Mã đơn vị,Kỳ báo cáo,Số hoạt động tuyên truyền phòng ngừa mại dâm đã tổ chức",
+            "05479,2024-10,3",
+        ]);
+        var (exit, output) = await CliAsync("import", headings);
+        Assert.True(exit == 0, output);
+        await Eventually.WaitAsync(() => server.ReadAsync("05479", "2024-10"), r => Value(r, "awareness_activities") == 3, TimeSpan.FromSeconds(10), _ => "the headings-only file was not imported");
+
+        var template = Path.Combine(_folder.FullName, "template.csv");
+        Assert.Equal(0, (await CliAsync("import", "template", "--district", "164", "--period", "2024-12", "-o", template)).Exit);
+        // With a byte-order mark, so that spreadsheet programs read the headings' diacritics as UTF-8.
+        Assert.Equal([0xEF, 0xBB, 0xBF], (await File.ReadAllBytesAsync(template)).Take(3));
+        var lines = await File.ReadAllLinesAsync(template);
+        Assert.StartsWith("Mã đơn vị,Tên đơn vị,Kỳ báo cáo,", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("unit_code,unit_name,period,awareness_activities", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("05431,", lines[2], StringComparison.Ordinal);
+        var cells = lines[2].Split(',');
+        cells[3] = "4";
+        lines[2] = string.Join(',', cells);
+        await File.WriteAllLinesAsync(template, lines);
+
+        var (csvExit, csvOutput) = await CliAsync("import", template);
+        Assert.True(csvExit == 0, csvOutput);
+        Assert.Contains("31 rows without values skipped", csvOutput, StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => server.ReadAsync("05431", "2024-12"), r => Value(r, "awareness_activities") == 4, TimeSpan.FromSeconds(10), _ => "the CSV template's row was not imported");
+    }
+
+    [Fact]
+    public async Task Errors_are_listed_by_row_a_code_without_its_leading_zero_gets_a_hint_and_valid_only_still_fails()
+    {
+        var csv = Path.Combine(_folder.FullName, "sorted.csv");
+        await File.WriteAllLinesAsync(csv,
+        [
+            "unit_code,period,awareness_activities",
+            "99999,2024-12,1",
+            "05485,2024-12,abc",
+            "5458,2024-12,1",
+            "05488,2024-12,2",
+        ]);
+        var ledger = await LedgerRowsAsync();
+
+        var (exit, output) = await CliAsync("import", csv, "--valid-only");
+
+        Assert.Equal(1, exit);
+        var (second, third, fourth) = (output.IndexOf("row 2,", StringComparison.Ordinal), output.IndexOf("row 3,", StringComparison.Ordinal), output.IndexOf("row 4,", StringComparison.Ordinal));
+        Assert.True(second >= 0 && second < third && third < fourth, output);
+        Assert.Contains("did you mean 05458 (Phường Đồng Quang)?", output, StringComparison.Ordinal);
+        Assert.Contains("3 rows with errors not imported", output, StringComparison.Ordinal);
+        Assert.Equal(ledger + 1, await LedgerRowsAsync());
     }
 
     [Fact]
@@ -97,6 +341,44 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         Assert.Equal("Tỉnh Thái Nguyên - 6 tháng đầu năm 2024", targets.Single(r => r.RowIndex!.Value == 2).InnerText);
     }
 
+    /// <summary>
+    /// What an officer does in a spreadsheet program: types values into the template's rows (a typed
+    /// number is a number cell, anything else a text cell) and saves.
+    /// </summary>
+    private static void Fill(string path, Func<string, string, IEnumerable<(string Column, string Value, bool Typed)>> values)
+    {
+        using var document = SpreadsheetDocument.Open(path, true);
+        var sheet = Sheet(document.WorkbookPart!, 0);
+        var rows = sheet.Worksheet.Descendants<Row>().ToList();
+        var ids = rows.Single(r => r.RowIndex!.Value == 2).Elements<Cell>().Select(c => c.InnerText).ToList();
+        foreach (var row in rows.Where(r => r.RowIndex!.Value > 2))
+        {
+            var cells = row.Elements<Cell>().ToList();
+            foreach (var (column, value, typed) in values(cells[0].InnerText, cells[2].InnerText).OrderBy(v => ids.IndexOf(v.Column)))
+            {
+                var reference = SpreadsheetRows.ColumnName(ids.IndexOf(column)) + row.RowIndex!.Value;
+                Cell cell = typed
+                    ? new Cell { CellReference = reference, CellValue = new CellValue(value) }
+                    : new Cell { CellReference = reference, DataType = CellValues.InlineString, InlineString = new InlineString(new DocumentFormat.OpenXml.Spreadsheet.Text(value)) };
+                if (row.Elements<Cell>().FirstOrDefault(c => c.CellReference?.Value == reference) is { } written)
+                {
+                    // Typed over: what the officer typed replaces the template's cell.
+                    written.InsertAfterSelf(cell);
+                    written.Remove();
+                }
+                else
+                {
+                    row.AppendChild(cell);
+                }
+            }
+        }
+
+        sheet.Worksheet.Save();
+    }
+
+    private static WorksheetPart Sheet(WorkbookPart workbook, int index) =>
+        (WorksheetPart)workbook.GetPartById(workbook.Workbook.Sheets!.Elements<Sheet>().ElementAt(index).Id!);
+
     private static long? Value(UnitRollup rollup, string element) => rollup.Values.Single(v => v.DataElement == element).Value;
 
     private async Task<long> LedgerRowsAsync() => (await RecordedRows.CountAsync(server.ConnectionString)).Ledger;
@@ -106,7 +388,11 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
     {
         var output = new StringWriter();
         var console = AnsiConsole.Console;
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+        var captured = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+
+        // Wide enough that no message is wrapped inside the text a test looks for.
+        captured.Profile.Width = 10_000;
+        AnsiConsole.Console = captured;
         try
         {
             var exit = await CliApp.Build().Parse([.. args, "--server", server.Address, "--token", TestCredentials.Token(TestCredentials.Operator)]).InvokeAsync();

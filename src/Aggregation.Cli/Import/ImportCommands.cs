@@ -20,14 +20,21 @@ public static partial class ImportCommands
     public const string UnitColumn = "unit_code";
     public const string PeriodColumn = "period";
     public const string NameColumn = "unit_name";
+
+    /// <summary>The headings of the templates' first three columns (the elements' headings are their Vietnamese names).</summary>
+    public const string UnitHeading = "Mã đơn vị";
+    public const string NameHeading = "Tên đơn vị";
+    public const string PeriodHeading = "Kỳ báo cáo";
+
     private const int MaxErrorsShown = 200;
 
     public static Command Build(Func<ParseResult, (GrpcChannel Channel, Metadata Headers)> connect, Option<string> programmeOption, Func<RpcException, int> report)
     {
-        var file = new Argument<string>("file") { Description = "A .csv or .xlsx file: columns unit_code, period and one per data element (see `import template`)" };
-        var validOnly = new Option<bool>("--valid-only") { Description = "Apply the valid rows even when others have errors (default: apply nothing unless every row is valid)" };
+        var file = new Argument<string>("file") { Description = "A .csv or .xlsx file: a header row of column ids (unit_code, period, one per data element) or the template's headings, then a row per unit and period (see `import template`)" };
+        var validOnly = new Option<bool>("--valid-only") { Description = "Apply the valid rows even when others have errors (default: apply nothing unless every row is valid); exits 1 when any row was refused" };
         var batch = new Option<int>("--batch") { Description = "Reports per call", DefaultValueFactory = _ => 500 };
-        var command = new Command("import", "Import a spreadsheet of reports: every row is checked first and every error listed with its row and column.") { file, validOnly, batch };
+        var numbers = NumberText.CreateOption("How numbers written as text in the file are read: vi (1.000 is one thousand, 1,5 one and a half) or en (1,000 and 1.5); numbers typed in .xlsx cells are read as they are");
+        var command = new Command("import", "Import a spreadsheet of reports: every row is checked first and every error listed with its row and column.") { file, validOnly, batch, numbers };
         command.SetAction(async (parse, ct) =>
         {
             var (channel, headers) = connect(parse);
@@ -35,8 +42,9 @@ public static partial class ImportCommands
             {
                 try
                 {
+                    NumberText.TryParseFormat(parse.GetValue(numbers), out var format);
                     var programme = await ProgrammeAsync(channel, headers, parse.GetValue(programmeOption)!, ct);
-                    var importer = new SpreadsheetImport(new Ingestion.IngestionClient(channel), headers, programme, parse.GetValue(file)!, Math.Clamp(parse.GetValue(batch), 1, 1000));
+                    var importer = new SpreadsheetImport(channel, headers, programme, parse.GetValue(file)!, Math.Clamp(parse.GetValue(batch), 1, 1000), format);
                     return await importer.RunAsync(parse.GetValue(validOnly), ct);
                 }
                 catch (RpcException ex)
@@ -64,11 +72,11 @@ public static partial class ImportCommands
 
     private static Command TemplateCommand(Func<ParseResult, (GrpcChannel Channel, Metadata Headers)> connect, Option<string> programmeOption, Func<RpcException, int> report)
     {
-        var district = new Option<string>("--district") { Description = "GSO code of the district (its communes get a row each)", Required = true };
+        var district = new Option<string>("--district") { Description = "GSO code of the district (or province) whose units get a row each; for periods after it ceased to exist, its province's", Required = true };
         var dataSet = new Option<string>("--dataset") { Description = "Data set whose elements become the columns", DefaultValueFactory = _ => "commune-monthly" };
-        var periods = new Option<string[]>("--period") { Description = "Period(s) to lay out, e.g. 2025-03 (repeatable)", Required = true };
+        var periods = new Option<string[]>("--period") { Description = "Period(s) to lay out, e.g. 2025-03 (repeatable); each lists the units in force in it", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "File to write (.xlsx or .csv)", Required = true };
-        var command = new Command("template", "Write a blank import file for a district: a row per unit and period, a column per data element.") { district, dataSet, periods, output };
+        var command = new Command("template", "Write a blank import file for a district: a row per unit in force and period, a column per data element.") { district, dataSet, periods, output };
         command.SetAction(async (parse, ct) =>
         {
             var (channel, headers) = connect(parse);
@@ -79,13 +87,31 @@ public static partial class ImportCommands
                     var programme = await ProgrammeAsync(channel, headers, parse.GetValue(programmeOption)!, ct);
                     var set = programme.DataSets.FirstOrDefault(d => d.Id == parse.GetValue(dataSet))
                         ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"Unknown data set '{parse.GetValue(dataSet)}' (one of {string.Join(", ", programme.DataSets.Select(d => d.Id))})."));
-                    var unit = await new Catalog.CatalogClient(channel).GetUnitAsync(new GetUnitRequest { Code = parse.GetValue(district)! }, headers, cancellationToken: ct);
-                    var units = set.Level == unit.Unit.Level ? [unit.Unit] : unit.Children.Where(c => c.Level == set.Level).ToList();
-                    var header = new[] { UnitColumn, NameColumn, PeriodColumn }.Concat(set.DataElements).ToList();
-                    var rows = units.SelectMany(u => parse.GetValue(periods)!.Select(p => (IReadOnlyList<string>)[u.Code, u.Name, p, .. set.DataElements.Select(_ => "")])).ToList();
+                    var template = new Template(new Catalog.CatalogClient(channel), headers, programme, set);
+                    var code = parse.GetValue(district)!;
+                    foreach (var period in parse.GetValue(periods)!.Distinct(StringComparer.Ordinal))
+                    {
+                        if (!PeriodDates.TryLastDay(period, out var last))
+                        {
+                            AnsiConsole.MarkupLineInterpolated($"[red]--period '{period}' is not a period[/]: write 2025-03 (a month), 2025Q1, 2025S1 or 2025");
+                            return 2;
+                        }
+
+                        if (await template.AddPeriodAsync(code, period, last, ct) is { } problem)
+                        {
+                            AnsiConsole.MarkupLineInterpolated($"[red]{problem}[/]");
+                            return 1;
+                        }
+                    }
+
                     var path = parse.GetValue(output)!;
-                    TemplateWriter.Write(path, header, rows);
-                    AnsiConsole.MarkupLineInterpolated($"{rows.Count} rows ({units.Count} units × {parse.GetValue(periods)!.Length} periods), {set.DataElements.Count} data elements → [green]{path}[/]");
+                    template.Write(path);
+                    foreach (var note in template.Notes)
+                    {
+                        AnsiConsole.MarkupLineInterpolated($"[yellow]{note}[/]");
+                    }
+
+                    AnsiConsole.MarkupLineInterpolated($"{template.Rows.Count} rows ({string.Join("; ", template.Summary)}), {set.DataElements.Count} data elements → [green]{path}[/]");
                     return 0;
                 }
                 catch (RpcException ex)
@@ -98,15 +124,23 @@ public static partial class ImportCommands
     }
 
     /// <summary>The import itself: a checking pass over the whole file, then (if allowed) an applying pass.</summary>
-    private sealed partial class SpreadsheetImport(Ingestion.IngestionClient client, Metadata headers, Protos.V1.Programme programme, string path, int batchSize)
+    private sealed partial class SpreadsheetImport(GrpcChannel channel, Metadata headers, Protos.V1.Programme programme, string path, int batchSize, NumberFormat numbers)
     {
+        private readonly Ingestion.IngestionClient _client = new(channel);
         private readonly Dictionary<string, string> _types = programme.DataElements.ToDictionary(e => e.Id, e => e.Type, StringComparer.Ordinal);
-        private readonly List<string> _errors = [];
+        private readonly Dictionary<string, string> _headings = Headings(programme);
+        private readonly Dictionary<string, string?> _hints = new(StringComparer.Ordinal);
+        private readonly List<ImportError> _errors = [];
+        private readonly List<ImportError> _refusedWhenApplied = [];
         private readonly HashSet<int> _badRows = [];
+        private readonly List<string> _columns = [];
         private int _errorCount;
+        private int _blankRows;
 
         /// <summary>Reports are stamped with the file's time: re-importing the same file repeats the same reports (duplicates), an edited file's reports are later and replace the earlier values.</summary>
         private readonly Timestamp _reportedAt = Timestamp.FromDateTime(File.GetLastWriteTimeUtc(path));
+
+        private sealed record ImportError(int Row, int Index, string Column, string Message);
 
         public async Task<int> RunAsync(bool validOnly, CancellationToken cancellationToken)
         {
@@ -122,17 +156,13 @@ public static partial class ImportCommands
 
             if (_errorCount > 0)
             {
-                foreach (var error in _errors)
+                Print(_errors);
+                if (_errorCount > MaxErrorsShown)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"[yellow]{error}[/]");
+                    AnsiConsole.MarkupLineInterpolated($"… and {_errorCount - MaxErrorsShown} more");
                 }
 
-                if (_errorCount > _errors.Count)
-                {
-                    AnsiConsole.MarkupLineInterpolated($"… and {_errorCount - _errors.Count} more");
-                }
-
-                AnsiConsole.MarkupLineInterpolated($"[red]{_errorCount} errors in {_badRows.Count} of {rows} rows.[/]");
+                AnsiConsole.MarkupLineInterpolated($"[red]{Plural(_errorCount, "error")} in {_badRows.Count} of {Plural(rows, "row")}.[/]");
                 if (!validOnly)
                 {
                     AnsiConsole.MarkupLine("Nothing was imported. Correct the file, or pass --valid-only to import the valid rows.");
@@ -140,13 +170,12 @@ public static partial class ImportCommands
                 }
             }
 
-            var shown = _errors.Count;
             var totals = new SubmitReportsResponse();
             await AnsiConsole.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async progress =>
                 {
-                    var task = progress.AddTask("Importing", maxValue: Math.Max(1, rows - _badRows.Count));
+                    var task = progress.AddTask("Importing", maxValue: Math.Max(1, rows - _badRows.Count - _blankRows));
                     await PassAsync(validate: false, (response, count) =>
                     {
                         totals.Accepted += response.Accepted;
@@ -157,28 +186,63 @@ public static partial class ImportCommands
                 });
 
             // Rows that passed the check but were refused when applied (the values held changed meanwhile).
-            foreach (var error in _errors.Skip(shown))
+            Print(_refusedWhenApplied);
+            var skipped = _blankRows == 0 ? "" : $", {Plural(_blankRows, "row")} without values skipped";
+            var refused = _badRows.Count == 0 ? "" : $", {Plural(_badRows.Count, "row")} with errors not imported";
+            AnsiConsole.MarkupLineInterpolated($"{totals.Accepted} reports imported, {totals.Duplicates} already imported before, {totals.Rejected} rejected{skipped}{refused}.");
+            return totals.Rejected > 0 || _errorCount > 0 ? 1 : 0;
+        }
+
+        private static string Plural(int count, string noun) => $"{count} {noun}{(count == 1 ? "" : "s")}";
+
+        /// <summary>In row order, then column order; at most <see cref="MaxErrorsShown"/>.</summary>
+        private static void Print(List<ImportError> errors)
+        {
+            foreach (var error in Sorted(errors))
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]{error}[/]");
+                AnsiConsole.MarkupLineInterpolated($"[yellow]row {error.Row}, column {error.Column}: {error.Message}[/]");
+            }
+        }
+
+        private static IEnumerable<ImportError> Sorted(IEnumerable<ImportError> errors) =>
+            errors.OrderBy(e => e.Row).ThenBy(e => e.Index).Take(MaxErrorsShown);
+
+        /// <summary>Element names (Vietnamese and English) and the templates' headings, for files whose header is the headings alone.</summary>
+        private static Dictionary<string, string> Headings(Protos.V1.Programme programme)
+        {
+            var headings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+            {
+                [Normalize(UnitHeading)] = UnitColumn,
+                [Normalize(NameHeading)] = NameColumn,
+                [Normalize(PeriodHeading)] = PeriodColumn,
+            };
+            foreach (var e in programme.DataElements)
+            {
+                foreach (var name in new[] { e.NameVi, e.NameEn }.Where(n => n.Length > 0))
+                {
+                    headings.TryAdd(Normalize(name), e.Id);
+                }
             }
 
-            AnsiConsole.MarkupLineInterpolated($"{totals.Accepted} reports imported, {totals.Duplicates} already imported before, {totals.Rejected} rejected.");
-            return totals.Rejected > 0 || (_errorCount > 0 && !validOnly) ? 1 : 0;
+            return headings;
         }
+
+        /// <summary>Composed Unicode and single spaces: the same heading typed on another machine still matches.</summary>
+        private static string Normalize(string text) => string.Join(' ', text.Normalize(NormalizationForm.FormC).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
 
         /// <summary>Streams the file in batches; returns the number of data rows.</summary>
         private async Task<int> PassAsync(bool validate, Action<SubmitReportsResponse, int>? done, CancellationToken cancellationToken)
         {
-            var columns = new List<string>();
+            _columns.Clear();
             var batch = new List<(SpreadsheetRow Row, Report Report, List<string> ValueColumns)>();
             var rows = 0;
             var headerChecked = false;
-            foreach (var row in SpreadsheetRows.Read(path, columns))
+            foreach (var row in SpreadsheetRows.Read(path, _columns, h => _headings.GetValueOrDefault(Normalize(h))))
             {
                 if (!headerChecked)
                 {
                     headerChecked = true;
-                    if (validate && !CheckHeader(columns))
+                    if (validate && !CheckHeader())
                     {
                         return 0;
                     }
@@ -190,9 +254,15 @@ public static partial class ImportCommands
                     continue;
                 }
 
-                if (ToReport(row, validate) is { } built)
+                var built = ToReport(row, validate, out var blank);
+                if (blank && validate)
                 {
-                    batch.Add((row, built.Report, built.Columns));
+                    _blankRows++;
+                }
+
+                if (built is { } b)
+                {
+                    batch.Add((row, b.Report, b.Columns));
                 }
 
                 if (batch.Count == batchSize)
@@ -210,17 +280,17 @@ public static partial class ImportCommands
             return rows;
         }
 
-        private bool CheckHeader(List<string> columns)
+        private bool CheckHeader()
         {
             foreach (var required in new[] { UnitColumn, PeriodColumn })
             {
-                if (!columns.Contains(required))
+                if (!_columns.Contains(required))
                 {
-                    Error(1, required, "this column is missing");
+                    Error(1, required, $"this column is missing: the header row names the columns by id ({UnitColumn}, {PeriodColumn}, then data elements) or by the template's headings");
                 }
             }
 
-            foreach (var column in columns.Where(c => c.Length > 0 && c is not (UnitColumn or PeriodColumn or NameColumn) && !_types.ContainsKey(c)))
+            foreach (var column in _columns.Where(c => c.Length > 0 && c is not (UnitColumn or PeriodColumn or NameColumn) && !_types.ContainsKey(c)))
             {
                 Error(1, column, $"not a data element of {programme.Id}");
             }
@@ -228,8 +298,15 @@ public static partial class ImportCommands
             return _errorCount == 0;
         }
 
-        private (Report Report, List<string> Columns)? ToReport(SpreadsheetRow row, bool validate)
+        /// <summary>The row's report; null when it has errors or no value at all (<paramref name="blank"/>: a row the officer left empty, skipped).</summary>
+        private (Report Report, List<string> Columns)? ToReport(SpreadsheetRow row, bool validate, out bool blank)
         {
+            blank = !row.Cells.Keys.Any(_types.ContainsKey);
+            if (blank)
+            {
+                return null;
+            }
+
             var report = new Report
             {
                 UnitCode = row.Cells.GetValueOrDefault(UnitColumn, ""),
@@ -240,6 +317,13 @@ public static partial class ImportCommands
             };
             var columns = new List<string>();
             var ok = true;
+            if (row.Typed.Contains(PeriodColumn) && double.TryParse(report.Period, NumberStyles.Float, CultureInfo.InvariantCulture, out var serial) && serial is >= 36526 and < 73051)
+            {
+                // 2025-03 typed into a cell not formatted as text becomes a date (1 March 2025).
+                var date = DateTime.FromOADate(serial);
+                ok = Fail(validate, row.Number, PeriodColumn, $"the cell holds a date ({date.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture)}), not a period: spreadsheet programs turn a period typed into a cell not formatted as text into a date; format the cell as text and write {date.ToString("yyyy-MM", CultureInfo.InvariantCulture)}");
+            }
+
             foreach (var (column, text) in row.Cells.OrderBy(c => c.Key, StringComparer.Ordinal))
             {
                 if (!_types.TryGetValue(column, out var type))
@@ -251,11 +335,11 @@ public static partial class ImportCommands
                 switch (type)
                 {
                     case "flag":
-                        switch (text.ToLowerInvariant())
+                        switch (Normalize(text).ToLowerInvariant())
                         {
                             case "yes" or "có" or "1" or "true": value.Flag = true; break;
                             case "no" or "không" or "0" or "false": value.Flag = false; break;
-                            default: ok = Fail(validate, row.Number, column, $"'{text}' is not yes/no (có/không)"); continue;
+                            default: ok = Fail(validate, row.Number, column, $"'{text}' is not yes/no: write {TemplateWriter.Yes} or {TemplateWriter.No} (or yes/no)"); continue;
                         }
 
                         break;
@@ -263,13 +347,13 @@ public static partial class ImportCommands
                         value.Entities = new EntityIds { Ids = { text.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) } };
                         break;
                     default:
-                        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+                        if (!Number(text, row.Typed.Contains(column), out var number, out var problem))
                         {
-                            ok = Fail(validate, row.Number, column, $"'{text}' is not a number");
+                            ok = Fail(validate, row.Number, column, problem);
                             continue;
                         }
 
-                        value.Number = number;
+                        value.Number = (double)number;
                         break;
                 }
 
@@ -286,6 +370,23 @@ public static partial class ImportCommands
             return (report, columns);
         }
 
+        /// <summary>A typed .xlsx number as it is; text by the file's number format. Counts and stocks are whole numbers.</summary>
+        private bool Number(string text, bool typed, out decimal number, out string problem)
+        {
+            if (typed)
+            {
+                if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out number))
+                {
+                    problem = $"'{text}' is not a number";
+                    return false;
+                }
+
+                return NumberText.IsWhole(number, NumberText.Format(number, numbers), numbers, out problem);
+            }
+
+            return NumberText.TryParseWhole(text, numbers, out number, out problem);
+        }
+
         private bool Fail(bool validate, int row, string column, string message)
         {
             if (validate)
@@ -300,17 +401,68 @@ public static partial class ImportCommands
         {
             var request = new SubmitReportsRequest { ValidateOnly = validate };
             request.Reports.AddRange(batch.Select(b => b.Report));
-            var response = await client.SubmitReportsAsync(request, headers, cancellationToken: cancellationToken);
+            var response = await _client.SubmitReportsAsync(request, headers, cancellationToken: cancellationToken);
             foreach (var result in response.Results.Where(r => r.Outcome == ReportOutcome.Rejected))
             {
-                var (row, _, valueColumns) = batch[result.Index];
+                var (row, report, valueColumns) = batch[result.Index];
                 foreach (var violation in result.Violations)
                 {
-                    Error(row.Number, ColumnOf(violation.Field, valueColumns), violation.Description);
+                    var column = ColumnOf(violation.Field, valueColumns);
+                    var message = violation.Description;
+                    if (column == UnitColumn && await HintAsync(report.UnitCode, report.Period, cancellationToken) is { } hint)
+                    {
+                        message += "; " + hint;
+                    }
+
+                    if (validate)
+                    {
+                        Error(row.Number, column, message);
+                    }
+                    else
+                    {
+                        _refusedWhenApplied.Add(new ImportError(row.Number, _columns.IndexOf(column), Display(column), message));
+                    }
                 }
             }
 
             done?.Invoke(response, batch.Count);
+        }
+
+        /// <summary>
+        /// "did you mean 05458 (Phường Đồng Quang)?" for a code that lost its leading zeros, as spreadsheet
+        /// programs do to 05458 in a cell not formatted as text: the padded codes the tenant knows in the period.
+        /// </summary>
+        private async Task<string?> HintAsync(string code, string period, CancellationToken cancellationToken)
+        {
+            if (code.Length is 0 or >= 5 || !code.All(char.IsAsciiDigit))
+            {
+                return null;
+            }
+
+            if (_hints.TryGetValue(code + "|" + period, out var known))
+            {
+                return known;
+            }
+
+            var asOf = PeriodDates.TryLastDay(period, out var last) ? PeriodDates.Iso(last) : "";
+            var found = new List<string>();
+            foreach (var width in new[] { 2, 3, 5 }.Where(w => w > code.Length))
+            {
+                var candidate = code.PadLeft(width, '0');
+                try
+                {
+                    var unit = (await new Catalog.CatalogClient(channel).GetUnitAsync(new GetUnitRequest { Code = candidate, AsOf = asOf }, headers, cancellationToken: cancellationToken)).Unit;
+                    found.Add($"{candidate} ({unit.Name})");
+                }
+                catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
+                {
+                }
+            }
+
+            var hint = found.Count == 0 ? null
+                : $"did you mean {string.Join(" or ", found)}? Spreadsheet programs drop the leading zeros of codes in cells not formatted as text";
+            _hints[code + "|" + period] = hint;
+            return hint;
         }
 
         /// <summary>"reports[3].values[1].number" → the column of the row's second value; "reports[3].period" → period.</summary>
@@ -326,13 +478,20 @@ public static partial class ImportCommands
             return dot >= 0 ? field[(dot + 2)..] : field;
         }
 
+        /// <summary>"D (workers_reached)": the letter the officer sees, and the column's id.</summary>
+        private string Display(string column) => _columns.IndexOf(column) is >= 0 and var index ? $"{SpreadsheetRows.ColumnName(index)} ({column})" : column;
+
+        /// <summary>Keeps the first errors by row, however many there are: memory stays flat on a file of bad rows.</summary>
         private void Error(int row, string column, string message)
         {
             _errorCount++;
             _badRows.Add(row);
-            if (_errors.Count < MaxErrorsShown)
+            _errors.Add(new ImportError(row, _columns.IndexOf(column), Display(column), message));
+            if (_errors.Count >= MaxErrorsShown * 4)
             {
-                _errors.Add($"row {row}, column {column}: {message}");
+                var kept = Sorted(_errors).ToList();
+                _errors.Clear();
+                _errors.AddRange(kept);
             }
         }
 

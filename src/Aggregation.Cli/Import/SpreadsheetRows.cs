@@ -7,55 +7,141 @@ using OpenXmlReader = DocumentFormat.OpenXml.OpenXmlReader;
 
 namespace Aggregation.Cli.Import;
 
-/// <summary>One data row of an import file: its number as the officer sees it (header = row 1) and its cells by column header.</summary>
-public sealed record SpreadsheetRow(int Number, IReadOnlyDictionary<string, string> Cells);
+/// <summary>
+/// One data row of an import file: its number as the officer sees it (the first row is 1) and its
+/// cells by column id. <see cref="Typed"/> names the columns whose cell is a number typed in an .xlsx
+/// (its text is then the number in invariant notation, as the file stores it).
+/// </summary>
+public sealed record SpreadsheetRow(int Number, IReadOnlyDictionary<string, string> Cells)
+{
+    public IReadOnlySet<string> Typed { get; init; } = new HashSet<string>();
+}
 
 /// <summary>
 /// Reads a CSV or .xlsx file row by row, without loading it whole: memory stays flat however long
-/// the file. The first row names the columns; empty rows are skipped.
+/// the file. The header is the row of column ids (<c>unit_code</c>, <c>period</c>, element ids): the
+/// first row, or the second when the first holds the headings people read (the templates' hidden id
+/// row); a file whose only header is the headings has them translated to ids. Empty rows are skipped.
 /// </summary>
 public static class SpreadsheetRows
 {
-    /// <summary>The file's data rows; <paramref name="columns"/> receives the header once enumeration starts.</summary>
-    public static IEnumerable<SpreadsheetRow> Read(string path, List<string> columns)
+    /// <summary>The file's data rows; <paramref name="columns"/> receives the column ids (by position) once enumeration starts.</summary>
+    /// <param name="heading">The id a heading stands for (null: none), for files whose header is the headings alone.</param>
+    public static IEnumerable<SpreadsheetRow> Read(string path, List<string> columns, Func<string, string?>? heading = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(columns);
-        return Path.GetExtension(path).Equals(".xlsx", StringComparison.OrdinalIgnoreCase) ? ReadXlsx(path, columns) : ReadCsv(path, columns);
+        var raw = Path.GetExtension(path).Equals(".xlsx", StringComparison.OrdinalIgnoreCase) ? ReadXlsx(path) : ReadCsv(path);
+        return Rows(raw, columns, heading ?? (_ => null));
     }
 
-    private static IEnumerable<SpreadsheetRow> ReadCsv(string path, List<string> columns)
+    /// <summary>"A", "B", … "AA": the column as spreadsheet programs name it.</summary>
+    public static string ColumnName(int index)
     {
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { DetectDelimiter = true, TrimOptions = TrimOptions.Trim, BadDataFound = null });
-        if (!csv.Read() || !csv.ReadHeader())
+        var name = "";
+        for (var i = index + 1; i > 0; i = (i - 1) / 26)
+        {
+            name = (char)('A' + ((i - 1) % 26)) + name;
+        }
+
+        return name;
+    }
+
+    private sealed record RawRow(int Number, Dictionary<int, (string Text, bool Typed)> Cells)
+    {
+        public bool Has(string text) => Cells.Values.Any(c => c.Text == text);
+
+        public List<string> Texts() => Enumerable.Range(0, Cells.Count == 0 ? 0 : Cells.Keys.Max() + 1).Select(i => Cells.TryGetValue(i, out var c) ? c.Text : "").ToList();
+    }
+
+    private static IEnumerable<SpreadsheetRow> Rows(IEnumerable<RawRow> raw, List<string> columns, Func<string, string?> heading)
+    {
+        using var rows = raw.GetEnumerator();
+        if (!rows.MoveNext())
         {
             yield break;
         }
 
-        columns.AddRange(csv.HeaderRecord!.Select(h => h.Trim()));
-        var number = 1;
+        var first = rows.Current;
+        RawRow? pending = null;
+        if (first.Has(ImportCommands.UnitColumn))
+        {
+            columns.AddRange(first.Texts());
+        }
+        else
+        {
+            pending = rows.MoveNext() ? rows.Current : null;
+            if (pending is not null && pending.Has(ImportCommands.UnitColumn))
+            {
+                // Headings people read, then the ids.
+                columns.AddRange(pending.Texts());
+                pending = null;
+            }
+            else
+            {
+                columns.AddRange(first.Texts().Select(t => heading(t) ?? t));
+            }
+        }
+
+        if (pending is not null && ToRow(pending, columns) is { } firstData)
+        {
+            yield return firstData;
+        }
+
+        while (rows.MoveNext())
+        {
+            if (ToRow(rows.Current, columns) is { } row)
+            {
+                yield return row;
+            }
+        }
+    }
+
+    private static SpreadsheetRow? ToRow(RawRow raw, List<string> columns)
+    {
+        var cells = new Dictionary<string, string>(StringComparer.Ordinal);
+        var typed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (index, (text, isNumber)) in raw.Cells)
+        {
+            if (index < columns.Count && columns[index].Length > 0)
+            {
+                cells[columns[index]] = text;
+                if (isNumber)
+                {
+                    typed.Add(columns[index]);
+                }
+            }
+        }
+
+        return cells.Count == 0 ? null : new SpreadsheetRow(raw.Number, cells) { Typed = typed };
+    }
+
+    private static IEnumerable<RawRow> ReadCsv(string path)
+    {
+        using var reader = new StreamReader(path);
+        using var csv = new CsvParser(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { DetectDelimiter = true, TrimOptions = TrimOptions.Trim, BadDataFound = null });
+        var number = 0;
         while (csv.Read())
         {
             number++;
-            var cells = new Dictionary<string, string>(StringComparer.Ordinal);
-            for (var i = 0; i < columns.Count; i++)
+            var cells = new Dictionary<int, (string, bool)>();
+            var record = csv.Record ?? [];
+            for (var i = 0; i < record.Length; i++)
             {
-                var value = csv.GetField(i) ?? "";
-                if (value.Length > 0)
+                if (record[i].Trim() is { Length: > 0 } text)
                 {
-                    cells[columns[i]] = value;
+                    cells[i] = (text, false);
                 }
             }
 
             if (cells.Count > 0)
             {
-                yield return new SpreadsheetRow(number, cells);
+                yield return new RawRow(number, cells);
             }
         }
     }
 
-    private static IEnumerable<SpreadsheetRow> ReadXlsx(string path, List<string> columns)
+    private static IEnumerable<RawRow> ReadXlsx(string path)
     {
         using var document = SpreadsheetDocument.Open(path, isEditable: false);
         var workbook = document.WorkbookPart ?? throw new InvalidDataException($"{path} has no workbook.");
@@ -64,6 +150,7 @@ public static class SpreadsheetRows
         var shared = workbook.SharedStringTablePart?.SharedStringTable.Elements<SharedStringItem>().Select(s => s.InnerText).ToArray() ?? [];
 
         using var reader = OpenXmlReader.Create(sheet);
+        var previous = 0;
         while (reader.Read())
         {
             if (reader.ElementType != typeof(Row) || !reader.IsStartElement)
@@ -72,34 +159,31 @@ public static class SpreadsheetRows
             }
 
             var row = (Row)reader.LoadCurrentElement()!;
-            var number = (int)(row.RowIndex?.Value ?? 0);
-            var values = new Dictionary<int, string>();
+            var number = (int)(row.RowIndex?.Value ?? (uint)(previous + 1));
+            previous = number;
+            var values = new Dictionary<int, (string, bool)>();
             var next = 0;
             foreach (var cell in row.Elements<Cell>())
             {
                 // Cells name their column ("C7"); writers may omit it for consecutive cells.
                 var column = cell.CellReference?.Value is { } reference ? ColumnIndex(reference) : next;
                 next = column + 1;
-                var text = cell.DataType?.Value == CellValues.SharedString && int.TryParse(cell.CellValue?.Text, out var index) && index < shared.Length
+                var type = cell.DataType?.Value;
+                var text = type == CellValues.SharedString && int.TryParse(cell.CellValue?.Text, out var index) && index < shared.Length
                     ? shared[index]
-                    : cell.DataType?.Value == CellValues.InlineString ? cell.InlineString?.InnerText ?? "" : cell.CellValue?.Text ?? "";
+                    : type == CellValues.InlineString ? cell.InlineString?.InnerText ?? "" : cell.CellValue?.Text ?? "";
+
+                // A cell without a type (or typed n) holds a number the spreadsheet program read as one.
+                var isNumber = type is null || type == CellValues.Number;
                 if (text.Trim() is { Length: > 0 } trimmed)
                 {
-                    values[column] = trimmed;
+                    values[column] = (trimmed, isNumber);
                 }
             }
 
-            if (columns.Count == 0)
+            if (values.Count > 0)
             {
-                var width = values.Count == 0 ? 0 : values.Keys.Max() + 1;
-                columns.AddRange(Enumerable.Range(0, width).Select(i => values.GetValueOrDefault(i, "")));
-                continue;
-            }
-
-            var cells = values.Where(v => v.Key < columns.Count && columns[v.Key].Length > 0).ToDictionary(v => columns[v.Key], v => v.Value, StringComparer.Ordinal);
-            if (cells.Count > 0)
-            {
-                yield return new SpreadsheetRow(number, cells);
+                yield return new RawRow(number, values);
             }
         }
     }
