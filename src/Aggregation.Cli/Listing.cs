@@ -217,9 +217,7 @@ public sealed class Listing(params ListColumn[] columns)
 
     /// <summary>The terminal's width (or <c>COLUMNS</c>); none when the output is piped and no width was given.</summary>
     private static int? AvailableWidth(IAnsiConsole console) =>
-        int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.None, CultureInfo.InvariantCulture, out var columns) && columns > 0
-            ? columns
-            : console.Profile.Out.IsTerminal ? console.Profile.Width : null;
+        Ui.Columns ?? (console.Profile.Out.IsTerminal ? console.Profile.Width : null);
 
     private static string Render(ListCell cell) =>
         cell.Colour is { } colour ? $"[{colour}]{Markup.Escape(cell.Text)}[/]" : Markup.Escape(cell.Text);

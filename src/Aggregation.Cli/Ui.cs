@@ -18,6 +18,10 @@ public static class Ui
     private static IAnsiConsole? _out;
     private static IAnsiConsole? _error;
 
+    /// <summary>The width given in <c>COLUMNS</c> (the Unix convention), if any.</summary>
+    public static int? Columns =>
+        int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), NumberStyles.None, CultureInfo.InvariantCulture, out var columns) && columns > 0 ? columns : null;
+
     /// <summary>English labels for this run (default: Vietnamese).</summary>
     public static bool English { get; private set; }
 
@@ -99,8 +103,13 @@ public static class Ui
             ColorSystem = ColorSystemSupport.Detect,
         });
 
-        // Piped output has no width: lines are written whole, never cut at an assumed 80 columns.
-        if (!console.Profile.Out.IsTerminal)
+        // COLUMNS, when set, is the width to write for; piped output otherwise has none: lines are
+        // written whole, never cut at an assumed 80 columns.
+        if (Columns is { } columns)
+        {
+            console.Profile.Width = columns;
+        }
+        else if (!console.Profile.Out.IsTerminal)
         {
             console.Profile.Width = int.MaxValue / 4;
         }
