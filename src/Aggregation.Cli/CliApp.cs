@@ -35,7 +35,7 @@ public static class CliApp
         Recursive = true,
     };
 
-    private static readonly Option<bool> EnglishOption = new("--en", "--english")
+    internal static readonly Option<bool> EnglishOption = new("--en", "--english")
     {
         Description = "English labels and messages (default: Vietnamese)",
         Recursive = true,
@@ -324,7 +324,7 @@ public static class CliApp
             var format = parse.GetValue(output);
             var listing = new Listing(
                 new ListColumn("code", "mã", "code"),
-                new ListColumn("name", "tên", "name"),
+                new ListColumn("name", "tên", "name") { Wrap = true },
                 new ListColumn("level", "cấp", "level"),
                 new ListColumn("parent_code", "thuộc", "parent"),
                 new ListColumn("valid_from", "từ ngày", "from"),
@@ -450,7 +450,7 @@ public static class CliApp
                 new ListColumn("attempts", "số lần gửi", "attempts"),
                 new ListColumn("next_attempt_at", "lần gửi tới", "next attempt"),
                 new ListColumn("sent_at", "đã gửi lúc", "sent"),
-                new ListColumn("last_error", "lỗi gần nhất", "last error"),
+                new ListColumn("last_error", "lỗi gần nhất", "last error") { Wrap = true },
                 new ListColumn("idempotency_key", "khóa", "key"));
             foreach (var d in response.Deliveries)
             {
@@ -576,14 +576,14 @@ public static class CliApp
         {
             var listing = new Listing(
                 new ListColumn("data_set", "báo cáo", "data set"),
-                new ListColumn("name", "tên", "name"),
+                new ListColumn("name", "tên", "name") { Wrap = true },
                 new ListColumn("level", "cấp", "level"),
                 new ListColumn("period_type", "kỳ", "period"),
-                new ListColumn("reporter", "đơn vị báo cáo", "reporter"),
-                new ListColumn("data_elements", "mã chỉ số", "data elements"));
+                new ListColumn("reporter", "đơn vị báo cáo", "reporter") { Wrap = true },
+                new ListColumn("data_elements", "mã chỉ số", "data elements") { Wrap = true });
             foreach (var ds in p.DataSets)
             {
-                listing.Add(ds.Id, Ui.English ? ds.NameEn : ds.NameVi, new ListCell(Ui.Level(ds.Level), ds.Level), ds.PeriodType, ds.Reporter, new ListCell(string.Join(", ", ds.DataElements), ds.DataElements.ToList()));
+                listing.Add(ds.Id, Ui.English ? ds.NameEn : ds.NameVi, new ListCell(Ui.Level(ds.Level), ds.Level), new ListCell(Ui.Frequency(ds.PeriodType), ds.PeriodType), ds.Reporter, new ListCell(string.Join(", ", ds.DataElements), ds.DataElements.ToList()));
             }
 
             return listing;
@@ -593,13 +593,13 @@ public static class CliApp
         {
             var listing = new Listing(
                 new ListColumn("indicator", "chỉ tiêu", "indicator"),
-                new ListColumn("name", "tên", "name"),
+                new ListColumn("name", "tên", "name") { Wrap = true },
                 new ListColumn("target", "mục tiêu", "target"),
                 new ListColumn("target_basis", "cách tính", "basis"),
                 new ListColumn("applies_to", "áp dụng cho", "levels"));
             foreach (var i in p.Indicators)
             {
-                listing.Add(i.Id, Ui.English ? i.NameEn : i.NameVi, i.HasTarget ? ListCell.Ratio(i.Target, 0) : new ListCell("-", null), i.TargetBasis, new ListCell(string.Join(", ", i.AppliesTo.Select(Ui.Level)), i.AppliesTo.ToList()));
+                listing.Add(i.Id, Ui.English ? i.NameEn : i.NameVi, i.HasTarget ? ListCell.Ratio(i.Target, 0) : new ListCell("-", null), new ListCell(Ui.TargetBasis(i.TargetBasis), i.TargetBasis), new ListCell(string.Join(", ", i.AppliesTo.Select(Ui.Level)), i.AppliesTo.ToList()));
             }
 
             return listing;

@@ -22,7 +22,13 @@ public enum OutputFormat
 /// <summary>One column of a listing: a stable id (CSV header, JSON key) and its label for people.</summary>
 public sealed record ListColumn(string Id, string Vietnamese, string English)
 {
+    /// <summary>Narrowest a wrappable column is made on a terminal before rows become blocks.</summary>
+    public const int MinWrappedWidth = 20;
+
     public string Label => Ui.T(Vietnamese, English);
+
+    /// <summary>Long text (names, errors) that may wrap inside its cell on a terminal; never when piped.</summary>
+    public bool Wrap { get; init; }
 }
 
 /// <summary>A cell: what people read (<see cref="Text"/>, optionally coloured) and what programs get (<see cref="Value"/>).</summary>
@@ -170,16 +176,19 @@ public sealed class Listing(params ListColumn[] columns)
         // Borders and one space of padding either side of each cell.
         var needed = widths.Sum() + (3 * widths.Count) + 1;
         var available = AvailableWidth(console);
-        if (available is { } width && needed > width)
+        var narrowest = needed - Columns.Select((c, i) => c.Wrap ? Math.Max(0, widths[i] - ListColumn.MinWrappedWidth) : 0).Sum();
+        if (available is { } width && narrowest > width)
         {
             WriteBlocks(console);
             return;
         }
 
+        var wrap = available is { } room && needed > room;
         var table = new Table { Border = console.Profile.Out.IsTerminal ? TableBorder.Rounded : TableBorder.Simple };
         foreach (var column in Columns)
         {
-            table.AddColumn(new TableColumn(Markup.Escape(column.Label)).NoWrap());
+            var header = new TableColumn(Markup.Escape(column.Label));
+            table.AddColumn(wrap && column.Wrap ? header : header.NoWrap());
         }
 
         foreach (var row in _rows)
@@ -189,7 +198,7 @@ public sealed class Listing(params ListColumn[] columns)
 
         // Piped output has no width: write the table whole rather than at an assumed 80 columns.
         var saved = console.Profile.Width;
-        console.Profile.Width = Math.Max(saved, needed);
+        console.Profile.Width = available ?? Math.Max(saved, needed);
         try
         {
             console.Write(table);
@@ -208,6 +217,11 @@ public sealed class Listing(params ListColumn[] columns)
         {
             for (var i = 0; i < Columns.Count; i++)
             {
+                if (row[i].Text.Length == 0)
+                {
+                    continue;
+                }
+
                 console.MarkupLine($"[bold]{Markup.Escape(Columns[i].Label.PadRight(labelWidth))}[/]  {Render(row[i])}");
             }
 

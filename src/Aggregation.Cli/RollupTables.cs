@@ -40,7 +40,7 @@ internal static class RollupTables
 
         var own = new Listing(
             new ListColumn("indicator", "chỉ tiêu", "indicator"),
-            new ListColumn("name", "tên", "name"),
+            new ListColumn("name", "tên", "name") { Wrap = true },
             new ListColumn("value", "đạt", "value"),
             new ListColumn("fraction", "tử/mẫu", "num/den"),
             new ListColumn("target", "mục tiêu", "target"),
@@ -70,7 +70,7 @@ internal static class RollupTables
         if (response.Children.Count > 0)
         {
             var ids = r.Indicators.Select(i => i.IndicatorId).ToList();
-            var children = new Listing([new ListColumn("unit", "đơn vị", "unit"), .. ids.Select(id => new ListColumn(id, id, id))]);
+            var children = new Listing([new ListColumn("unit", "đơn vị", "unit") { Wrap = true }, .. ids.Select(id => new ListColumn(id, id, id))]);
             foreach (var child in response.Children)
             {
                 children.Add([$"{child.Unit.Code} {child.Unit.Name}", .. ids.Select(id => child.Indicators.FirstOrDefault(i => i.IndicatorId == id) is { } i ? Value(i) : new ListCell("", null))]);
@@ -84,10 +84,10 @@ internal static class RollupTables
     {
         var listing = new Listing(
             new ListColumn("unit_code", "mã đơn vị", "unit code"),
-            new ListColumn("unit_name", "đơn vị", "unit"),
+            new ListColumn("unit_name", "đơn vị", "unit") { Wrap = true },
             new ListColumn("period", "kỳ", "period"),
             new ListColumn("indicator", "chỉ tiêu", "indicator"),
-            new ListColumn("name", "tên", "name"),
+            new ListColumn("name", "tên", "name") { Wrap = true },
             new ListColumn("value", "đạt", "value"),
             new ListColumn("numerator", "tử số", "numerator"),
             new ListColumn("denominator", "mẫu số", "denominator"),
@@ -117,7 +117,7 @@ internal static class RollupTables
     private static Listing Completeness(UnitRollup r)
     {
         var completeness = new Listing(
-            new ListColumn("data_set", "báo cáo", "data set"),
+            new ListColumn("data_set", "báo cáo", "data set") { Wrap = true },
             new ListColumn("reported", "đã báo cáo", "reported"),
             new ListColumn("on_time", "đúng hạn", "on time"),
             new ListColumn("expected", "phải báo cáo", "expected"));

@@ -80,6 +80,25 @@ public static class Ui
         _ => level,
     };
 
+    /// <summary>A reporting frequency in the run's language.</summary>
+    public static string Frequency(string periodType) => periodType switch
+    {
+        "monthly" => T("hằng tháng", "monthly"),
+        "quarterly" => T("hằng quý", "quarterly"),
+        "sixMonthly" => T("6 tháng", "six-monthly"),
+        "yearly" => T("hằng năm", "yearly"),
+        _ => periodType,
+    };
+
+    /// <summary>How a target is read, in the run's language.</summary>
+    public static string TargetBasis(string basis) => basis switch
+    {
+        "Period" => T("theo kỳ", "per period"),
+        "PerYear" => T("mỗi năm", "per year"),
+        "Deadline" => T("đến hạn", "by a deadline"),
+        _ => basis,
+    };
+
     /// <summary>The closest of <paramref name="known"/> to a mistyped id, when one is close enough to be what was meant.</summary>
     public static string? Closest(string typed, IEnumerable<string> known)
     {
