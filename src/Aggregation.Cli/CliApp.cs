@@ -652,7 +652,16 @@ public static class CliApp
             : Environment.GetEnvironmentVariable("AGGREGATION_SERVER") is { Length: > 0 } configured ? configured
             : DefaultServer;
         Ui.ServerAddress = address;
-        return GrpcChannel.ForAddress(address);
+        try
+        {
+            return GrpcChannel.ForAddress(address);
+        }
+        catch (Exception ex) when (ex is UriFormatException or ArgumentException)
+        {
+            throw new CliUsageException(Ui.T(
+                $"'{address}' không phải địa chỉ máy chủ: viết dạng http://máy:cổng (--server hoặc AGGREGATION_SERVER).",
+                $"'{address}' is not a server address: write it as http://host:port (--server or AGGREGATION_SERVER)."));
+        }
     }
 
     private static Metadata Headers(ParseResult parse)
@@ -689,12 +698,10 @@ public static class CliApp
             {
                 return Report(ex);
             }
-            catch (Exception ex) when (ex is UriFormatException or ArgumentException && ex is not ArgumentNullException)
+            catch (CliUsageException ex)
             {
-                Ui.Error.MarkupLine(Markup.Escape(Ui.T(
-                    $"'{Ui.ServerAddress}' không phải địa chỉ máy chủ: viết dạng http://máy:cổng (--server hoặc AGGREGATION_SERVER).",
-                    $"'{Ui.ServerAddress}' is not a server address: write it as http://host:port (--server or AGGREGATION_SERVER).")));
-                return 1;
+                Ui.Error.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
+                return 2;
             }
         };
 
@@ -706,3 +713,6 @@ public static class CliApp
         return 1;
     }
 }
+
+/// <summary>A command line that cannot be acted on; its message says what to write instead.</summary>
+public sealed class CliUsageException(string message) : Exception(message);
