@@ -204,7 +204,7 @@ public static class CliApp
 
             if (parse.GetValue(key) is null)
             {
-                Ui.Error.MarkupLineInterpolated($"[grey]{Ui.T("Để sửa hoặc gửi lại đúng báo cáo này:", "To send this very report again:")} --key {idempotencyKey}[/]");
+                Ui.Error.MarkupLineInterpolated($"[grey]{Ui.T("Nếu cần gửi lại đúng báo cáo này (chỉ được tính một lần):", "To send this very report again (it is counted once):")} --key {idempotencyKey}[/]");
             }
 
             return 0;
