@@ -14,10 +14,11 @@ public static class CliApp
 {
     public const string DefaultProgramme = "prostitution-prevention-2021-2025";
 
+    private const string DefaultServer = "http://127.0.0.1:5080";
+
     private static readonly Option<string> Server = new("--server")
     {
-        Description = "gRPC address of the server",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGGREGATION_SERVER") ?? "http://127.0.0.1:5080",
+        Description = $"gRPC address of the server (default: $AGGREGATION_SERVER, else {DefaultServer})",
         Recursive = true,
     };
 
@@ -27,10 +28,16 @@ public static class CliApp
         Recursive = true,
     };
 
+    // No default value: help prints defaults, and this one would be the caller's secret.
     private static readonly Option<string?> TokenOption = new("--token")
     {
         Description = "Access token (default: $AGGREGATION_TOKEN); get one with `aggregation token`",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("AGGREGATION_TOKEN"),
+        Recursive = true,
+    };
+
+    internal static readonly Option<bool> EnglishOption = new("--en", "--english")
+    {
+        Description = "English labels and messages (default: Vietnamese)",
         Recursive = true,
     };
 
@@ -53,11 +60,12 @@ public static class CliApp
 
     public static RootCommand Build()
     {
-        var root = new RootCommand("Aggregation client: submit indicator reports and read rollups.");
+        var root = new RootCommand("Aggregation client: submit indicator reports and read rollups. The server is --server or $AGGREGATION_SERVER (default " + DefaultServer + "); the token --token or $AGGREGATION_TOKEN.");
         root.Options.Add(Server);
         root.Options.Add(TenantOption);
         root.Options.Add(TokenOption);
         root.Options.Add(ProgrammeOption);
+        root.Options.Add(EnglishOption);
         root.Subcommands.Add(SubmitCommand());
         root.Subcommands.Add(RollupCommand());
         root.Subcommands.Add(WatchCommand());
@@ -66,8 +74,8 @@ public static class CliApp
         root.Subcommands.Add(ExportCommand());
         root.Subcommands.Add(ReportCommand());
         root.Subcommands.Add(DeliveriesCommand());
-        root.Subcommands.Add(Import.ImportCommands.Build(parse => (Channel(parse), Headers(parse)), ProgrammeOption, Report));
-        root.Subcommands.Add(TokenCommands.Build(TenantOption, parse => (Channel(parse), Headers(parse)), Report));
+        root.Subcommands.Add(Import.ImportCommands.Build(Connect, ProgrammeOption, Report));
+        root.Subcommands.Add(TokenCommands.Build(TenantOption, Connect, Report));
         return root;
     }
 
@@ -81,9 +89,16 @@ public static class CliApp
             AllowMultipleArgumentsPerToken = false,
         };
         var withdraw = new Option<string[]>("--withdraw") { Description = "Withdraw the value of this element (repeatable)" };
-        var key = new Option<string?>("--key") { Description = "Idempotency key (default: a new one); reuse it to retry safely" };
+        var key = new Option<string?>("--key")
+        {
+            Description = "Idempotency key (default: a new one, printed). Run the same command again with the same key after a network error: it sends the same report (same values, same report time), which is counted once",
+        };
+        var reportedAt = new Option<string?>("--reported-at")
+        {
+            Description = "The report's time, ISO 8601 (2025-04-02T08:30:00+07:00; without an offset, Vietnam time). Default: now, or, for a --key already used on this computer, that key's first time",
+        };
         var numbers = NumberText.CreateOption("How numbers in --value are written: vi (1.000 is one thousand, 1,5 one and a half) or en (1,000 and 1.5)");
-        var command = new Command("submit", "Submit a report for one unit and period.") { unit, period, values, withdraw, key, numbers };
+        var command = new Command("submit", "Submit a report for one unit and period.") { unit, period, values, withdraw, key, reportedAt, numbers };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
@@ -91,45 +106,120 @@ public static class CliApp
             var programmeId = parse.GetValue(ProgrammeOption)!;
             var programmes = await new Protos.V1.Catalog.CatalogClient(channel).ListProgrammesAsync(new ListProgrammesRequest(), headers, cancellationToken: ct);
             var programme = programmes.Programmes.FirstOrDefault(p => p.Id == programmeId);
-            var report = new Report
+            if (programme is null)
             {
-                IdempotencyKey = parse.GetValue(key) ?? Guid.NewGuid().ToString("N"),
-                UnitCode = parse.GetValue(unit)!,
-                ProgrammeId = programmeId,
-                Period = parse.GetValue(period)!,
-                ReportedAt = Timestamp.FromDateTime(DateTime.UtcNow),
-                SourceSystem = "aggregation-cli",
-            };
+                Unknown(Ui.T("chương trình", "programme"), programmeId, programmes.Programmes.Select(p => p.Id));
+                return 2;
+            }
+
+            var pairs = new List<(string Element, string Text)>();
             foreach (var text in parse.GetValue(values) ?? [])
             {
                 var eq = text.IndexOf('=', StringComparison.Ordinal);
                 if (eq <= 0)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"[red]--value '{text}' must be element=value[/]");
+                    Ui.Error.MarkupLineInterpolated($"[red]--value '{text}'[/] {Ui.T("phải có dạng mã_chỉ_số=giá_trị", "must be element=value")}");
                     return 2;
                 }
 
-                NumberText.TryParseFormat(parse.GetValue(numbers), out var format);
-                if (!TryParseValue(text[..eq], text[(eq + 1)..], programme, format, out var value, out var problem))
-                {
-                    AnsiConsole.MarkupLineInterpolated($"[red]--value {text}[/]: {problem}");
-                    return 2;
-                }
-
-                report.Values.Add(value);
+                pairs.Add((text[..eq], text[(eq + 1)..]));
             }
 
-            foreach (var element in parse.GetValue(withdraw) ?? [])
+            var withdrawn = parse.GetValue(withdraw) ?? [];
+            var elementIds = programme.DataElements.Select(e => e.Id).ToList();
+            var unknown = pairs.Select(p => p.Element).Concat(withdrawn).Where(e => !elementIds.Contains(e)).Distinct(StringComparer.Ordinal).ToList();
+            foreach (var element in unknown)
             {
-                report.Values.Add(new DataValue { DataElement = element, Withdrawn = new Withdrawal() });
+                Unknown(Ui.T("mã chỉ số", "data element"), element, elementIds);
             }
 
-            var response = await new Ingestion.IngestionClient(channel).SubmitReportAsync(new SubmitReportRequest { Report = report }, headers, cancellationToken: ct);
+            if (unknown.Count > 0)
+            {
+                Ui.Error.MarkupLine(Ui.T("Chưa gửi gì. `aggregation programmes` liệt kê các mã chỉ số.", "Nothing was sent. `aggregation programmes` lists the data elements."));
+                return 2;
+            }
+
+            NumberText.TryParseFormat(parse.GetValue(numbers), out var format);
+            var typedValues = new List<DataValue>();
+            foreach (var (element, text) in pairs)
+            {
+                if (!TryParseValue(element, text, programme, format, out var value, out var problem))
+                {
+                    Ui.Error.MarkupLineInterpolated($"[red]--value {element}={text}[/]: {problem}");
+                    Ui.Error.MarkupLine(Ui.T("Chưa gửi gì.", "Nothing was sent."));
+                    return 2;
+                }
+
+                typedValues.Add(value);
+            }
+
+            var idempotencyKey = parse.GetValue(key) ?? Guid.NewGuid().ToString("N");
+            DateTimeOffset? explicitTime = null;
+            if (parse.GetValue(reportedAt) is { } typedTime)
+            {
+                if (!SubmittedKeys.TryParseTime(typedTime, out var parsed))
+                {
+                    Ui.Error.MarkupLineInterpolated($"[red]--reported-at '{typedTime}'[/] {Ui.T("không phải thời điểm ISO 8601, ví dụ 2025-04-02T08:30:00+07:00.", "is not an ISO 8601 time such as 2025-04-02T08:30:00+07:00.")}");
+                    return 2;
+                }
+
+                explicitTime = parsed;
+            }
+
+            // Remembered before sending: a retry after a lost answer must send the same report.
+            var time = SubmittedKeys.ReportTime(Ui.ServerAddress, idempotencyKey, explicitTime, DateTimeOffset.UtcNow);
+            var report = new Report
+            {
+                IdempotencyKey = idempotencyKey,
+                UnitCode = parse.GetValue(unit)!,
+                ProgrammeId = programmeId,
+                Period = parse.GetValue(period)!,
+                ReportedAt = Timestamp.FromDateTimeOffset(time),
+                SourceSystem = "aggregation-cli",
+            };
+            report.Values.AddRange(typedValues);
+            report.Values.AddRange(withdrawn.Select(e => new DataValue { DataElement = e, Withdrawn = new Withdrawal() }));
+
+            SubmitReportResponse response;
+            try
+            {
+                response = await new Ingestion.IngestionClient(channel).SubmitReportAsync(new SubmitReportRequest { Report = report }, headers, cancellationToken: ct);
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled or StatusCode.Internal or StatusCode.ResourceExhausted)
+            {
+                Report(ex);
+                Ui.Error.MarkupLineInterpolated($"{Ui.T("Không rõ báo cáo đã được ghi nhận hay chưa. Để gửi lại an toàn (chỉ được tính một lần), chạy lại đúng lệnh này với", "The report may or may not have been recorded. To retry safely (it is counted once), run the same command again with")} [bold]--key {idempotencyKey}[/]");
+                return 1;
+            }
+
             var r = response.Result;
-            AnsiConsole.MarkupLineInterpolated($"[green]{r.Outcome}[/] key={r.IdempotencyKey} unit version={r.UnitVersion}");
+            var what = $"{report.UnitCode} {report.Period}, {Ui.T("khóa", "key")} {r.IdempotencyKey}, {Ui.T("thời điểm báo cáo", "reported at")} {Ui.Time(time)}";
+            switch (r.Outcome)
+            {
+                case ReportOutcome.Accepted:
+                    Ui.Out.MarkupLineInterpolated($"[green]{Ui.T("Đã nhận", "Accepted")}[/]: {what}");
+                    break;
+                case ReportOutcome.Duplicate:
+                    Ui.Out.MarkupLineInterpolated($"[green]{Ui.T("Trùng lặp", "Duplicate")}[/]: {Ui.T("báo cáo này đã được nhận trước đó và chỉ được tính một lần", "this report was already received and is counted once")} ({what})");
+                    break;
+                default:
+                    Ui.Error.MarkupLineInterpolated($"[red]{Ui.T("Bị từ chối", "Rejected")}[/]: {what}");
+                    foreach (var v in r.Violations)
+                    {
+                        Ui.Error.MarkupLineInterpolated($"  [yellow]{v.Field}[/]: {v.Description}");
+                    }
+
+                    return 1;
+            }
+
             foreach (var s in r.SupersededElements)
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]superseded[/] {s}: a later report already set it");
+                Ui.Out.MarkupLineInterpolated($"[yellow]{s}[/]: {Ui.T("không thay đổi, vì một báo cáo muộn hơn đã đặt giá trị này", "unchanged: a later report already set it")}");
+            }
+
+            if (parse.GetValue(key) is null)
+            {
+                Ui.Error.MarkupLineInterpolated($"[grey]{Ui.T("Nếu cần gửi lại đúng báo cáo này (chỉ được tính một lần):", "To send this very report again (it is counted once):")} --key {idempotencyKey}[/]");
             }
 
             return 0;
@@ -143,11 +233,12 @@ public static class CliApp
         var period = new Option<string>("--period") { Description = "2025-03, 2025Q1, 2025S1, 2025 or 2021-2025", Required = true };
         var children = new Option<bool>("--children") { Description = "Also show each child unit's indicators" };
         var values = new Option<bool>("--values") { Description = "Also show every data element's aggregated value" };
-        var english = new Option<bool>("--en") { Description = "English labels (default Vietnamese)" };
-        var command = new Command("rollup", "Show a unit's indicators, status and completeness for a period.") { unit, period, children, values, english, AsOfOption, RestatedOption };
+        var output = Listing.Option();
+        var command = new Command("rollup", "Show a unit's indicators, status and completeness for a period.") { unit, period, children, values, AsOfOption, RestatedOption, output };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
+            var restated = parse.GetValue(RestatedOption);
             var response = await new Rollups.RollupsClient(channel).GetRollupAsync(
                 new GetRollupRequest
                 {
@@ -156,12 +247,11 @@ public static class CliApp
                     Period = parse.GetValue(period)!,
                     IncludeChildren = parse.GetValue(children),
                     AsOf = parse.GetValue(AsOfOption) ?? "",
-                    View = parse.GetValue(RestatedOption) ? HistoryView.Restated : HistoryView.AsHappened,
+                    View = restated ? HistoryView.Restated : HistoryView.AsHappened,
                 },
                 Headers(parse),
                 cancellationToken: ct);
-            var en = parse.GetValue(english);
-            RollupTables.Write(response, en, parse.GetValue(values));
+            RollupTables.Write(response, parse.GetValue(output), parse.GetValue(values), restated);
             return 0;
         }));
         return command;
@@ -172,7 +262,7 @@ public static class CliApp
         var unit = new Option<string>("--unit") { Description = "GSO code (VN for the nation)", Required = true };
         var periods = new Option<string[]>("--period") { Description = "Period(s) to watch (repeatable)", Required = true };
         var children = new Option<bool>("--children") { Description = "Also watch the unit's direct children" };
-        var resume = new Option<long>("--resume") { Description = "Last version seen: resume without a snapshot if nothing changed" };
+        var resume = new Option<long>("--resume") { Description = "Resume point printed when a previous watch stopped: no snapshot if nothing changed since" };
         var command = new Command("watch", "Follow a unit's figures live until Ctrl+C.") { unit, periods, children, resume };
         command.SetAction(Guard(async (parse, ct) =>
         {
@@ -188,26 +278,30 @@ public static class CliApp
                 },
                 Headers(parse),
                 cancellationToken: ct);
+            long last = 0;
             try
             {
                 await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
                 {
-                    var time = DateTime.Now.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture);
+                    var time = Ui.Time(DateTimeOffset.UtcNow);
                     switch (message.ContentCase)
                     {
                         case SubscribeResponse.ContentOneofCase.Confirmation:
-                            AnsiConsole.MarkupLineInterpolated($"{time} [bold]subscribed[/] {message.Confirmation.SubscriptionId} version {message.Confirmation.Version}{(message.Confirmation.Resumed ? " (resumed, nothing missed)" : "")}");
+                            last = message.Confirmation.Version;
+                            Ui.Out.MarkupLineInterpolated($"{time} [bold]{Ui.T("đang theo dõi", "watching")}[/]{(message.Confirmation.Resumed ? Ui.T(" (tiếp tục, không bỏ lỡ gì)", " (resumed, nothing missed)") : "")}");
                             break;
                         case SubscribeResponse.ContentOneofCase.Heartbeat:
-                            AnsiConsole.MarkupLineInterpolated($"{time} [grey]heartbeat, version {message.Heartbeat.Version}[/]");
+                            last = message.Heartbeat.Version;
+                            Ui.Out.MarkupLineInterpolated($"{time} [grey]{Ui.T("vẫn kết nối, không có thay đổi", "still connected, no change")}[/]");
                             break;
                         default:
-                            var (kind, version, rollups) = message.Snapshot is { } s ? ("snapshot", s.Version, s.Rollups) : ("update", message.Update.Version, message.Update.Rollups);
-                            AnsiConsole.MarkupLineInterpolated($"{time} [bold]{kind}[/] version {version}");
+                            var (kind, version, rollups) = message.Snapshot is { } s ? (Ui.T("số liệu hiện tại", "current figures"), s.Version, s.Rollups) : (Ui.T("cập nhật", "update"), message.Update.Version, message.Update.Rollups);
+                            last = version;
+                            Ui.Out.MarkupLineInterpolated($"{time} [bold]{kind}[/]");
                             foreach (var r in rollups)
                             {
-                                var figures = string.Join("  ", r.Indicators.Where(i => i.HasValue).Select(i => $"{i.IndicatorId}={(i.HasDenominator ? i.Value.ToString("P1", CultureInfo.InvariantCulture) : i.Value.ToString("0", CultureInfo.InvariantCulture))}"));
-                                AnsiConsole.MarkupLineInterpolated($"  {r.Unit.Code} {r.Unit.Name} {r.Period}: {figures}");
+                                var figures = string.Join("  ", r.Indicators.Where(i => i.HasValue).Select(i => $"{i.IndicatorId}={(i.HasDenominator ? Ui.Percent(i.Value) : Ui.Number((long)Math.Round(i.Value)))}"));
+                                Ui.Out.MarkupLineInterpolated($"  {r.Unit.Code} {r.Unit.Name} {r.Period}: {figures}");
                             }
 
                             break;
@@ -216,6 +310,14 @@ public static class CliApp
             }
             catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
             {
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+
+            if (last > 0)
+            {
+                Ui.Error.MarkupLineInterpolated($"[grey]{Ui.T("Để tiếp tục từ đây:", "To resume from here:")} --resume {last}[/]");
             }
 
             return 0;
@@ -228,12 +330,21 @@ public static class CliApp
         var parent = new Option<string?>("--parent") { Description = "Show this unit and its children (default: the tenant's provinces)" };
         var level = new Option<string?>("--level") { Description = "List every unit of a level (province, district, commune)" };
         var asOf = new Option<string?>("--as-of") { Description = "The hierarchy in force on this date (yyyy-MM-dd; default today)" };
-        var command = new Command("units", "Browse the administrative hierarchy.") { parent, level, asOf };
+        var output = Listing.Option();
+        var command = new Command("units", "Browse the administrative hierarchy.") { parent, level, asOf, output };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
             var client = new Protos.V1.Catalog.CatalogClient(channel);
-            var table = new Table().AddColumns("code", "name", "level", "parent");
+            var format = parse.GetValue(output);
+            var listing = new Listing(
+                new ListColumn("code", "mã", "code"),
+                new ListColumn("name", "tên", "name") { Wrap = true },
+                new ListColumn("level", "cấp", "level"),
+                new ListColumn("parent_code", "thuộc", "parent"),
+                new ListColumn("valid_from", "từ ngày", "from"),
+                new ListColumn("valid_to", "đến ngày", "to"));
+            void Add(Protos.V1.Unit u) => listing.Add(u.Code, u.Name, new ListCell(Ui.Level(u.Level), u.Level), u.ParentCode, u.ValidFrom, u.ValidTo);
             if (parse.GetValue(level) is { } l)
             {
                 var token = "";
@@ -242,7 +353,7 @@ public static class CliApp
                     var page = await client.ListUnitsAsync(new ListUnitsRequest { Level = l, AncestorCode = parse.GetValue(parent) ?? "", PageSize = 1000, PageToken = token, AsOf = parse.GetValue(asOf) ?? "" }, Headers(parse), cancellationToken: ct);
                     foreach (var u in page.Units)
                     {
-                        table.AddRow(u.Code, Markup.Escape(u.Name), u.Level, u.ParentCode);
+                        Add(u);
                     }
 
                     token = page.NextPageToken;
@@ -252,14 +363,25 @@ public static class CliApp
             else
             {
                 var response = await client.GetUnitAsync(new GetUnitRequest { Code = parse.GetValue(parent) ?? "", AsOf = parse.GetValue(asOf) ?? "" }, Headers(parse), cancellationToken: ct);
-                AnsiConsole.MarkupLineInterpolated($"[bold]{response.Unit.Code} {response.Unit.Name}[/] ({response.Unit.Level}) {string.Join(" < ", response.Ancestors.Select(a => a.Name))}");
+                if (format == OutputFormat.Table)
+                {
+                    var u = response.Unit;
+                    var within = response.Ancestors.Count == 0 ? "" : " · " + string.Join(" < ", response.Ancestors.Select(a => a.Name));
+                    Ui.Out.MarkupLineInterpolated($"[bold]{u.Code} {u.Name}[/] ({Ui.Level(u.Level)}){within}");
+                }
+
                 foreach (var u in response.Children)
                 {
-                    table.AddRow(u.Code, Markup.Escape(u.Name), u.Level, u.ParentCode);
+                    Add(u);
                 }
             }
 
-            AnsiConsole.Write(table);
+            listing.Write(format);
+            if (format == OutputFormat.Table)
+            {
+                Ui.Out.MarkupLine(Markup.Escape(Ui.Count(listing.Count, "đơn vị", "unit", "units")));
+            }
+
             return 0;
         }));
         return command;
@@ -299,7 +421,7 @@ public static class CliApp
             }
 
             await File.WriteAllBytesAsync(path, response.Content.ToByteArray(), ct);
-            AnsiConsole.MarkupLineInterpolated($"{response.Groups} groups, {response.Values} values → [green]{path}[/]");
+            Ui.Out.MarkupLineInterpolated($"{Ui.Count(response.Groups, "nhóm", "group", "groups")}, {Ui.Count(response.Values, "giá trị", "value", "values")} → [green]{path}[/]");
             return 0;
         }));
         return command;
@@ -320,7 +442,7 @@ public static class CliApp
                 cancellationToken: ct);
             var path = parse.GetValue(output) ?? response.FileName;
             await File.WriteAllBytesAsync(path, response.Content.ToByteArray(), ct);
-            AnsiConsole.MarkupLineInterpolated($"{response.Values} targets for {response.Groups} units → [green]{path}[/]");
+            Ui.Out.MarkupLineInterpolated($"{Ui.Count(response.Values, "chỉ tiêu", "target", "targets")}, {Ui.Count(response.Groups, "đơn vị", "unit", "units")} → [green]{path}[/]");
             return 0;
         }));
         return command;
@@ -329,28 +451,47 @@ public static class CliApp
     private static Command DeliveriesCommand()
     {
         var limit = new Option<int>("--limit") { Description = "How many, newest first", DefaultValueFactory = _ => 50 };
-        var list = new Command("deliveries", "Reports to the ministry and their delivery state (tenant admins).") { limit };
+        var output = Listing.Option();
+        var list = new Command("deliveries", "Reports to the ministry and their delivery state (tenant admins).") { limit, output };
         list.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
             var response = await new Protos.V1.Reporting.ReportingClient(channel).ListDeliveriesAsync(new ListDeliveriesRequest { Limit = parse.GetValue(limit) }, Headers(parse), cancellationToken: ct);
-            var table = new Table().AddColumns("period", "unit", "rev", "state", "attempts", "next attempt", "sent", "last error", "key");
+            var listing = new Listing(
+                new ListColumn("period", "kỳ", "period"),
+                new ListColumn("unit_code", "đơn vị", "unit"),
+                new ListColumn("revision", "lần sửa", "revision"),
+                new ListColumn("state", "trạng thái", "state"),
+                new ListColumn("attempts", "số lần gửi", "attempts"),
+                new ListColumn("next_attempt_at", "lần gửi tới", "next attempt"),
+                new ListColumn("sent_at", "đã gửi lúc", "sent"),
+                new ListColumn("last_error", "lỗi gần nhất", "last error") { Wrap = true },
+                new ListColumn("idempotency_key", "khóa", "key"));
             foreach (var d in response.Deliveries)
             {
-                table.AddRow(
-                    Markup.Escape(d.Period),
-                    Markup.Escape(d.UnitCode),
-                    d.Revision.ToString(CultureInfo.InvariantCulture),
-                    d.State switch { "sent" => "[green]sent[/]", "failed" => "[red]failed[/]", _ => "[yellow]pending[/]" },
-                    d.Attempts.ToString(CultureInfo.InvariantCulture),
-                    d.NextAttemptAt is null ? "" : d.NextAttemptAt.ToDateTimeOffset().ToLocalTime().ToString("g", CultureInfo.CurrentCulture),
-                    d.SentAt is null ? "" : d.SentAt.ToDateTimeOffset().ToLocalTime().ToString("g", CultureInfo.CurrentCulture),
-                    Markup.Escape(d.LastError),
-                    Markup.Escape(d.IdempotencyKey));
+                var state = d.State switch
+                {
+                    "sent" => new ListCell(Ui.T("đã gửi", "sent"), d.State, "green"),
+                    "failed" => new ListCell(Ui.T("thất bại", "failed"), d.State, "red"),
+                    _ => new ListCell(Ui.T("chờ gửi", "pending"), d.State, "yellow"),
+                };
+                listing.Add(d.Period, d.UnitCode, ListCell.Of(d.Revision), state, ListCell.Of(d.Attempts), ListCell.Time(d.NextAttemptAt), ListCell.Time(d.SentAt), d.LastError, d.IdempotencyKey);
             }
 
-            AnsiConsole.Write(table);
-            AnsiConsole.MarkupLineInterpolated($"circuit to the ministry: {response.CircuitState} (opened {response.CircuitOpenings} times since this silo started)");
+            var format = parse.GetValue(output);
+            listing.Write(format);
+            if (format == OutputFormat.Table)
+            {
+                var circuit = response.CircuitState switch
+                {
+                    "closed" => Ui.T("bình thường", "closed (sending)"),
+                    "open" => Ui.T("tạm ngừng gửi", "open (not sending for now)"),
+                    "half-open" or "halfopen" => Ui.T("đang thử lại", "half-open (trying again)"),
+                    var other => other,
+                };
+                Ui.Out.MarkupLineInterpolated($"{Ui.Count(listing.Count, "báo cáo", "report", "reports")}. {Ui.T("Kết nối tới Bộ", "Link to the ministry")}: {circuit}; {Ui.T("đã ngắt", "opened")} {Ui.Count(response.CircuitOpenings, "lần kể từ khi máy chủ khởi động", "time since the server started", "times since the server started")}");
+            }
+
             return 0;
         }));
 
@@ -360,7 +501,7 @@ public static class CliApp
         {
             using var channel = Channel(parse);
             await new Protos.V1.Reporting.ReportingClient(channel).ResendDeliveryAsync(new ResendDeliveryRequest { IdempotencyKey = parse.GetValue(key)! }, Headers(parse), cancellationToken: ct);
-            AnsiConsole.MarkupLine("queued");
+            Ui.Out.MarkupLine(Markup.Escape(Ui.T("Đã xếp lịch gửi lại.", "Queued to be sent again.")));
             return 0;
         }));
 
@@ -369,7 +510,7 @@ public static class CliApp
         {
             using var channel = Channel(parse);
             var response = await new Protos.V1.Reporting.ReportingClient(channel).ProduceReportsAsync(new ProduceReportsRequest(), Headers(parse), cancellationToken: ct);
-            AnsiConsole.MarkupLineInterpolated($"{response.Produced} reports produced or revised");
+            Ui.Out.MarkupLine(Markup.Escape(Ui.Count(response.Produced, "báo cáo được lập hoặc sửa", "report produced or revised", "reports produced or revised")));
             return 0;
         }));
 
@@ -380,33 +521,115 @@ public static class CliApp
 
     private static Command ProgrammesCommand()
     {
-        var command = new Command("programmes", "List the tenant's programmes, data sets and indicators.");
+        var output = Listing.Option();
+        var command = new Command("programmes", "List the tenant's programmes, data sets and indicators (csv: one row per indicator; json: everything).") { output };
         command.SetAction(Guard(async (parse, ct) =>
         {
             using var channel = Channel(parse);
             var response = await new Protos.V1.Catalog.CatalogClient(channel).ListProgrammesAsync(new ListProgrammesRequest(), Headers(parse), cancellationToken: ct);
-            foreach (var p in response.Programmes)
+            var format = parse.GetValue(output);
+            var sets = response.Programmes.ToDictionary(p => p.Id, DataSets);
+            var indicators = response.Programmes.ToDictionary(p => p.Id, Indicators);
+            switch (format)
             {
-                AnsiConsole.MarkupLineInterpolated($"[bold]{p.Id}[/] v{p.Version}: {p.NameVi} ({p.FirstPeriod} – {p.LastPeriod})");
-                var sets = new Table().AddColumns("data set", "level", "period", "reporter", "elements");
-                foreach (var ds in p.DataSets)
-                {
-                    sets.AddRow(ds.Id, ds.Level, ds.PeriodType, Markup.Escape(ds.Reporter), string.Join(", ", ds.DataElements));
-                }
+                case OutputFormat.Csv:
+                    var all = new Listing([new ListColumn("programme", "chương trình", "programme"), .. indicators.Values.First().Columns]);
+                    foreach (var p in response.Programmes)
+                    {
+                        foreach (var row in indicators[p.Id].Rows)
+                        {
+                            all.Add([p.Id, .. row]);
+                        }
+                    }
 
-                AnsiConsole.Write(sets);
-                var indicators = new Table().AddColumns("indicator", "name", "target", "levels");
-                foreach (var i in p.Indicators)
-                {
-                    indicators.AddRow(i.Id, Markup.Escape(i.NameVi), i.HasTarget ? $"{i.Target:P0} ({i.TargetBasis})" : "-", string.Join(", ", i.AppliesTo));
-                }
+                    all.WriteCsv(Console.Out);
+                    break;
+                case OutputFormat.Json:
+                    using (var stream = new MemoryStream())
+                    {
+                        using (var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+                        {
+                            json.WriteStartArray();
+                            foreach (var p in response.Programmes)
+                            {
+                                json.WriteStartObject();
+                                json.WriteString("id", p.Id);
+                                json.WriteString("name_vi", p.NameVi);
+                                json.WriteString("name_en", p.NameEn);
+                                json.WriteString("first_period", p.FirstPeriod);
+                                json.WriteString("last_period", p.LastPeriod);
+                                json.WritePropertyName("data_sets");
+                                sets[p.Id].WriteJson(json);
+                                json.WritePropertyName("indicators");
+                                indicators[p.Id].WriteJson(json);
+                                json.WriteEndObject();
+                            }
 
-                AnsiConsole.Write(indicators);
+                            json.WriteEndArray();
+                        }
+
+                        Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+                    }
+
+                    break;
+                default:
+                    foreach (var p in response.Programmes)
+                    {
+                        Ui.Out.MarkupLineInterpolated($"[bold]{(Ui.English ? p.NameEn : p.NameVi)}[/] ({p.Id}, {p.FirstPeriod} – {p.LastPeriod})");
+                        sets[p.Id].WriteTable(Ui.Out);
+                        indicators[p.Id].WriteTable(Ui.Out);
+                    }
+
+                    break;
             }
 
             return 0;
         }));
         return command;
+
+        static Listing DataSets(Protos.V1.Programme p)
+        {
+            var listing = new Listing(
+                new ListColumn("data_set", "báo cáo", "data set"),
+                new ListColumn("name", "tên", "name") { Wrap = true },
+                new ListColumn("level", "cấp", "level"),
+                new ListColumn("period_type", "kỳ", "period"),
+                new ListColumn("reporter", "đơn vị báo cáo", "reporter") { Wrap = true },
+                new ListColumn("data_elements", "mã chỉ số", "data elements") { Wrap = true });
+            foreach (var ds in p.DataSets)
+            {
+                listing.Add(ds.Id, Ui.English ? ds.NameEn : ds.NameVi, new ListCell(Ui.Level(ds.Level), ds.Level), new ListCell(Ui.Frequency(ds.PeriodType), ds.PeriodType), ds.Reporter, new ListCell(string.Join(", ", ds.DataElements), ds.DataElements.ToList()));
+            }
+
+            return listing;
+        }
+
+        static Listing Indicators(Protos.V1.Programme p)
+        {
+            var listing = new Listing(
+                new ListColumn("indicator", "chỉ tiêu", "indicator"),
+                new ListColumn("name", "tên", "name") { Wrap = true },
+                new ListColumn("target", "mục tiêu", "target"),
+                new ListColumn("target_basis", "cách tính", "basis"),
+                new ListColumn("applies_to", "áp dụng cho", "levels"));
+            foreach (var i in p.Indicators)
+            {
+                listing.Add(i.Id, Ui.English ? i.NameEn : i.NameVi, i.HasTarget ? ListCell.Ratio(i.Target, 0) : new ListCell("-", null), new ListCell(Ui.TargetBasis(i.TargetBasis), i.TargetBasis), new ListCell(string.Join(", ", i.AppliesTo.Select(Ui.Level)), i.AppliesTo.ToList()));
+            }
+
+            return listing;
+        }
+    }
+
+    /// <summary>"Unknown data element 'awarness_activities'. Did you mean awareness_activities?"</summary>
+    private static void Unknown(string what, string typed, IEnumerable<string> known)
+    {
+        var ids = known.ToList();
+        var closest = Ui.Closest(typed, ids);
+        var hint = closest is not null
+            ? Ui.T($" Có phải ý bạn là [bold]{Markup.Escape(closest)}[/]?", $" Did you mean [bold]{Markup.Escape(closest)}[/]?")
+            : ids.Count <= 12 ? Ui.T(" Các mã có: ", " Known: ") + Markup.Escape(string.Join(", ", ids)) : "";
+        Ui.Error.MarkupLine($"[red]{Markup.Escape(Ui.T($"Không có {what} '{typed}'.", $"Unknown {what} '{typed}'."))}[/]{hint}");
     }
 
     /// <summary>An element's value as the officer typed it: numbers by the declared notation (the same reading as a spreadsheet's), yes/no for flags.</summary>
@@ -448,7 +671,30 @@ public static class CliApp
         return true;
     }
 
-    private static GrpcChannel Channel(ParseResult parse) => GrpcChannel.ForAddress(parse.GetValue(Server)!);
+    /// <summary>The channel and call headers, for commands defined elsewhere (import, token); sets the run's language first.</summary>
+    private static (GrpcChannel Channel, Metadata Headers) Connect(ParseResult parse)
+    {
+        Ui.Configure(parse, EnglishOption);
+        return (Channel(parse), Headers(parse));
+    }
+
+    private static GrpcChannel Channel(ParseResult parse)
+    {
+        var address = parse.GetValue(Server) is { Length: > 0 } given ? given
+            : Environment.GetEnvironmentVariable("AGGREGATION_SERVER") is { Length: > 0 } configured ? configured
+            : DefaultServer;
+        Ui.ServerAddress = address;
+        try
+        {
+            return GrpcChannel.ForAddress(address);
+        }
+        catch (Exception ex) when (ex is UriFormatException or ArgumentException)
+        {
+            throw new CliUsageException(Ui.T(
+                $"'{address}' không phải địa chỉ máy chủ: viết dạng http://máy:cổng (--server hoặc AGGREGATION_SERVER).",
+                $"'{address}' is not a server address: write it as http://host:port (--server or AGGREGATION_SERVER)."));
+        }
+    }
 
     private static Metadata Headers(ParseResult parse)
     {
@@ -458,7 +704,9 @@ public static class CliApp
             headers.Add("x-tenant-id", tenant);
         }
 
-        if (parse.GetValue(TokenOption) is { Length: > 0 } token)
+        var token = parse.GetValue(TokenOption) is { Length: > 0 } given ? given : Environment.GetEnvironmentVariable("AGGREGATION_TOKEN");
+        SentToken = token is { Length: > 0 };
+        if (SentToken)
         {
             headers.Add("authorization", "Bearer " + token);
         }
@@ -466,10 +714,14 @@ public static class CliApp
         return headers;
     }
 
-    /// <summary>Turns gRPC errors into a readable message and exit code 1.</summary>
+    /// <summary>Whether this run sends a token: without one, an authentication failure is explained as "no token".</summary>
+    private static bool SentToken { get; set; }
+
+    /// <summary>Sets the run's language, and turns gRPC errors and bad addresses into one readable message and exit code 1.</summary>
     private static Func<ParseResult, CancellationToken, Task<int>> Guard(Func<ParseResult, CancellationToken, Task<int>> action) =>
         async (parse, ct) =>
         {
+            Ui.Configure(parse, EnglishOption);
             try
             {
                 return await action(parse, ct);
@@ -478,18 +730,21 @@ public static class CliApp
             {
                 return Report(ex);
             }
+            catch (CliUsageException ex)
+            {
+                Ui.Error.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
+                return 2;
+            }
         };
 
-    /// <summary>Prints a gRPC error with its field violations.</summary>
+    /// <summary>Prints a gRPC error once: what went wrong, then each offending field.</summary>
     public static int Report(RpcException ex)
     {
-        AnsiConsole.MarkupLineInterpolated($"[red]{ex.StatusCode}[/]: {ex.Status.Detail}");
-        var bad = ex.GetRpcStatus()?.GetDetail<BadRequest>();
-        foreach (var v in bad?.FieldViolations ?? [])
-        {
-            AnsiConsole.MarkupLineInterpolated($"  [yellow]{v.Field}[/]: {v.Description}");
-        }
-
+        ArgumentNullException.ThrowIfNull(ex);
+        Ui.Error.MarkupLine(ErrorMessages.Describe(ex, SentToken));
         return 1;
     }
 }
+
+/// <summary>A command line that cannot be acted on; its message says what to write instead.</summary>
+public sealed class CliUsageException(string message) : Exception(message);

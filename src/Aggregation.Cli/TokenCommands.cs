@@ -32,11 +32,14 @@ public static class TokenCommands
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            Ui.Configure(parse, CliApp.EnglishOption);
             // Refused here rather than printed: a token beyond the servers' default maximum would be
             // refused on every call (and TimeSpan cannot hold some doubles at all).
             if (parse.GetValue(hours) is not (> 0 and var h) || h > maxHours)
             {
-                Console.Error.WriteLine($"--hours must be more than 0 and at most {maxHours:0} ({TokenIssuer.DefaultMaxLifetime.TotalDays:0} days, the servers' Security:Jwt:MaxLifetime by default).");
+                Console.Error.WriteLine(Ui.T(
+                    $"--hours phải lớn hơn 0 và không quá {maxHours:0} ({TokenIssuer.DefaultMaxLifetime.TotalDays:0} ngày, mặc định Security:Jwt:MaxLifetime của máy chủ).",
+                    $"--hours must be more than 0 and at most {maxHours:0} ({TokenIssuer.DefaultMaxLifetime.TotalDays:0} days, the servers' Security:Jwt:MaxLifetime by default)."));
                 return 1;
             }
 
@@ -66,14 +69,16 @@ public static class TokenCommands
             var tenant = granted.Contains(Roles.Ministry) ? AccessClaims.AllTenants : parse.GetValue(tenantOption);
             if (string.IsNullOrEmpty(tenant))
             {
-                Console.Error.WriteLine("--tenant is required (every role but ministry belongs to one tenant).");
+                Console.Error.WriteLine(Ui.T("Cần --tenant (mọi vai trò trừ ministry thuộc về một tỉnh).", "--tenant is required (every role but ministry belongs to one tenant)."));
                 return 1;
             }
 
             var path = parse.GetValue(keyFile)!;
             if (!File.Exists(path))
             {
-                Console.Error.WriteLine($"No signing-key file at {path}: start the server once (it creates one), or pass --key-file.");
+                Console.Error.WriteLine(Ui.T(
+                    $"Không có tệp khóa ký ở {path}: hãy khởi động máy chủ một lần (nó tạo tệp; nhật ký khởi động ghi đường dẫn), hoặc chỉ tệp bằng --key-file.",
+                    $"No signing-key file at {path}: start the server once (it creates one; its start log names the file), or pass --key-file."));
                 return 1;
             }
 

@@ -60,6 +60,7 @@ public static class AggregationApp
         app.Services.GetRequiredService<Hierarchy.Catalog>();
         app.Services.GetRequiredService<ExportMappings>();
         app.MapAggregationGrpc();
+        app.LogWhereToStart();
         return app;
     }
 

@@ -11,7 +11,11 @@ using Microsoft.IdentityModel.Tokens;
 namespace Aggregation.Server.Security;
 
 /// <summary>The keys this server validates tokens with; the first signs what the Credentials service issues.</summary>
-public sealed record TokenKeys(IReadOnlyList<SigningKey> Signing, IReadOnlyList<SecurityKey> External, string Issuer, string Audience);
+public sealed record TokenKeys(IReadOnlyList<SigningKey> Signing, IReadOnlyList<SecurityKey> External, string Issuer, string Audience)
+{
+    /// <summary>The signing-key file the keys came from; null when they are configured in Security:Jwt:SigningKeys.</summary>
+    public string? KeyFile { get; init; }
+}
 
 /// <summary>Registers authentication (JWT bearer, and client certificates when configured), access control and limits.</summary>
 public static class SecuritySetup
@@ -90,11 +94,12 @@ public static class SecuritySetup
                         var now = context.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
                         if (policy.Refusal(context.SecurityToken, now) is { } why)
                         {
-                            context.Fail($"The token is refused: {why}.");
+                            context.Fail(new TokenRefusedException(why.Reason, $"The access token is refused: {why.Text}."));
                         }
 
                         return Task.CompletedTask;
                     },
+                    OnChallenge = AuthenticationFailures.ChallengeAsync,
                 };
             });
 
@@ -145,9 +150,10 @@ public static class SecuritySetup
 
     private static TokenKeys LoadKeys(JwtOptions options)
     {
-        var signing = options.SigningKeys.Count > 0
+        var keyFile = options.SigningKeys.Count > 0 ? null : Path.GetFullPath(options.KeyFile is { Length: > 0 } file ? file : SigningKeyFile.DefaultPath());
+        var signing = keyFile is null
             ? options.SigningKeys.Select(k => SigningKey.FromBase64(k.Id, k.Secret)).ToList()
-            : SigningKeyFile.LoadOrCreate(options.KeyFile is { Length: > 0 } file ? file : SigningKeyFile.DefaultPath());
+            : SigningKeyFile.LoadOrCreate(keyFile);
         var external = new List<SecurityKey>();
         if (options.KeySetFile is { Length: > 0 } jwks)
         {
@@ -173,7 +179,7 @@ public static class SecuritySetup
 
         var shared = signing.Select(k => k.Id).Intersect(external.Select(k => k.KeyId), StringComparer.Ordinal).FirstOrDefault();
         return shared is null
-            ? new TokenKeys(signing, external, options.Issuer, options.Audience)
+            ? new TokenKeys(signing, external, options.Issuer, options.Audience) { KeyFile = keyFile }
             : throw new InvalidOperationException($"Key id '{shared}' names both a signing key and a key of Security:Jwt:KeySetFile {options.KeySetFile}.");
     }
 

@@ -38,31 +38,31 @@ public sealed class TokenPolicy
         keyId is { Length: > 0 } && _keysById.TryGetValue(keyId, out var keys) ? keys : [];
 
     /// <summary>Why a token whose signature, issuer, audience and expiry were accepted is still refused; null when it is not.</summary>
-    public string? Refusal(SecurityToken token, DateTime utcNow)
+    public (string Reason, string Text)? Refusal(SecurityToken token, DateTime utcNow)
     {
         if (token is not JsonWebToken jwt)
         {
-            return "it is not a JSON Web Token";
+            return (AuthenticationFailures.Invalid, "it is not a JSON Web Token");
         }
 
         // The resolver already offers the handler only the named key; checking what verified the
         // signature keeps the rule true whatever the handler's fallbacks become.
         if (string.IsNullOrEmpty(jwt.Kid) || !_keysById.ContainsKey(jwt.Kid) || !string.Equals(jwt.SigningKey?.KeyId, jwt.Kid, StringComparison.Ordinal))
         {
-            return "its kid names no configured signing key";
+            return (AuthenticationFailures.UnknownKey, "its kid names no configured signing key");
         }
 
         // Absent claims read as DateTime.MinValue.
         var issuedAt = jwt.IssuedAt;
         if (issuedAt != DateTime.MinValue && issuedAt > utcNow + _clockSkew)
         {
-            return "it claims to be issued in the future";
+            return (AuthenticationFailures.Invalid, "it claims to be issued in the future");
         }
 
         var start = issuedAt != DateTime.MinValue ? issuedAt : jwt.ValidFrom != DateTime.MinValue ? jwt.ValidFrom : utcNow;
         var lifetime = jwt.ValidTo - start;
         return lifetime > _maxLifetime
-            ? $"it lives {lifetime.TotalDays:0.#} days, longer than Security:Jwt:MaxLifetime ({_maxLifetime.TotalDays:0.#} days)"
+            ? (AuthenticationFailures.Invalid, $"it lives {lifetime.TotalDays:0.#} days, longer than Security:Jwt:MaxLifetime ({_maxLifetime.TotalDays:0.#} days)")
             : null;
     }
 }
