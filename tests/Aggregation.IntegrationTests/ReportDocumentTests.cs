@@ -28,11 +28,15 @@ public sealed class ReportDocumentTests(ServerFixture server) : IClassFixture<Se
 
     public async Task InitializeAsync()
     {
-        // A few figures in the first half of 2025, with thousands, so that every target has something to print.
+        // A few figures in the first half of 2025, with thousands, so that every target has something
+        // to print. 900 workers reached in March and again in April out of 1.200 employed: 150 %, a
+        // figure to check rather than a target met.
         Report[] reports =
         [
             _reports.New("05443", "2025-03", Number("establishments_at_risk", 12), Number("workers_at_establishments", 1200), Entities("establishments_inspected", "CS-01", "CS-02")),
+            _reports.New("05443", "2025-04", Number("establishments_at_risk", 12), Number("workers_at_establishments", 1200)),
             _reports.New("05443", "2025-03", Number("awareness_activities", 2), Number("workers_reached", 900), Number("complaints_received", 3), Number("complaints_handled_on_time", 2), Number("support_wishing_eligible", 5), Number("support_accessed", 3)),
+            _reports.New("05443", "2025-04", Number("workers_reached", 900)),
             _reports.New("164", "2025S1", Flag("district_plan_adopted", true), Number("industrial_zone_workers", 5000), Number("industrial_zone_workers_reached", 3500), Number("local_officials", 20), Number("local_officials_trained", 12)),
             _reports.New("19", "2025-02", Number("press_publications", 2)),
             _reports.New("19", "2025S1", Number("provincial_officials", 40), Number("provincial_officials_trained", 30)),
@@ -46,7 +50,7 @@ public sealed class ReportDocumentTests(ServerFixture server) : IClassFixture<Se
 
         await Eventually.WaitAsync(
             () => server.ReadAsync(ServerFixture.ProvinceCode, "2025S1"),
-            r => Indicator(r, "T1.3a").Numerator == 900 && Indicator(r, "T1.3b").Numerator == 3500 && Indicator(r, "T5.1a").Numerator == 30 && Indicator(r, "T1.2").Numerator == 1,
+            r => Indicator(r, "T1.3a").Numerator == 1800 && Indicator(r, "T1.3b").Numerator == 3500 && Indicator(r, "T5.1a").Numerator == 30 && Indicator(r, "T1.2").Numerator == 1,
             TimeSpan.FromSeconds(10),
             r => $"T1.3a {Indicator(r, "T1.3a").Numerator}, T1.3b {Indicator(r, "T1.3b").Numerator}");
     }
@@ -99,8 +103,11 @@ public sealed class ReportDocumentTests(ServerFixture server) : IClassFixture<Se
             }
         }
 
-        Assert.Contains(lines, l => string.Join(" ", l).StartsWith("T1.3a", StringComparison.Ordinal) && string.Join(" ", l).Contains("1.200", StringComparison.Ordinal) && string.Join(" ", l).Contains("75 %", StringComparison.Ordinal));
-        Assert.Contains(lines, l => string.Join(" ", l).StartsWith("T1.3b", StringComparison.Ordinal) && string.Join(" ", l).Contains("3.500 5.000 70 % 60 % Đạt", StringComparison.Ordinal));
+        var rows = lines.Select(l => string.Join(" ", l)).ToList();
+        Assert.Contains(rows, l => l.StartsWith("T1.3b", StringComparison.Ordinal) && l.Contains("3.500 5.000 70 % 60 % Đạt", StringComparison.Ordinal));
+        Assert.Contains(rows, l => l.StartsWith("T1.3a", StringComparison.Ordinal) && l.Contains("1.800 1.200 150 % 70 % Cần kiểm tra số liệu", StringComparison.Ordinal));
+        Assert.DoesNotContain(rows, l => l.StartsWith("T1.3a", StringComparison.Ordinal) && l.Contains("Đạt", StringComparison.Ordinal));
+        Assert.Contains("1 chỉ tiêu cần kiểm tra lại số liệu (kết quả vượt 100 %)", text, StringComparison.Ordinal);
 
         AssertEveryUnitHasARowUnderACompleteHeader(pages, Units("units-2021-2025.csv"), DistrictColumns);
         Assert.Contains("Báo cáo tháng cấp xã", text, StringComparison.Ordinal);
@@ -159,6 +166,21 @@ public sealed class ReportDocumentTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal(101, units.Count);
         AssertEveryUnitHasARowUnderACompleteHeader(pages, units, ["STT", "Đơn", "Cấp", "T1.1", "T1.3a", "T1.3b", "T3.1", "T3.2b", "T3.2c", "T4.2", "T5.1b", "Báo"]);
         Assert.Contains("Kết quả theo đơn vị - Tỉnh Thái Nguyên - Năm 2025", Squeeze(string.Join(" ", pages.Select(p => p.Text))), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_report_file_name_that_is_neither_docx_nor_xlsx_is_refused_and_nothing_is_written()
+    {
+        var path = Path.Combine(_folder.FullName, "bao-cao.pdf");
+
+        var (exit, output) = await CliAsync("report", "--unit", "19", "--period", "2025S1", "-o", path);
+        var (mismatch, said) = await CliAsync("report", "--unit", "19", "--period", "2025S1", "--format", "xlsx", "-o", Path.Combine(_folder.FullName, "bao-cao.docx"));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("should end in .docx (the document to sign) or .xlsx (the figures)", Squeeze(output), StringComparison.Ordinal);
+        Assert.Equal(2, mismatch);
+        Assert.Contains("--format xlsx does not match", Squeeze(said), StringComparison.Ordinal);
+        Assert.Empty(_folder.GetFiles());
     }
 
     private static void AssertA4LandscapeWithNothingOffThePage(IReadOnlyList<PrintedPage> pages)
