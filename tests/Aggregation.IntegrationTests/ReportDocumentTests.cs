@@ -183,6 +183,42 @@ public sealed class ReportDocumentTests(ServerFixture server) : IClassFixture<Se
         Assert.Empty(_folder.GetFiles());
     }
 
+    [Fact]
+    public async Task A_plan_with_more_targets_than_fit_across_the_page_continues_them_in_a_second_table_with_the_same_rows()
+    {
+        // Twelve targets measured in 30 districts: 8 side by side, the other 4 in a table of their own.
+        var ids = Enumerable.Range(1, 12).Select(i => $"X{i}").ToList();
+        UnitRollup Rollup(string code, string name, string level)
+        {
+            var rollup = new UnitRollup { Unit = new Unit { Code = code, Name = name, Level = level } };
+            rollup.Indicators.AddRange(ids.Select((id, i) => new IndicatorValue { IndicatorId = id, NameVi = $"Chỉ tiêu thử {id}", Numerator = i, Denominator = 12, Value = i / 12.0, Target = 0.5, Status = i >= 6 ? IndicatorStatus.Met : IndicatorStatus.OffTrack }));
+            return rollup;
+        }
+
+        var districts = Enumerable.Range(1, 30).Select(i => Rollup($"D{i}", $"Huyện Thử Nghiệm {i}", "district")).ToList();
+        var content = new Aggregation.Server.Export.ReportContent(
+            Aggregation.Server.Export.ReportLetterhead.For("Sở Lao động - Thương binh và Xã hội tỉnh Thái Nguyên", null),
+            new Protos.V1.Programme { NameVi = "Kế hoạch thử" },
+            Aggregation.Periods.Period.Half(2025, 1),
+            Rollup("19", "Tỉnh Thái Nguyên", "province"),
+            districts,
+            DateTimeOffset.UnixEpoch);
+        var path = Path.Combine(_folder.FullName, "wide.docx");
+        await File.WriteAllBytesAsync(path, Aggregation.Server.Export.ReportDocument.Write(content));
+
+        var pages = await PrintedDocument.PrintAsync(path, PrintTimeout);
+
+        AssertA4LandscapeWithNothingOffThePage(pages);
+        var lines = pages.SelectMany(p => p.Lines).Select(l => l.Select(w => w.Text).ToList()).ToList();
+        var headers = lines.Where(l => l[0] == "STT" && (l.Contains("X1") || l.Contains("X9"))).ToList();
+        Assert.Contains(headers, h => ids.Take(8).All(h.Contains) && !h.Contains("X9"));
+        Assert.Contains(headers, h => ids.Skip(8).All(h.Contains) && !h.Contains("X1") && h.Contains("Báo"));
+        var text = Squeeze(string.Join(" ", pages.Select(p => p.Text)));
+        Assert.Contains("Bảng 2a.", text, StringComparison.Ordinal);
+        Assert.Contains("Bảng 2b.", text, StringComparison.Ordinal);
+        Assert.Equal(2, Regex.Matches(text, "Huyện Thử Nghiệm 30 ").Count);
+    }
+
     private static void AssertA4LandscapeWithNothingOffThePage(IReadOnlyList<PrintedPage> pages)
     {
         foreach (var page in pages)
