@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests need when it is missing (PostgreSQL's
-# server, Chromium), then runs every test. The tests start their own private PostgreSQL from the
-# installed server binaries, and their own headless Chromium.
+# server, Chromium, LibreOffice, Poppler's pdftotext), then runs every test. The tests start their
+# own private PostgreSQL from the installed server binaries, and their own headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,10 @@ missing=()
 have_postgres || missing+=(postgresql)
 # The dashboard's browser test drives Debian's Chromium (no browser download exists here).
 [ -x /usr/bin/chromium ] || [ -n "${AGGREGATION_CHROMIUM:-}" ] || missing+=(chromium)
+# The report tests print the officials' report to PDF with LibreOffice (Times New Roman's metrics
+# from Liberation) and read each page's words with pdftotext.
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation2)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${missing[*]} (Debian packages)"

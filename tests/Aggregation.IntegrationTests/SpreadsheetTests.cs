@@ -320,7 +320,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
     }
 
     [Fact]
-    public async Task The_half_year_report_workbook_lists_every_target_with_a_column_per_district()
+    public async Task The_half_year_report_workbook_lists_every_target_and_a_row_per_district()
     {
         var path = Path.Combine(_folder.FullName, "report.xlsx");
 
@@ -329,16 +329,19 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         Assert.Equal(0, exit);
         using var document = SpreadsheetDocument.Open(path, false);
         var workbook = document.WorkbookPart!;
-        Assert.Equal(["Chỉ tiêu", "Mức độ đầy đủ"], workbook.Workbook.Sheets!.Elements<Sheet>().Select(s => s.Name!.Value!));
-        var targets = ((WorksheetPart)workbook.GetPartById(workbook.Workbook.Sheets!.Elements<Sheet>().First().Id!)).Worksheet.Descendants<Row>().ToList();
+        var sheets = workbook.Workbook.Sheets!.Elements<Sheet>().ToList();
+        Assert.Equal(["Chỉ tiêu", "Theo đơn vị", "Tình hình báo cáo"], sheets.Select(s => s.Name!.Value!));
+        List<Row> Rows(int sheet) => ((WorksheetPart)workbook.GetPartById(sheets[sheet].Id!)).Worksheet.Descendants<Row>().ToList();
+        var targets = Rows(0);
         var header = targets.Single(r => r.RowIndex!.Value == 5).Elements<Cell>().Select(c => c.InnerText).ToList();
-        Assert.Equal(["Chỉ tiêu", "Nội dung", "Kết quả đạt được", "Mục tiêu", "Đánh giá"], header.Take(5));
-        Assert.Equal(9, header.Count - 5);
-        Assert.Contains("Thành phố Thái Nguyên", header);
+        Assert.Equal(["Mã", "Chỉ tiêu", "Tử số", "Mẫu số", "Kết quả đạt được", "Mục tiêu", "Đánh giá"], header);
         var ids = targets.Where(r => r.RowIndex!.Value > 5).Select(r => r.Elements<Cell>().First().InnerText).ToList();
         Assert.Equal(15, ids.Count);
         Assert.Contains("T1.1", ids);
         Assert.Equal("Tỉnh Thái Nguyên - 6 tháng đầu năm 2024", targets.Single(r => r.RowIndex!.Value == 2).InnerText);
+        var districts = Rows(1).Where(r => r.RowIndex!.Value > 4).Select(r => r.Elements<Cell>().ElementAt(1).InnerText).ToList();
+        Assert.Equal(9, districts.Count);
+        Assert.Contains("Thành phố Thái Nguyên", districts);
     }
 
     /// <summary>

@@ -9,21 +9,34 @@ using Grpc.Core;
 namespace Aggregation.Server.Export;
 
 /// <summary>gRPC <c>aggregation.v1.Exports</c>: ADX and DHIS2 exports in the tenant's receiver codes.</summary>
-public sealed class ExportService(RollupReads reads, AccessControl access, ExportBuilder builder, ExportMappings mappings, Hosting.ReportingClock clock) : Exports.ExportsBase
+public sealed class ExportService(RollupReads reads, AccessControl access, ExportBuilder builder, ExportMappings mappings, Hosting.ReportingClock clock, Hierarchy.Catalog catalog) : Exports.ExportsBase
 {
     public override async Task<ExportResponse> ExportWorkbook(ExportWorkbookRequest request, ServerCallContext context)
     {
         var (caller, tenant) = access.Authorize(context, AccessControl.Readers);
         access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
+        if (request.Format is not (ReportFormat.Unspecified or ReportFormat.Docx or ReportFormat.Xlsx))
+        {
+            throw RpcErrors.InvalidArgument([new FieldError("format", "choose REPORT_FORMAT_DOCX or REPORT_FORMAT_XLSX")]);
+        }
+
         var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period", request.AsOf);
         var children = reads.ChildrenOf(unit, programme, periods);
         var all = await Task.WhenAll(new[] { unit }.Concat(children).Select(u => reads.ReadAsync(u, programme, periods)));
-        var content = ReportWorkbook.Write(Catalog.CatalogService.ToProto(programme), periods[0], all[0][0], [.. all.Skip(1).Select(r => r[0])], clock.Now);
+        var province = unit.Level == "province" ? unit : catalog.AncestorsOf(unit.Key).FirstOrDefault(a => a.Level == "province");
+        var report = new ReportContent(
+            ReportLetterhead.For(tenant.Name.Vi ?? tenant.Id, province),
+            Catalog.CatalogService.ToProto(programme),
+            periods[0],
+            all[0][0],
+            [.. all.Skip(1).Select(r => r[0])],
+            clock.Now);
+        var docx = request.Format == ReportFormat.Docx;
         return new ExportResponse
         {
-            Content = ByteString.CopyFrom(content),
-            ContentType = ReportWorkbook.ContentType,
-            FileName = $"bao-cao_{unit.Code}_{periods[0]}.xlsx",
+            Content = ByteString.CopyFrom(docx ? ReportDocument.Write(report) : ReportWorkbook.Write(report)),
+            ContentType = docx ? ReportDocument.ContentType : ReportWorkbook.ContentType,
+            FileName = $"bao-cao_{unit.Code}_{periods[0]}{(docx ? ".docx" : ".xlsx")}",
             Groups = children.Count + 1,
             Values = all[0][0].Indicators.Count,
         };
