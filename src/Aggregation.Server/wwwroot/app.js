@@ -381,7 +381,7 @@ function csvText(rows) {
   const separator = state.lang === 'vi' ? ';' : ',';
   const quote = (cell) => {
     const text = String(cell ?? '');
-    return /[";,\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    return text.includes(separator) || /["\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return '\ufeff' + rows.map((r) => r.map(quote).join(separator)).join('\r\n') + '\r\n';
 }
