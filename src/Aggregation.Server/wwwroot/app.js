@@ -117,7 +117,7 @@ function errorSentence(error) {
     case 404: return tr('Không tìm thấy đơn vị này.', 'This unit was not found.');
     case 400: return tr('Địa chỉ trang có tham số không hợp lệ (kỳ báo cáo, đơn vị hoặc ngày).', 'The page address has an invalid setting (period, unit or date).');
     case 429: return tr('Máy chủ đang bận. Vui lòng thử lại sau ít phút.', 'The server is busy. Please try again in a few minutes.');
-    case 503: return tr('Cơ sở dữ liệu tạm thời không truy cập được. Trang sẽ thử lại; vui lòng chờ.', 'The database is temporarily unavailable. Please wait and try again.');
+    case 503: return tr('Cơ sở dữ liệu tạm thời không truy cập được. Vui lòng thử lại sau ít phút.', 'The database is temporarily unavailable. Please try again in a few minutes.');
     default: return tr('Không đọc được số liệu từ máy chủ. Vui lòng thử lại.', 'The figures could not be read from the server. Please try again.');
   }
 }
@@ -508,13 +508,26 @@ async function go(code, asOf) {
   await loadTrend();
 }
 
-/** Opens a unit on the user's request; a refusal is said in the page, the current view stays. */
+/** Opens a unit on the user's request; a refusal is said in the page, the current view stays (false). */
 async function navigate(code, asOf) {
   try {
     showMessage('');
     await go(code, asOf);
+    return true;
   } catch (error) {
     report(error);
+    return false;
+  }
+}
+
+/** Changes a setting of the view (period, history view, language) and reloads; puts it back when the load fails. */
+async function change(key, value) {
+  const previous = state[key];
+  state[key] = value;
+  if (!(await navigate(state.unit.code, state.asOf))) {
+    state[key] = previous;
+    $('#period').value = state.period;
+    $('#view').value = state.view;
   }
 }
 
@@ -553,9 +566,9 @@ async function start() {
   const home = state.scope[0] || root.children[0].code;
   state.view = params.get('view') === 'restated' ? 'restated' : '';
   $('#view').value = state.view;
-  $('#period').addEventListener('change', (e) => { state.period = e.target.value; navigate(state.unit.code, state.asOf); });
-  $('#view').addEventListener('change', (e) => { state.view = e.target.value; navigate(state.unit.code, state.asOf); });
-  $('#lang').addEventListener('click', () => { state.lang = state.lang === 'vi' ? 'en' : 'vi'; showMessage(''); navigate(state.unit.code, state.asOf); });
+  $('#period').addEventListener('change', (e) => change('period', e.target.value));
+  $('#view').addEventListener('change', (e) => change('view', e.target.value));
+  $('#lang').addEventListener('click', () => change('lang', state.lang === 'vi' ? 'en' : 'vi'));
   document.querySelectorAll('input[name="trend-by"]').forEach((r) => r.addEventListener('change', (e) => { state.trendBy = e.target.value; loadTrend().catch(report); }));
   $('#download-indicators').addEventListener('click', downloadIndicators);
   $('#download-children').addEventListener('click', downloadChildren);
