@@ -178,6 +178,8 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
                 Assert.True(box[2] > 0 && box[3] > 0 && box[0] >= 0 && box[1] <= 390, $"{query}{lang}: a status is outside the screen: left {box[0]}, right {box[1]}");
             }
 
+            Directory.CreateDirectory(ArtifactDirectory);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtifactDirectory, $"dashboard-390-{query.Split('&')[0][6..]}{(lang.Length > 0 ? "-en" : "")}.png"), FullPage = true });
             await page.CloseAsync();
         }
     }
