@@ -61,14 +61,25 @@ public static class DashboardApi
                 : Results.Text(Json.Format(response), "application/json"));
         }));
 
-        // ?asOf= picks the unit a reused code names; ?view=restated re-expresses history in the unit's structure.
-        api.MapGet("/rollup", async (string unit, string period, bool? children, string? asOf, string? view, HttpContext http, AccessControl access, RollupReads reads) =>
+        // What the page opens on when the address names no period: the latest completed half-year
+        // (Vietnam time), where the work of the last reporting round is, within the programme.
+        api.MapGet("/defaults", (HttpContext http, Hierarchy.Catalog catalog, AccessControl access, ReportingClock clock) => Guarded(() =>
+        {
+            var (_, tenant) = access.Authorize(http, http.Request.Query["tenant"], AccessControl.Anyone);
+            var programme = catalog.Programmes[tenant.ProgrammeIds[0]];
+            return Task.FromResult(Results.Json(new { period = DefaultPeriod(programme.Calendar, clock.Now).ToString() }));
+        }));
+
+        // ?asOf= picks the unit a reused code names; ?view=restated re-expresses history in the unit's
+        // structure; ?lang=vi writes the method sentence in Vietnamese (English otherwise).
+        api.MapGet("/rollup", async (string unit, string period, bool? children, string? asOf, string? view, string? lang, HttpContext http, AccessControl access, RollupReads reads) =>
             await Guarded(async () =>
             {
                 var tenant = Readable(http, access, unit);
                 var (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period", asOf ?? "");
                 var history = view == "restated" ? HistoryView.Restated : HistoryView.AsHappened;
-                var all = await Task.WhenAll(new[] { u }.Concat(children == true ? reads.ChildrenOf(u, programme, periods, history) : []).Select(x => reads.ReadAsync(x, programme, periods, history)));
+                var vietnamese = lang == "vi";
+                var all = await Task.WhenAll(new[] { u }.Concat(children == true ? reads.ChildrenOf(u, programme, periods, history) : []).Select(x => reads.ReadAsync(x, programme, periods, history, vietnamese)));
                 var response = new GetRollupResponse { Rollup = all[0][0] };
                 response.Children.AddRange(all.Skip(1).Select(r => r[0]));
                 return Results.Text(Json.Format(response), "application/json");
@@ -130,6 +141,20 @@ public static class DashboardApi
         });
 
         return app;
+    }
+
+    /// <summary>
+    /// The latest half-year that has ended by <paramref name="now"/> in Vietnam time (UTC+7 all year:
+    /// Vietnam keeps no daylight saving time), brought inside the programme: its first half-year before
+    /// any has ended, its last one after the programme is over.
+    /// </summary>
+    public static Periods.Period DefaultPeriod(Periods.ProgrammeCalendar calendar, DateTimeOffset now)
+    {
+        var vietnam = now.ToOffset(TimeSpan.FromHours(7));
+        var (year, half) = vietnam.Month >= 7 ? (vietnam.Year, 1) : (vietnam.Year - 1, 2);
+        return year > calendar.LastYear ? Periods.Period.Half(calendar.LastYear, 2)
+            : year < calendar.FirstYear ? Periods.Period.Half(calendar.FirstYear, 1)
+            : Periods.Period.Half(year, half);
     }
 
     /// <summary>The tenant of a read of <paramref name="unit"/>, when the caller may read it (?tenant= picks one for the ministry).</summary>

@@ -84,7 +84,8 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
     }
 
     /// <summary>The unit's figures for each period, from one read of its grain (as it happened) or of every unit merged into it (restated).</summary>
-    public async Task<List<UnitRollup>> ReadAsync(AdminUnit unit, Programme programme, IReadOnlyList<Period> periods, HistoryView view = HistoryView.AsHappened)
+    /// <param name="vietnamese">Whether the method sentence is written in Vietnamese (the dashboard in Vietnamese) rather than English.</param>
+    public async Task<List<UnitRollup>> ReadAsync(AdminUnit unit, Programme programme, IReadOnlyList<Period> periods, HistoryView view = HistoryView.AsHappened, bool vietnamese = false)
     {
         var sources = view == HistoryView.Restated && unit.Key != UnitKey.Nation
             ? catalog.RestatedSources(unit.Key).Where(u => catalog.RunsProgramme(u.Tenant, programme.Id)).ToList()
@@ -109,7 +110,7 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
         {
             var result = ToProto(unit, new RollupSnapshot(programme.Id, version, cells, []), programme, p, clock.Today, readAt, sources.Select(u => u.Key).ToList());
             result.View = view;
-            result.Method = Method(unit, programme, p, view, sources);
+            result.Method = vietnamese ? MethodVi(unit, programme, p, view, sources) : Method(unit, programme, p, view, sources);
             result.RestatedFrom.AddRange(sources.Skip(1).Select(CatalogService.ToProto));
             return result;
         }).ToList();
@@ -165,6 +166,54 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
         }
 
         return text + string.Concat(gone);
+    }
+
+    /// <summary>The sentence of <see cref="Method"/> in Vietnamese: dates dd/MM/yyyy, levels by their Vietnamese names.</summary>
+    private string MethodVi(AdminUnit unit, Programme programme, Period period, HistoryView view, IReadOnlyList<AdminUnit> sources)
+    {
+        var text = view == HistoryView.Restated && sources.Count > 1
+            ? $"Tính lại theo cơ cấu của {unit.Code} ({unit.Name}): số liệu của chính đơn vị cộng với số liệu của {sources.Count - 1} đơn vị đã sáp nhập vào ({string.Join(", ", sources.Skip(1).Take(8).Select(s => s.Code))}{(sources.Count > 9 ? ", …" : "")})."
+            : view == HistoryView.Restated
+                ? $"Tính lại: không có đơn vị nào sáp nhập vào {unit.Code}; số liệu là lịch sử của chính đơn vị."
+                : "Như đã diễn ra: mỗi báo cáo được cộng theo hệ thống đơn vị hành chính có hiệu lực trong kỳ của báo cáo.";
+        var spans = new List<string>();
+        var gone = new List<string>();
+        foreach (var level in catalog.Levels.SkipWhile(l => l != unit.Level).Skip(1))
+        {
+            var parts = sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, period.Start, period.End))
+                .GroupBy(x => (x.From, x.To)).OrderBy(g => g.Key.From).Select(g => (g.Key.From, g.Key.To, Count: g.Sum(x => x.Count))).ToList();
+            if (parts.Count > 1 || parts.Any(x => x.From > period.Start || x.To < period.End))
+            {
+                spans.Add($"{LevelVi(level)}: {string.Join(" + ", parts.Select(x => $"{x.Count} ({SpanVi(x.From, x.To, period)})"))}");
+            }
+            else if (parts.Count == 0 && sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, DateOnly.MinValue, period.Start)).Select(x => x.To).DefaultIfEmpty().Max() is var ended && ended != default)
+            {
+                gone.Add($" Trong kỳ {period} không còn đơn vị cấp {LevelVi(level)} nào (đơn vị cuối cùng kết thúc ngày {ended.AddDays(-1).ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture)}), nên các chỉ tiêu cấp {LevelVi(level)} không có số liệu.");
+            }
+        }
+
+        if (spans.Count > 0)
+        {
+            text += $" Mỗi đơn vị được tính cho phần thời gian của kỳ {period} mà đơn vị tồn tại: {string.Join("; ", spans)}.";
+        }
+
+        return text + string.Concat(gone);
+    }
+
+    private static string LevelVi(string level) => level switch
+    {
+        "province" => "tỉnh",
+        "district" => "huyện",
+        "commune" => "xã",
+        _ => level,
+    };
+
+    private static string SpanVi(DateOnly from, DateOnly to, Period period)
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        return from <= period.Start ? $"đến {to.AddDays(-1).ToString("dd/MM/yyyy", culture)}"
+            : to >= period.End ? $"từ {from.ToString("dd/MM/yyyy", culture)}"
+            : $"{from.ToString("dd/MM/yyyy", culture)} đến {to.AddDays(-1).ToString("dd/MM/yyyy", culture)}";
     }
 
     private static string Span(DateOnly from, DateOnly to, Period period) =>
