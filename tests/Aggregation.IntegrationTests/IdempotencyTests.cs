@@ -1,4 +1,5 @@
 using Aggregation.Protos.V1;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -56,6 +57,61 @@ public sealed class IdempotencyTests(ServerFixture server) : IClassFixture<Serve
 
         Assert.Equal(ReportOutcome.Accepted, response.Result.Outcome);
     }
+
+    [Fact]
+    public async Task A_retry_with_values_and_entity_ids_reordered_another_source_system_and_a_newer_clients_field_is_a_duplicate()
+    {
+        var first = PoliceReport("05509", "idem-reordered");
+        first.SourceSystem = "district-system";
+        var retry = PoliceReport("05509", "idem-reordered");
+        retry.Values.Clear();
+        retry.Values.Add(new DataValue { DataElement = "establishments_inspected", Entities = new EntityIds { Ids = { "HOTEL-2", "HOTEL-1" } } });
+        retry.Values.Add(new DataValue { DataElement = "workers_at_establishments", Number = 12 });
+        retry.Values.Add(new DataValue { DataElement = "establishments_at_risk", Number = 4 });
+        retry.SourceSystem = "district-system-retry-queue";
+
+        // Field 999, a varint this server's proto does not know: what a client built on a newer proto sends.
+        var fromNewerClient = Protos.V1.Report.Parser.ParseFrom([.. retry.ToByteArray(), 0xB8, 0x3E, 0x01]);
+
+        var accepted = await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = first });
+        var reordered = await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = retry });
+        var newer = await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = fromNewerClient });
+
+        Assert.NotEqual(first.ToByteArray(), retry.ToByteArray());
+        Assert.Equal(ReportOutcome.Accepted, accepted.Result.Outcome);
+        Assert.Equal(ReportOutcome.Duplicate, reordered.Result.Outcome);
+        Assert.Equal(ReportOutcome.Duplicate, newer.Result.Outcome);
+        var unit = await server.ReadAsync("05509", "2024");
+        Assert.Equal(2, unit.Values.Single(v => v.DataElement == "establishments_inspected").Value);
+        Assert.Equal(4, unit.Values.Single(v => v.DataElement == "establishments_at_risk").Value);
+    }
+
+    [Fact]
+    public async Task A_retry_that_changes_one_entity_id_under_the_same_key_is_refused()
+    {
+        await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = PoliceReport("05512", "idem-entity") });
+        var changed = PoliceReport("05512", "idem-entity");
+        changed.Values.Single(v => v.DataElement == "establishments_inspected").Entities.Ids[1] = "HOTEL-3";
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = changed }).ResponseAsync);
+
+        Assert.Equal(StatusCode.AlreadyExists, ex.StatusCode);
+    }
+
+    private static Report PoliceReport(string unit, string key) => new()
+    {
+        IdempotencyKey = key,
+        UnitCode = unit,
+        ProgrammeId = ServerFixture.Programme,
+        Period = "2024-06",
+        ReportedAt = Timestamp.FromDateTimeOffset(new DateTimeOffset(2024, 7, 2, 9, 0, 0, TimeSpan.Zero)),
+        Values =
+        {
+            new DataValue { DataElement = "establishments_at_risk", Number = 4 },
+            new DataValue { DataElement = "workers_at_establishments", Number = 12 },
+            new DataValue { DataElement = "establishments_inspected", Entities = new EntityIds { Ids = { "HOTEL-1", "HOTEL-2" } } },
+        },
+    };
 
     private static Report Report(string unit, string key, double complaints) => new()
     {
