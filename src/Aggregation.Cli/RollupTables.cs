@@ -178,6 +178,7 @@ internal static class RollupTables
         IndicatorStatus.OnTrack => new ListCell(Ui.T("đúng tiến độ", "on track"), "on_track", "yellow"),
         IndicatorStatus.OffTrack => new ListCell(Ui.T("chưa đạt", "off track"), "off_track", "red"),
         IndicatorStatus.NoTarget => new ListCell(Ui.T("không có mục tiêu", "no target"), "no_target"),
+        IndicatorStatus.DataToCheck => new ListCell(Ui.T("số liệu cần kiểm tra (trên 100 %)", "data to check (above 100 %)"), "data_to_check", "magenta"),
         _ => new ListCell(Ui.T("chưa có số liệu", "no data"), "no_data"),
     };
 }

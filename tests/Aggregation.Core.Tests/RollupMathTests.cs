@@ -127,6 +127,25 @@ public class RollupMathTests
     }
 
     [Fact]
+    public void A_rate_above_100_percent_is_data_to_check_not_met()
+    {
+        // Workers reached add up month by month against a stock of 10 workers employed: 21 of 10 in
+        // the quarter says some workers were counted twice, so the target is not "met".
+        Submit("90101", "2024-01", ("workers_at_establishments", 10), ("workers_reached", 9));
+        Submit("90101", "2024-02", ("workers_at_establishments", 10), ("workers_reached", 8));
+        Submit("90101", "2024-03", ("workers_at_establishments", 10), ("workers_reached", 4));
+        Submit("90102", "2024-03", ("workers_at_establishments", 40), ("workers_reached", 7));
+
+        var commune = Indicator("90101", "T1.3a", "2024Q1");
+        Assert.Equal(2.1, commune.Value!.Value, 9);
+        Assert.Equal(IndicatorStatus.DataToCheck, commune.Status);
+        Assert.Equal(IndicatorStatus.OffTrack, Indicator("90101", "T1.3a", "2024-03").Status);
+        var district = Indicator("901", "T1.3a", "2024Q1");
+        Assert.Equal(0.56, district.Value!.Value, 9);
+        Assert.Equal(IndicatorStatus.OffTrack, district.Status);
+    }
+
+    [Fact]
     public void Training_rates_keep_provincial_and_local_officials_apart()
     {
         Submit("90", "2024S2", ("provincial_officials", 20), ("provincial_officials_trained", 15));

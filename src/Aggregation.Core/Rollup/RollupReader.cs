@@ -16,6 +16,12 @@ public enum IndicatorStatus
     /// <summary>Not yet met, but the period (or the road to the deadline) is not over and progress is in proportion.</summary>
     OnTrack,
     OffTrack,
+
+    /// <summary>
+    /// A rate above 100 % (more workers reached than are employed): the figures under it disagree, so
+    /// it is not assessed against its target until they are checked.
+    /// </summary>
+    DataToCheck,
 }
 
 public sealed record ElementFigure(DataElement Element, long? Value);
@@ -85,7 +91,7 @@ public static class RollupReader
                 ? numerator
                 : numerator is not null && denominator is > 0 ? (double)numerator.Value / denominator.Value : null;
             var target = EffectiveTarget(indicator.Target, period);
-            indicators.Add(new IndicatorFigure(indicator, value, numerator, denominator, target, Status(indicator.Target, target, value, period, programme, today)));
+            indicators.Add(new IndicatorFigure(indicator, value, numerator, denominator, target, Status(indicator.Target, target, value, indicator.Denominator is not null, period, programme, today)));
         }
 
         var completeness = new List<Completeness>();
@@ -185,11 +191,16 @@ public static class RollupReader
             : target.Value;
     }
 
-    private static IndicatorStatus Status(Target? target, double? effective, double? value, Period period, Programme programme, DateOnly today)
+    private static IndicatorStatus Status(Target? target, double? effective, double? value, bool isRate, Period period, Programme programme, DateOnly today)
     {
         if (value is null)
         {
             return IndicatorStatus.NoData;
+        }
+
+        if (isRate && value > 1 + Epsilon)
+        {
+            return IndicatorStatus.DataToCheck;
         }
 
         if (target is null || effective is null)

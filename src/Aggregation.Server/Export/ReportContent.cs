@@ -118,10 +118,10 @@ public sealed class ReportContent
                 }
             }
 
-            Add(all.Count(i => !ReportText.ExceedsWhole(i) && i.Status == IndicatorStatus.Met), "chỉ tiêu đạt");
-            Add(all.Count(i => !ReportText.ExceedsWhole(i) && i.Status == IndicatorStatus.OnTrack), "chỉ tiêu đúng tiến độ");
-            Add(all.Count(i => !ReportText.ExceedsWhole(i) && i.Status == IndicatorStatus.OffTrack), "chỉ tiêu chưa đạt");
-            Add(all.Count(ReportText.ExceedsWhole), "chỉ tiêu cần kiểm tra lại số liệu (kết quả vượt 100 %)");
+            Add(all.Count(i => i.Status == IndicatorStatus.Met), "chỉ tiêu đạt");
+            Add(all.Count(i => i.Status == IndicatorStatus.OnTrack), "chỉ tiêu đúng tiến độ");
+            Add(all.Count(i => i.Status == IndicatorStatus.OffTrack), "chỉ tiêu chưa đạt");
+            Add(all.Count(i => i.Status == IndicatorStatus.DataToCheck), "chỉ tiêu cần kiểm tra lại số liệu (kết quả vượt 100 %)");
             Add(all.Count(i => i.Status == IndicatorStatus.NoTarget), "chỉ tiêu không đặt mục tiêu về tỷ lệ");
             Add(all.Count(i => i.Status is IndicatorStatus.NoData or IndicatorStatus.Unspecified), "chỉ tiêu chưa có số liệu");
             return $"Trong {all.Count} chỉ tiêu của Kế hoạch: {string.Join("; ", parts)}.";

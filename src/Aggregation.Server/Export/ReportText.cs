@@ -56,23 +56,20 @@ public static class ReportText
         return indicator.HasDenominator ? Percent(indicator.Target) : Decimal(indicator.Target, indicator.Target == Math.Round(indicator.Target) ? 0 : 1);
     }
 
-    /// <summary>A rate above 100 % (more workers reached than are employed) is a data problem, never "Đạt".</summary>
-    public static bool ExceedsWhole(IndicatorValue indicator) =>
-        indicator is { HasDenominator: true, HasValue: true } && indicator.Value > 1.0 + 1e-9;
-
     /// <summary>The assessment written in full (the targets table).</summary>
     public static string Assessment(IndicatorValue indicator)
     {
         ArgumentNullException.ThrowIfNull(indicator);
-        return ExceedsWhole(indicator) ? "Cần kiểm tra số liệu (vượt 100 %)" : StatusLabel(indicator.Status);
+        return StatusLabel(indicator.Status);
     }
 
     /// <summary>The assessment in a narrow column of the units table; no data is a dash, explained under the table.</summary>
     public static string ShortAssessment(IndicatorValue indicator)
     {
         ArgumentNullException.ThrowIfNull(indicator);
-        return ExceedsWhole(indicator) ? "Cần kiểm tra" : indicator.Status switch
+        return indicator.Status switch
         {
+            IndicatorStatus.DataToCheck => "Cần kiểm tra",
             IndicatorStatus.Met => "Đạt",
             IndicatorStatus.OnTrack => "Đúng tiến độ",
             IndicatorStatus.OffTrack => "Chưa đạt",
@@ -87,6 +84,9 @@ public static class ReportText
         IndicatorStatus.OnTrack => "Đúng tiến độ",
         IndicatorStatus.OffTrack => "Chưa đạt",
         IndicatorStatus.NoTarget => "Không đặt mục tiêu",
+
+        // A rate above 100 % (more workers reached than are employed) is a data problem, never "Đạt".
+        IndicatorStatus.DataToCheck => "Cần kiểm tra số liệu (vượt 100 %)",
         _ => "Chưa có số liệu",
     };
 

@@ -16,9 +16,10 @@ const STATUS = {
   INDICATOR_STATUS_OFF_TRACK: ['off-track', 'Chưa đạt', 'Off track', '✗'],
   INDICATOR_STATUS_NO_DATA: ['no-data', 'Chưa có số liệu', 'No data', '–'],
   INDICATOR_STATUS_NO_TARGET: ['no-target', 'Không đặt mục tiêu', 'No target', '·'],
+  // A rate above 100 % (more workers reached than employed) is a data problem, whatever the target says.
+  INDICATOR_STATUS_DATA_TO_CHECK: ['data-check', 'Số liệu cần kiểm tra', 'Data to check', '!'],
 };
-// A rate above 100 % (more workers reached than employed) is a data problem, whatever the target says.
-const DATA_CHECK = ['data-check', 'Số liệu cần kiểm tra', 'Data to check', '!'];
+const DATA_CHECK = STATUS.INDICATOR_STATUS_DATA_TO_CHECK;
 
 const $ = (sel) => document.querySelector(sel);
 const tr = (vi, en) => (state.lang === 'vi' ? vi : en);
@@ -31,7 +32,6 @@ const number = (v) => new Intl.NumberFormat(locale(), { maximumFractionDigits: 2
 const percent = (v) => `${new Intl.NumberFormat(locale(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v * 100)}\u00a0%`;
 
 function statusOf(i) {
-  if (isRate(i) && hasValue(i) && i.value > 1) return DATA_CHECK;
   return STATUS[i.status] || STATUS.INDICATOR_STATUS_NO_DATA;
 }
 
