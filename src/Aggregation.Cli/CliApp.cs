@@ -486,6 +486,7 @@ public static class CliApp
                 new ListColumn("period", "kỳ", "period"),
                 new ListColumn("unit_code", "đơn vị", "unit"),
                 new ListColumn("revision", "lần sửa", "revision"),
+                new ListColumn("payload", "nội dung", "payload"),
                 new ListColumn("state", "trạng thái", "state"),
                 new ListColumn("attempts", "số lần gửi", "attempts"),
                 new ListColumn("next_attempt_at", "lần gửi tới", "next attempt"),
@@ -500,7 +501,13 @@ public static class CliApp
                     "failed" => new ListCell(Ui.T("thất bại", "failed"), d.State, "red"),
                     _ => new ListCell(Ui.T("chờ gửi", "pending"), d.State, "yellow"),
                 };
-                listing.Add(d.Period, d.UnitCode, ListCell.Of(d.Revision), state, ListCell.Of(d.Attempts), ListCell.Time(d.NextAttemptAt), ListCell.Time(d.SentAt), d.LastError, d.IdempotencyKey);
+                var payload = d.Payload switch
+                {
+                    "dhis2-data-values" => new ListCell(Ui.T("số liệu DHIS2", "DHIS2 values"), d.Payload),
+                    "dhis2-registrations" => new ListCell(Ui.T("báo cáo đủ (DHIS2)", "DHIS2 completeness"), d.Payload),
+                    _ => new ListCell("ADX", d.Payload),
+                };
+                listing.Add(d.Period, d.UnitCode, ListCell.Of(d.Revision), payload, state, ListCell.Of(d.Attempts), ListCell.Time(d.NextAttemptAt), ListCell.Time(d.SentAt), d.LastError, d.IdempotencyKey);
             }
 
             var format = parse.GetValue(output);

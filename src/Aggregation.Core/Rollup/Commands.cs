@@ -49,6 +49,13 @@ public sealed record ApplyResult(
     public static ApplyResult Rejected(IEnumerable<FieldError> errors) => new(false, [.. errors], [], 0);
 }
 
+/// <summary>A value a unit reported itself: the element, the index of its reporting period in the programme's calendar, and the slot.</summary>
+[GenerateSerializer, Immutable, Alias("aggregation.OwnValue")]
+public sealed record OwnValue(
+    [property: Id(0)] string ElementId,
+    [property: Id(1)] int BaseIndex,
+    [property: Id(2)] ValueSlot Slot);
+
 /// <summary>
 /// A child's whole aggregated contribution to one programme. (Incarnation, Version) orders a
 /// child's contributions: the incarnation is the start time of the child's activation, so a child

@@ -35,6 +35,13 @@ public interface IUnitGrain : IGrainWithStringKey
     [Alias("GetSnapshot")]
     Task<RollupSnapshot> GetSnapshotAsync(string programmeId);
 
+    /// <summary>
+    /// The values the unit itself reported for a programme, one per element and reporting period,
+    /// with which report set each (what an export to a receiver that aggregates by itself sends).
+    /// </summary>
+    [Alias("GetOwnValues")]
+    Task<ImmutableArray<OwnValue>> GetOwnValuesAsync(string programmeId);
+
     /// <summary>Forgets everything, replays the unit's ledger entries and asks its children again.</summary>
     [Alias("Rebuild")]
     Task<long> RebuildAsync();

@@ -195,6 +195,9 @@ public sealed class UnitGrain : Grain, IUnitGrain
         return Task.FromResult(new RollupSnapshot(programmeId, PublicVersion(rollup), rollup.Total.ToArray(), [.. rollup.Children]));
     }
 
+    public Task<ImmutableArray<OwnValue>> GetOwnValuesAsync(string programmeId) =>
+        Task.FromResult(RollupFor(programmeId).OwnValues().Select(v => new OwnValue(v.Element.Id, v.BaseIndex, v.Slot)).ToImmutableArray());
+
     public Task ObserveAsync(IUnitObserver observer)
     {
         _observers[observer] = DateTime.UtcNow + ObserverLifetime;

@@ -23,6 +23,10 @@ public static class RpcErrors
     public static RpcException PermissionDenied(string message) =>
         new Google.Rpc.Status { Code = (int)Code.PermissionDenied, Message = message }.ToRpcException();
 
+    /// <summary>What was asked for holds nothing (an export of a unit and period without data).</summary>
+    public static RpcException NotFound(string message) =>
+        new Google.Rpc.Status { Code = (int)Code.NotFound, Message = message }.ToRpcException();
+
     /// <summary>A limit was reached; the message says which and when to come back.</summary>
     public static RpcException ResourceExhausted(string message) =>
         new Google.Rpc.Status { Code = (int)Code.ResourceExhausted, Message = message }.ToRpcException();

@@ -1,11 +1,53 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aggregation.Hierarchy;
+using Aggregation.Periods;
 
 namespace Aggregation.Server.Export;
 
+/// <summary>What the outbox delivers to the receiver.</summary>
+public enum DeliveryFormat
+{
+    /// <summary>One IHE ADX document per report (completeness as each group's completeDate).</summary>
+    Adx,
+
+    /// <summary>A DHIS2 dataValueSets payload and, when the profile asks, a completeDataSetRegistrations payload.</summary>
+    Dhis2,
+}
+
 /// <summary>
-/// A tenant's codes in the receiving system (catalog file <c>mappings/&lt;tenant&gt;.json</c>):
-/// units (explicit codes, else a pattern such as <c>{code}</c>), data elements and data sets.
+/// How the receiving system holds the data (the <c>profile</c> of a mapping file): which units'
+/// values it takes, in which periods, under which identifier scheme, and whether it is told which
+/// reports are complete.
+/// </summary>
+public sealed record ReceiverProfile(
+    string OrgUnitLevel,
+    IReadOnlyDictionary<string, PeriodType> PeriodTypes,
+    string IdScheme,
+    bool Completeness,
+    DeliveryFormat Format)
+{
+    /// <summary>
+    /// The receiver holds the units that report each data set (communes for commune data sets,
+    /// districts for district ones…) and aggregates up its own hierarchy: each value is sent once,
+    /// at the unit that reported it.
+    /// </summary>
+    public const string Lowest = "lowest";
+
+    public static readonly ReceiverProfile Default = new(Lowest, new Dictionary<string, PeriodType>(), "CODE", true, DeliveryFormat.Adx);
+
+    /// <summary>The period type a data set is sent in: the profile's, else the data set's own collection period.</summary>
+    public PeriodType PeriodTypeOf(Programmes.DataSet dataSet)
+    {
+        ArgumentNullException.ThrowIfNull(dataSet);
+        return PeriodTypes.TryGetValue(dataSet.Id, out var type) ? type : dataSet.PeriodType;
+    }
+}
+
+/// <summary>
+/// A tenant's codes in the receiving system and how it holds the data (catalog file
+/// <c>mappings/&lt;tenant&gt;.json</c>): the receiver profile; units (explicit codes, by unit version
+/// where a GSO code was reused, else a pattern such as <c>{code}</c>), data elements and data sets.
 /// </summary>
 public sealed class ExportMapping
 {
@@ -16,10 +58,10 @@ public sealed class ExportMapping
         PropertyNameCaseInsensitive = true,
     };
 
-    private ExportMapping(string receiver, string? unitPattern, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets, ReportingRateCodes? rates)
+    private ExportMapping(string receiver, ReceiverProfile profile, string? unitPattern, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets)
     {
-        ReportingRates = rates;
         Receiver = receiver;
+        Profile = profile;
         UnitPattern = unitPattern;
         Units = units;
         DataElements = elements;
@@ -28,16 +70,16 @@ public sealed class ExportMapping
 
     public string Receiver { get; }
 
+    public ReceiverProfile Profile { get; }
+
     public string? UnitPattern { get; }
 
+    /// <summary>Receiver codes by GSO code, or by <c>code@version</c> for one version of a reused code.</summary>
     public IReadOnlyDictionary<string, string> Units { get; }
 
     public IReadOnlyDictionary<string, string> DataElements { get; }
 
     public IReadOnlyDictionary<string, string> DataSets { get; }
-
-    /// <summary>Codes under which reporting completeness and timeliness are sent (patterns over the mapped data set code), or null to send none.</summary>
-    public ReportingRateCodes? ReportingRates { get; }
 
     public static ExportMapping Parse(string json, string source)
     {
@@ -61,26 +103,72 @@ public sealed class ExportMapping
             throw new Aggregation.CatalogException($"{source}: units.pattern must contain {{code}}");
         }
 
-        if (model.ReportingRates is { } rates && new[] { rates.Expected, rates.Actual, rates.OnTime }.Any(p => p is null || !p.Contains("{dataSet}", StringComparison.Ordinal)))
+        if (model.ReportingRates is not null)
         {
-            throw new Aggregation.CatalogException($"{source}: reportingRates.expected, actual and onTime must each contain {{dataSet}}");
+            // Receivers compute reporting rates from complete data set registrations; values of
+            // invented elements are ignored or refused.
+            throw new Aggregation.CatalogException($"{source}: reportingRates is no longer read: reports received go to the receiver as completeness (profile.completeness)");
         }
 
         return new ExportMapping(
             model.Receiver ?? "",
+            ParseProfile(model.Profile, source),
             model.Units?.Pattern,
             model.Units?.Codes ?? [],
             model.DataElements ?? [],
-            model.DataSets ?? [],
-            model.ReportingRates);
+            model.DataSets ?? []);
     }
 
-    public string? Unit(string code) =>
-        Units.TryGetValue(code, out var mapped) ? mapped : UnitPattern?.Replace("{code}", code, StringComparison.Ordinal);
+    /// <summary>The unit's receiver code: its version's own code, else its GSO code's, else the pattern's; null when none applies.</summary>
+    public string? Unit(AdminUnit unit)
+    {
+        ArgumentNullException.ThrowIfNull(unit);
+        return Units.TryGetValue($"{unit.Code}@{unit.Version}", out var versioned) ? versioned
+            : Units.TryGetValue(unit.Code, out var mapped) ? mapped
+            : UnitPattern?.Replace("{code}", unit.Code, StringComparison.Ordinal);
+    }
+
+    private static ReceiverProfile ParseProfile(ProfileModel? model, string source)
+    {
+        if (model is null)
+        {
+            return ReceiverProfile.Default;
+        }
+
+        var types = new Dictionary<string, PeriodType>(StringComparer.Ordinal);
+        foreach (var (dataSet, text) in model.PeriodTypes ?? [])
+        {
+            if (!PeriodTypes.TryParse(text, out var type) || type == PeriodType.Plan)
+            {
+                throw new Aggregation.CatalogException($"{source}: profile.periodTypes.{dataSet}: '{text}' is not monthly, quarterly, sixMonthly or yearly");
+            }
+
+            types[dataSet] = type;
+        }
+
+        var scheme = (model.IdScheme ?? "CODE").Trim();
+        if (!(scheme.ToUpperInvariant() is "CODE" or "UID" or "NAME" || scheme.StartsWith("ATTRIBUTE:", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new Aggregation.CatalogException($"{source}: profile.idScheme: '{scheme}' is not CODE, UID, NAME or ATTRIBUTE:<uid>");
+        }
+
+        var format = (model.Format ?? "adx").Trim().ToLowerInvariant() switch
+        {
+            "adx" => DeliveryFormat.Adx,
+            "dhis2" => DeliveryFormat.Dhis2,
+            var other => throw new Aggregation.CatalogException($"{source}: profile.format: '{other}' is not adx or dhis2"),
+        };
+
+        var level = string.IsNullOrWhiteSpace(model.OrgUnitLevel) ? ReceiverProfile.Lowest : model.OrgUnitLevel.Trim();
+        var attribute = scheme.StartsWith("ATTRIBUTE:", StringComparison.OrdinalIgnoreCase) ? "ATTRIBUTE:" + scheme["ATTRIBUTE:".Length..] : scheme.ToUpperInvariant();
+        return new ReceiverProfile(level, types, attribute, model.Completeness ?? true, format);
+    }
 
     private sealed class FileModel
     {
         public string? Receiver { get; set; }
+
+        public ProfileModel? Profile { get; set; }
 
         public UnitsModel? Units { get; set; }
 
@@ -88,7 +176,20 @@ public sealed class ExportMapping
 
         public Dictionary<string, string>? DataSets { get; set; }
 
-        public ReportingRateCodes? ReportingRates { get; set; }
+        public JsonElement? ReportingRates { get; set; }
+    }
+
+    private sealed class ProfileModel
+    {
+        public string? Format { get; set; }
+
+        public string? OrgUnitLevel { get; set; }
+
+        public Dictionary<string, string>? PeriodTypes { get; set; }
+
+        public string? IdScheme { get; set; }
+
+        public bool? Completeness { get; set; }
     }
 
     private sealed class UnitsModel
@@ -97,23 +198,6 @@ public sealed class ExportMapping
 
         [JsonPropertyName("codes")]
         public Dictionary<string, string>? Codes { get; set; }
-    }
-}
-
-/// <summary>Patterns such as <c>{dataSet}_EXPECTED_REPORTS</c> naming the reporting-rate values of a data set.</summary>
-public sealed class ReportingRateCodes
-{
-    public string? Expected { get; set; }
-
-    public string? Actual { get; set; }
-
-    public string? OnTime { get; set; }
-
-    public IEnumerable<(string Code, long Value)> Values(string dataSetCode, long expected, long actual, long onTime)
-    {
-        yield return (Expected!.Replace("{dataSet}", dataSetCode, StringComparison.Ordinal), expected);
-        yield return (Actual!.Replace("{dataSet}", dataSetCode, StringComparison.Ordinal), actual);
-        yield return (OnTime!.Replace("{dataSet}", dataSetCode, StringComparison.Ordinal), onTime);
     }
 }
 

@@ -48,19 +48,9 @@ public sealed class ExportService(RollupReads reads, AccessControl access, Expor
         access.RequireReadable(caller, tenant, request.UnitCode, "unit_code");
         var (unit, programme, periods) = reads.Resolve(tenant, request.UnitCode, request.ProgrammeId, [request.Period], "period", request.AsOf);
         var period = periods[0];
-        var errors = new List<FieldError>();
-        if (request.Format is not (ExportFormat.Adx or ExportFormat.Dhis2Json))
+        if (request.Format is not (ExportFormat.Adx or ExportFormat.Dhis2Json or ExportFormat.Dhis2CompletenessJson))
         {
-            errors.Add(new FieldError("format", "choose EXPORT_FORMAT_ADX or EXPORT_FORMAT_DHIS2_JSON"));
-        }
-        else if (request.Format == ExportFormat.Dhis2Json && Dhis2Writer.PeriodOf(period) is null)
-        {
-            errors.Add(new FieldError("period", $"DHIS2 has no period type for {period}; export each year"));
-        }
-
-        if (errors.Count > 0)
-        {
-            throw RpcErrors.InvalidArgument(errors);
+            throw RpcErrors.InvalidArgument(new FieldError("format", "choose EXPORT_FORMAT_ADX, EXPORT_FORMAT_DHIS2_JSON or EXPORT_FORMAT_DHIS2_COMPLETENESS_JSON"));
         }
 
         if (!mappings.TryGet(tenant.Id, out var mapping))
@@ -68,20 +58,46 @@ public sealed class ExportService(RollupReads reads, AccessControl access, Expor
             throw RpcErrors.FailedPrecondition($"Tenant {tenant.Id} has no export mapping (catalog {ExportMappings.Folder}/{tenant.Id}.json).", [$"mapping {tenant.Id}"]);
         }
 
-        var export = await builder.BuildAsync(tenant, unit, programme, period, request.IncludeSubtree, context.CancellationToken, request.View);
+        var level = request.OrgUnitLevel is { Length: > 0 } asked ? asked : mapping.Profile.OrgUnitLevel;
+        AggregateExport export;
+        try
+        {
+            export = await builder.BuildAsync(tenant, unit, programme, period, request.IncludeSubtree, mapping.Profile, level, context.CancellationToken, request.View);
+        }
+        catch (ExportScopeException ex)
+        {
+            throw RpcErrors.InvalidArgument(new FieldError(ex.Field, ex.Message));
+        }
+
         if (export.MissingCodes(mapping) is { Count: > 0 } missing)
         {
             throw RpcErrors.FailedPrecondition($"The export mapping of {tenant.Id} lacks {missing.Count} codes: {string.Join(", ", missing.Take(20))}{(missing.Count > 20 ? ", …" : "")}.", missing);
         }
 
-        var adx = request.Format == ExportFormat.Adx;
+        if (export.CodeClashes(mapping) is { Count: > 0 } clashes)
+        {
+            throw RpcErrors.FailedPrecondition($"The export would name two units with one code: {string.Join("; ", clashes)}. Give one of them a code of its own in {ExportMappings.Folder}/{tenant.Id}.json (units.codes, key code@version).", clashes);
+        }
+
+        var (content, contentType, extension, groups, values) = request.Format switch
+        {
+            ExportFormat.Adx => (AdxWriter.Write(export, mapping), AdxWriter.ContentType, ".adx.xml", export.WithValues.Count(), export.ValueCount),
+            ExportFormat.Dhis2Json => (Dhis2Writer.WriteDataValues(export, mapping), Dhis2Writer.ContentType, ".dhis2.json", export.WithValues.Count(), export.ValueCount),
+            _ => (Dhis2Writer.WriteRegistrations(export, mapping), Dhis2Writer.ContentType, ".dhis2-completeness.json", export.Complete.Count(), 0),
+        };
+        if (content is null)
+        {
+            var what = request.Format == ExportFormat.Dhis2CompletenessJson ? "no report complete" : "no value";
+            throw RpcErrors.NotFound($"Nothing to export: {unit.Code} ({unit.Name}){(request.IncludeSubtree ? " and the units below it" : "")} hold {what} for {period} at the {level} level; no document was written.");
+        }
+
         return new ExportResponse
         {
-            Content = ByteString.CopyFrom(adx ? AdxWriter.Write(export, mapping) : Dhis2Writer.Write(export, mapping)),
-            ContentType = adx ? AdxWriter.ContentType : Dhis2Writer.ContentType,
-            FileName = $"{tenant.Id}_{unit.Code}_{period}{(request.IncludeSubtree ? "_all" : "")}{(adx ? ".adx.xml" : ".dhis2.json")}",
-            Groups = export.Groups.Count,
-            Values = export.ValueCount,
+            Content = ByteString.CopyFrom(content),
+            ContentType = contentType,
+            FileName = $"{tenant.Id}_{unit.Code}_{period}{(request.IncludeSubtree ? "_all" : "")}{extension}",
+            Groups = groups,
+            Values = values,
         };
     }
 }

@@ -10,8 +10,9 @@ using Microsoft.Extensions.Options;
 namespace Aggregation.Server.Reporting;
 
 /// <summary>
-/// The consolidated 6-monthly and annual reports of a tenant's provinces, in ADX with the tenant's
-/// receiver codes. A half or year is due once it has closed and the grace period for late reports
+/// The consolidated 6-monthly and annual reports of a tenant's provinces, as the tenant's receiver
+/// profile says the ministry holds them (ADX or DHIS2 data values, and complete data set
+/// registrations) in its receiver codes. A period without data produces nothing. A half or year is due once it has closed and the grace period for late reports
 /// has passed (by the reporting clock). Each due report is rebuilt on every check and recorded only
 /// when its figures differ from the last revision: unchanged data is never sent twice, a late
 /// correction is sent as a new revision.
@@ -43,17 +44,26 @@ public sealed class MinistryReports(
                 // its successor's report covers the rest.
                 foreach (var province in tenant.ProvinceCodes.Select(code => catalog.GetUnit(new UnitKey(tenant.Id, code))).Where(p => p.InForceDuring(period.Start, period.End)))
                 {
-                    var export = await builder.BuildAsync(tenant, province, programme, period, subtree: true, cancellationToken);
+                    var export = await builder.BuildAsync(tenant, province, programme, period, subtree: true, mapping.Profile, mapping.Profile.OrgUnitLevel, cancellationToken);
                     if (export.MissingCodes(mapping) is { Count: > 0 } missing)
                     {
                         logger.LogError("The {Period} report of {Unit} cannot be produced: the mapping of {Tenant} lacks {Missing}", period, province.Code, tenant.Id, string.Join(", ", missing));
                         continue;
                     }
 
-                    var draft = new ReportDraft(tenant.Id, programme.Id, province.Code, period.ToString(), Hash(export), AdxWriter.ContentType, AdxWriter.Write(export, mapping));
-                    if (await store.RecordIfChangedAsync(draft, cancellationToken))
+                    if (export.CodeClashes(mapping) is { Count: > 0 } clashes)
                     {
-                        produced++;
+                        logger.LogError("The {Period} report of {Unit} cannot be produced: {Clashes}; give one unit a code of its own in the mapping of {Tenant}", period, province.Code, string.Join("; ", clashes), tenant.Id);
+                        continue;
+                    }
+
+                    // A period without data sends nothing: no empty document is queued.
+                    foreach (var draft in Drafts(tenant.Id, programme.Id, province.Code, period, export, mapping))
+                    {
+                        if (await store.RecordIfChangedAsync(draft, cancellationToken))
+                        {
+                            produced++;
+                        }
                     }
                 }
             }
@@ -80,15 +90,43 @@ public sealed class MinistryReports(
         }
     }
 
+    /// <summary>The payloads the receiver takes: an ADX document or a DHIS2 data value set, and the completeness registrations.</summary>
+    private static IEnumerable<ReportDraft> Drafts(string tenant, string programme, string unit, Period period, AggregateExport export, ExportMapping mapping)
+    {
+        if (mapping.Profile.Format == DeliveryFormat.Adx)
+        {
+            if (AdxWriter.Write(export, mapping) is { } adx)
+            {
+                yield return new ReportDraft(tenant, programme, unit, period.ToString(), Hash(export, values: true, complete: true), AdxWriter.ContentType, adx, Payloads.Adx);
+            }
+        }
+        else if (Dhis2Writer.WriteDataValues(export, mapping) is { } values)
+        {
+            yield return new ReportDraft(tenant, programme, unit, period.ToString(), Hash(export, values: true, complete: false), Dhis2Writer.ContentType, values, Payloads.Dhis2DataValues);
+        }
+
+        // Also beside an ADX document: DHIS2 2.40–2.42 do not read an ADX group's completeDate.
+        if (mapping.Profile.Completeness && Dhis2Writer.WriteRegistrations(export, mapping) is { } registrations)
+        {
+            yield return new ReportDraft(tenant, programme, unit, period.ToString(), Hash(export, values: false, complete: true), Dhis2Writer.ContentType, registrations, Payloads.Dhis2Registrations);
+        }
+    }
+
     /// <summary>The figures alone (not the export time): equal figures, equal hash.</summary>
-    private static string Hash(AggregateExport export)
+    private static string Hash(AggregateExport export, bool values, bool complete)
     {
         var text = new StringBuilder();
         foreach (var group in export.Groups)
         {
-            foreach (var (element, value) in group.Values)
+            var head = $"{group.Unit.Key.GrainKey}|{group.DataSet.Id}|{group.Period}";
+            if (complete && group.CompleteDate is { } date)
             {
-                text.Append(group.Unit.Code).Append('|').Append(group.DataSet.Id).Append('|').Append(element.Id).Append('=').Append(value).Append('\n');
+                text.Append(head).Append("|complete=").Append(date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+            }
+
+            foreach (var value in values ? group.Values : [])
+            {
+                text.Append(head).Append('|').Append(value.Element.Id).Append('=').Append(value.Value).Append('\n');
             }
         }
 

@@ -138,9 +138,36 @@ public sealed class OutboxSender : BackgroundService
         }
     }
 
+    /// <summary>Where a payload goes: ADX documents and DHIS2 data value sets to the endpoint, registrations to theirs.</summary>
+    public Uri? EndpointFor(string payload) => payload switch
+    {
+        Payloads.Dhis2Registrations => _options.CompletenessEndpoint ?? Sibling(_options.Endpoint, "completeDataSetRegistrations"),
+        _ => _options.Endpoint,
+    };
+
+    /// <summary>DHIS2's registrations endpoint beside its data value sets (…/api/dataValueSets → …/api/completeDataSetRegistrations).</summary>
+    private static Uri? Sibling(Uri? endpoint, string resource)
+    {
+        if (endpoint is null)
+        {
+            return null;
+        }
+
+        var path = endpoint.AbsolutePath.TrimEnd('/');
+        return path.EndsWith("/dataValueSets", StringComparison.Ordinal)
+            ? new UriBuilder(endpoint) { Path = path[..^"dataValueSets".Length] + resource, Query = endpoint.Query.TrimStart('?') }.Uri
+            : null;
+    }
+
     /// <summary>One delivery round of one report. False when the circuit is open (the ministry is failing).</summary>
     private async Task<bool> DeliverAsync(OutboxItem item, CancellationToken stoppingToken)
     {
+        if (EndpointFor(item.Payload) is not { } endpoint)
+        {
+            await _store.MarkRetryAsync(item.Id, "Delivery:CompletenessEndpoint is not set (nor derivable from Delivery:Endpoint …/dataValueSets)", _options.MaxBackoff, CancellationToken.None);
+            return true;
+        }
+
         // What the last attempt of this round met, for the operator's view of the delivery.
         string? lastFailure = null;
         string error;
@@ -150,8 +177,9 @@ public sealed class OutboxSender : BackgroundService
             using var response = await _pipeline.ExecuteAsync(
                 async token =>
                 {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, _options.Endpoint) { Content = new ByteArrayContent(item.Content) };
+                    using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(item.Content) };
                     request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(item.ContentType);
+                    request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
                     request.Headers.Add("Idempotency-Key", item.IdempotencyKey);
                     request.Headers.Add("X-Report-Revision", item.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     if (_options.Authorization is { Length: > 0 } authorization)
@@ -178,22 +206,19 @@ public sealed class OutboxSender : BackgroundService
                 },
                 stoppingToken);
 
-            // 409: the receiver already holds this idempotency key, i.e. an earlier attempt arrived.
-            if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Conflict)
+            var (verdict, reason) = ReceiverAnswer.Judge(response.StatusCode, await response.Content.ReadAsStringAsync(stoppingToken));
+            switch (verdict)
             {
-                await _store.MarkSentAsync(item.Id, CancellationToken.None);
-                return true;
+                case DeliveryVerdict.Delivered:
+                    await _store.MarkSentAsync(item.Id, CancellationToken.None);
+                    return true;
+                case DeliveryVerdict.Refused:
+                    _logger.LogError("The ministry refused report {Key}: {Reason}", item.IdempotencyKey, reason);
+                    await _store.MarkFailedAsync(item.Id, reason!, CancellationToken.None);
+                    return true;
             }
 
-            if (!IsTransient(response.StatusCode))
-            {
-                var reason = $"refused with HTTP {(int)response.StatusCode}: {Clip(await response.Content.ReadAsStringAsync(stoppingToken))}";
-                _logger.LogError("The ministry refused report {Key}: {Reason}", item.IdempotencyKey, reason);
-                await _store.MarkFailedAsync(item.Id, reason, CancellationToken.None);
-                return true;
-            }
-
-            error = lastFailure ?? $"HTTP {(int)response.StatusCode}";
+            error = lastFailure ?? reason ?? $"HTTP {(int)response.StatusCode}";
         }
         catch (BrokenCircuitException)
         {
@@ -215,5 +240,4 @@ public sealed class OutboxSender : BackgroundService
     private static bool IsTransient(HttpStatusCode status) =>
         (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
-    private static string Clip(string text) => text.Length > 300 ? text[..300] + "…" : text;
 }

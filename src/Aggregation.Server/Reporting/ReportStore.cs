@@ -2,11 +2,24 @@ using Npgsql;
 
 namespace Aggregation.Server.Reporting;
 
-/// <summary>A consolidated report ready to be recorded (and sent) if its figures changed.</summary>
-public sealed record ReportDraft(string Tenant, string ProgrammeId, string UnitCode, string Period, string ContentHash, string ContentType, byte[] Content);
+/// <summary>What a delivery carries, and so where it goes.</summary>
+public static class Payloads
+{
+    /// <summary>An IHE ADX document (to Delivery:Endpoint).</summary>
+    public const string Adx = "adx";
+
+    /// <summary>A DHIS2 data value set (to Delivery:Endpoint).</summary>
+    public const string Dhis2DataValues = "dhis2-data-values";
+
+    /// <summary>DHIS2 complete data set registrations (to Delivery:CompletenessEndpoint).</summary>
+    public const string Dhis2Registrations = "dhis2-registrations";
+}
+
+/// <summary>A consolidated report's payload ready to be recorded (and sent) if its figures changed.</summary>
+public sealed record ReportDraft(string Tenant, string ProgrammeId, string UnitCode, string Period, string ContentHash, string ContentType, byte[] Content, string Payload = Payloads.Adx);
 
 /// <summary>One report in the outbox, as the sender claims it.</summary>
-public sealed record OutboxItem(long Id, string IdempotencyKey, int Attempts, string ContentType, byte[] Content, int Revision);
+public sealed record OutboxItem(long Id, string IdempotencyKey, int Attempts, string ContentType, byte[] Content, int Revision, string Payload = Payloads.Adx);
 
 /// <summary>A delivery as operators see it.</summary>
 public sealed record DeliveryRow(
@@ -15,6 +28,7 @@ public sealed record DeliveryRow(
     string UnitCode,
     string Period,
     int Revision,
+    string Payload,
     string State,
     int Attempts,
     DateTimeOffset CreatedAt,
@@ -34,7 +48,8 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         ArgumentNullException.ThrowIfNull(draft);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var identity = $"{draft.Tenant}|{draft.ProgrammeId}|{draft.UnitCode}|{draft.Period}";
+        // ADX keeps the identity (and idempotency keys) it had before payloads existed.
+        var identity = $"{draft.Tenant}|{draft.ProgrammeId}|{draft.UnitCode}|{draft.Period}" + (draft.Payload == Payloads.Adx ? "" : $"|{draft.Payload}");
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@k, 0))", connection, transaction))
         {
             lockCommand.Parameters.AddWithValue("k", identity);
@@ -43,7 +58,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
 
         var revision = 0;
         string? hash = null;
-        await using (var latest = new NpgsqlCommand("SELECT revision, content_hash FROM ministry_reports WHERE tenant_id = @t AND programme_id = @p AND unit_code = @u AND period = @d ORDER BY revision DESC LIMIT 1", connection, transaction))
+        await using (var latest = new NpgsqlCommand("SELECT revision, content_hash FROM ministry_reports WHERE tenant_id = @t AND programme_id = @p AND unit_code = @u AND period = @d AND payload = @payload ORDER BY revision DESC LIMIT 1", connection, transaction))
         {
             Bind(latest, draft);
             await using var reader = await latest.ExecuteReaderAsync(cancellationToken);
@@ -63,8 +78,8 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         await using (var insert = new NpgsqlCommand(
             """
             WITH report AS (
-                INSERT INTO ministry_reports (tenant_id, programme_id, unit_code, period, revision, content_hash, content_type, content)
-                VALUES (@t, @p, @u, @d, @r, @h, @ct, @c) RETURNING report_id)
+                INSERT INTO ministry_reports (tenant_id, programme_id, unit_code, period, payload, revision, content_hash, content_type, content)
+                VALUES (@t, @p, @u, @d, @payload, @r, @h, @ct, @c) RETURNING report_id)
             INSERT INTO delivery_outbox (report_id, idempotency_key, state) SELECT report_id, @key, 'pending' FROM report
             """,
             connection,
@@ -95,7 +110,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
             FROM (SELECT outbox_id FROM delivery_outbox WHERE state = 'pending' AND next_attempt_at <= now()
                   ORDER BY outbox_id LIMIT @max FOR UPDATE SKIP LOCKED) due, ministry_reports r
             WHERE o.outbox_id = due.outbox_id AND r.report_id = o.report_id
-            RETURNING o.outbox_id, o.idempotency_key, o.attempts, r.content_type, r.content, r.revision
+            RETURNING o.outbox_id, o.idempotency_key, o.attempts, r.content_type, r.content, r.revision, r.payload
             """);
         command.Parameters.AddWithValue("lease", lease);
         command.Parameters.AddWithValue("max", max);
@@ -103,7 +118,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            items.Add(new OutboxItem(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), (byte[])reader[4], reader.GetInt32(5)));
+            items.Add(new OutboxItem(reader.GetInt64(0), reader.GetString(1), reader.GetInt32(2), reader.GetString(3), (byte[])reader[4], reader.GetInt32(5), reader.GetString(6)));
         }
 
         return items;
@@ -122,7 +137,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
     {
         await using var command = dataSource.CreateCommand(
             """
-            SELECT o.idempotency_key, r.programme_id, r.unit_code, r.period, r.revision, o.state, o.attempts, o.created_at,
+            SELECT o.idempotency_key, r.programme_id, r.unit_code, r.period, r.revision, r.payload, o.state, o.attempts, o.created_at,
                    CASE WHEN o.state = 'pending' THEN o.next_attempt_at END, o.sent_at, o.last_error
             FROM delivery_outbox o JOIN ministry_reports r USING (report_id)
             WHERE r.tenant_id = @t ORDER BY o.outbox_id DESC LIMIT @n
@@ -135,8 +150,8 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         {
             DateTimeOffset? At(int i) => reader.IsDBNull(i) ? null : new DateTimeOffset(reader.GetDateTime(i), TimeSpan.Zero);
             rows.Add(new DeliveryRow(
-                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.GetString(5), reader.GetInt32(6),
-                new DateTimeOffset(reader.GetDateTime(7), TimeSpan.Zero), At(8), At(9), reader.IsDBNull(10) ? null : reader.GetString(10)));
+                reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt32(4), reader.GetString(5), reader.GetString(6), reader.GetInt32(7),
+                new DateTimeOffset(reader.GetDateTime(8), TimeSpan.Zero), At(9), At(10), reader.IsDBNull(11) ? null : reader.GetString(11)));
         }
 
         return rows;
@@ -161,6 +176,7 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         command.Parameters.AddWithValue("p", draft.ProgrammeId);
         command.Parameters.AddWithValue("u", draft.UnitCode);
         command.Parameters.AddWithValue("d", draft.Period);
+        command.Parameters.AddWithValue("payload", draft.Payload);
     }
 
     private async Task ExecuteAsync(string sql, long id, string? error, TimeSpan? after, CancellationToken cancellationToken)

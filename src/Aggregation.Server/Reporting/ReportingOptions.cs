@@ -19,8 +19,15 @@ public sealed class DeliveryOptions
 {
     public const string Section = "Delivery";
 
-    /// <summary>Where reports are POSTed (ADX XML, Idempotency-Key header). Unset: reports wait in the outbox.</summary>
+    /// <summary>
+    /// Where reports are POSTed (an ADX document or a DHIS2 data value set, as the receiver profile
+    /// says; Idempotency-Key header), e.g. https://dhis2.example/api/dataValueSets. Unset: reports
+    /// wait in the outbox.
+    /// </summary>
     public Uri? Endpoint { get; set; }
+
+    /// <summary>Where DHIS2 completeness registrations are POSTed; unset: beside <see cref="Endpoint"/> (…/api/completeDataSetRegistrations).</summary>
+    public Uri? CompletenessEndpoint { get; set; }
 
     /// <summary>Sent as the Authorization header when set (e.g. "Bearer …" or "ApiKey …").</summary>
     public string? Authorization { get; set; }

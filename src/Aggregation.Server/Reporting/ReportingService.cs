@@ -31,6 +31,7 @@ public sealed class ReportingService(AccessControl access, IServiceProvider serv
                 UnitCode = row.UnitCode,
                 Period = row.Period,
                 Revision = row.Revision,
+                Payload = row.Payload,
                 State = row.State,
                 Attempts = row.Attempts,
                 CreatedAt = Timestamp.FromDateTimeOffset(row.CreatedAt),
