@@ -490,10 +490,28 @@ function lastDay(unit) {
   return day.toISOString().slice(0, 10);
 }
 
+// Navigations overlap when a person clicks faster than the server answers (a unit, then the
+// history view): the last one asked for wins, and a change of setting applies to the unit being
+// opened, not to the one still on the screen.
+let navigation = 0;
+
+/** Thrown in place of a superseded navigation's result or error: nothing to show. */
+class Superseded extends Error {}
+
 async function go(code, asOf) {
+  const ticket = ++navigation;
+  state.opening = { code, asOf: asOf || '' };
   const at = asOf ? `&asOf=${asOf}` : '';
-  const unit = await get(`/api/unit/${encodeURIComponent(code)}?${at.slice(1)}`);
-  const rollup = await get(`/api/rollup?unit=${encodeURIComponent(code)}&period=${encodeURIComponent(state.period)}&children=true${at}${state.view ? `&view=${state.view}` : ''}&lang=${state.lang}`);
+  let unit;
+  let rollup;
+  try {
+    unit = await get(`/api/unit/${encodeURIComponent(code)}?${at.slice(1)}`);
+    rollup = await get(`/api/rollup?unit=${encodeURIComponent(code)}&period=${encodeURIComponent(state.period)}&children=true${at}${state.view ? `&view=${state.view}` : ''}&lang=${state.lang}`);
+  } catch (error) {
+    throw ticket === navigation ? error : new Superseded();
+  }
+  if (ticket !== navigation) throw new Superseded();
+  state.opening = null;
   state.asOf = asOf || '';
   state.unit = unit.unit;
   state.ancestors = unit.ancestors;
@@ -515,6 +533,7 @@ async function navigate(code, asOf) {
     await go(code, asOf);
     return true;
   } catch (error) {
+    if (error instanceof Superseded) return true;
     report(error);
     return false;
   }
@@ -524,7 +543,8 @@ async function navigate(code, asOf) {
 async function change(key, value) {
   const previous = state[key];
   state[key] = value;
-  if (!(await navigate(state.unit.code, state.asOf))) {
+  const target = state.opening || { code: state.unit.code, asOf: state.asOf };
+  if (!(await navigate(target.code, target.asOf))) {
     state[key] = previous;
     $('#period').value = state.period;
     $('#view').value = state.view;
@@ -532,7 +552,7 @@ async function change(key, value) {
 }
 
 function report(error) {
-  if (error instanceof ApiError && error.status === 401) return;
+  if (error instanceof Superseded || (error instanceof ApiError && error.status === 401)) return;
   showMessage(errorSentence(error));
 }
 
