@@ -195,6 +195,15 @@ public static partial class ImportCommands
                 Ui.Error.MarkupLineInterpolated($"[red]{(_headerRefused
                     ? Ui.T($"{errors} ở dòng tiêu đề; chưa kiểm tra các dòng số liệu.", $"{errors} in the header; the data rows were not checked.")
                     : Ui.T($"{errors} ở {bad} trong số {all}.", $"{errors} in {bad} of {all}."))}[/]");
+                if (_headerRefused)
+                {
+                    // No row is known to be valid while its columns are not: --valid-only cannot help.
+                    Ui.Error.MarkupLine(Markup.Escape(Ui.T(
+                        "Chưa nhập gì. Hãy sửa dòng tiêu đề: chưa biết đúng các cột thì không đọc được dòng nào.",
+                        "Nothing was imported. Correct the header: no row can be read until its columns are known.")));
+                    return 1;
+                }
+
                 if (!validOnly)
                 {
                     Ui.Error.MarkupLine(Markup.Escape(Ui.T(
