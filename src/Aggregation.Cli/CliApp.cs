@@ -677,7 +677,7 @@ public static class CliApp
                 {
                     case "yes" or "true" or "1" or "có": value.Flag = true; break;
                     case "no" or "false" or "0" or "không": value.Flag = false; break;
-                    default: problem = $"'{text}' is not yes/no: write yes or no (có/không)"; return false;
+                    default: problem = Ui.T($"'{text}' không phải có/không: hãy viết có hoặc không (yes/no)", $"'{text}' is not yes/no: write yes or no (có/không)"); return false;
                 }
 
                 break;

@@ -20,7 +20,7 @@ public enum NumberFormat
 /// shapes of that notation (groups of exactly three digits, at most one decimal mark after them),
 /// because <see cref="NumberStyles.AllowThousands"/> alone accepts <c>1.0.0</c> as 100. Whatever could
 /// be meant two ways (<c>1,000</c> in Vietnamese notation: one, or an English thousand?) is refused
-/// with a sentence that shows how to write it.
+/// with a sentence that shows how to write it, in the run's language (<see cref="Ui.T"/>).
 /// </summary>
 public static partial class NumberText
 {
@@ -59,17 +59,16 @@ public static partial class NumberText
         value = 0;
         var s = text.Trim();
         var (group, mark) = format == NumberFormat.Vi ? ('.', ',') : (',', '.');
-        var name = format == NumberFormat.Vi ? "Vietnamese" : "English";
         if (s.Length == 0)
         {
-            problem = "is empty";
+            problem = Ui.T("không có giá trị", "is empty");
             return false;
         }
 
         var shape = (format == NumberFormat.Vi ? ViShape() : EnShape()).Match(s);
         if (!shape.Success)
         {
-            problem = Unreadable(s, format, group, mark, name);
+            problem = Unreadable(s, format, group, mark);
             return false;
         }
 
@@ -79,14 +78,16 @@ public static partial class NumberText
             var thousands = decimal.Parse(s, Style, format == NumberFormat.Vi ? English : Vietnamese);
             var reading = decimal.Parse(s, Style, Numbers(format));
             var small = Format(reading, format);
-            var orSmall = reading == decimal.Truncate(reading) ? $", or just {small} if that is what you meant" : "";
-            problem = $"'{s}' could mean {small} or {Words(thousands)}: in {name} notation '{mark}' marks decimals and '{group}' groups thousands, so write {Format(thousands, format)} (or {Plain(thousands)}) for {Words(thousands)}{orSmall}";
+            var whole = reading == decimal.Truncate(reading);
+            problem = Ui.T(
+                $"'{s}' có thể hiểu là {small} hoặc {Words(thousands)}: theo {Notation(format)}, dấu '{mark}' là dấu thập phân và dấu '{group}' tách hàng nghìn, nên để ghi {Words(thousands)} hãy viết {Format(thousands, format)} (hoặc {Plain(thousands)}){(whole ? $", còn nếu muốn ghi {small} thì chỉ cần viết {small}" : "")}",
+                $"'{s}' could mean {small} or {Words(thousands)}: in {Notation(format)} '{mark}' marks decimals and '{group}' groups thousands, so write {Format(thousands, format)} (or {Plain(thousands)}) for {Words(thousands)}{(whole ? $", or just {small} if that is what you meant" : "")}");
             return false;
         }
 
         if (!decimal.TryParse(s, Style, Numbers(format), out value))
         {
-            problem = $"'{s}' is too large";
+            problem = Ui.T($"'{s}' quá lớn", $"'{s}' is too large");
             return false;
         }
 
@@ -114,7 +115,10 @@ public static partial class NumberText
             return true;
         }
 
-        problem = $"'{written}' is not a whole number; this element counts people or things: write a whole number such as {Format(decimal.Truncate(value), format)} or {Format(decimal.Truncate(value) + (value > 0 ? 1 : -1), format)}";
+        var (below, above) = (Format(decimal.Truncate(value), format), Format(decimal.Truncate(value) + (value > 0 ? 1 : -1), format));
+        problem = Ui.T(
+            $"'{written}' không phải số nguyên; chỉ số này đếm người hoặc sự việc: hãy viết một số nguyên, ví dụ {below} hoặc {above}",
+            $"'{written}' is not a whole number; this element counts people or things: write a whole number such as {below} or {above}");
         return false;
     }
 
@@ -127,38 +131,54 @@ public static partial class NumberText
 
     private static string Plain(decimal value) => value.ToString("0.############", CultureInfo.InvariantCulture);
 
+    /// <summary>"one thousand" ("một nghìn"), "one million" ("một triệu"), else the number.</summary>
     private static string Words(decimal value) => value switch
     {
-        1000 => "one thousand",
-        1_000_000 => "one million",
+        1000 => Ui.T("một nghìn", "one thousand"),
+        1_000_000 => Ui.T("một triệu", "one million"),
         _ => Plain(value),
     };
 
+    /// <summary>"cách viết số tiếng Việt" / "Vietnamese notation": the notation's name in the run's language.</summary>
+    private static string Notation(NumberFormat format) => format == NumberFormat.Vi
+        ? Ui.T("cách viết số tiếng Việt", "Vietnamese notation")
+        : Ui.T("cách viết số tiếng Anh", "English notation");
+
     /// <summary>Why text that has no shape of the notation cannot be read, with how to write what it probably means.</summary>
-    private static string Unreadable(string s, NumberFormat format, char group, char mark, string name)
+    private static string Unreadable(string s, NumberFormat format, char group, char mark)
     {
         var other = format == NumberFormat.Vi ? NumberFormat.En : NumberFormat.Vi;
         var otherShape = (other == NumberFormat.Vi ? ViShape() : EnShape()).Match(s);
         if (s.Contains(group, StringComparison.Ordinal) && s.Contains(mark, StringComparison.Ordinal) && s.LastIndexOf(mark) < s.LastIndexOf(group))
         {
             // "1,000.5" in Vietnamese notation: separators in the other notation's order.
-            var meant = otherShape.Success ? $"write {Format(decimal.Parse(s, Style, Numbers(other)), format)}" : $"write it like {Format(1000.5m, format)}";
-            return $"'{s}' has its separators in the wrong order for {name} notation, where '{group}' groups thousands and '{mark}' marks decimals: {meant}";
+            var meant = otherShape.Success
+                ? Ui.T($"hãy viết {Format(decimal.Parse(s, Style, Numbers(other)), format)}", $"write {Format(decimal.Parse(s, Style, Numbers(other)), format)}")
+                : Ui.T($"hãy viết theo dạng {Format(1000.5m, format)}", $"write it like {Format(1000.5m, format)}");
+            return Ui.T(
+                $"'{s}' đặt các dấu tách sai thứ tự theo {Notation(format)}, trong đó dấu '{group}' tách hàng nghìn và dấu '{mark}' là dấu thập phân: {meant}",
+                $"'{s}' has its separators in the wrong order for {Notation(format)}, where '{group}' groups thousands and '{mark}' marks decimals: {meant}");
         }
 
         if (s.Contains(group, StringComparison.Ordinal) && otherShape.Success)
         {
             // "1.5" in Vietnamese notation: the dot is not followed by a group of three digits.
-            var meant = decimal.Parse(s, Style, Numbers(other));
-            return $"'{s}' is not a {name} number: '{group}' groups thousands in threes ({Format(1000m, format)} is one thousand) and '{mark}' marks decimals; for {s} in {(other == NumberFormat.Vi ? "Vietnamese" : "English")} notation write {Format(meant, format)}";
+            var meant = Format(decimal.Parse(s, Style, Numbers(other)), format);
+            return Ui.T(
+                $"'{s}' không đúng {Notation(format)}: dấu '{group}' tách hàng nghìn theo nhóm ba chữ số ({Format(1000m, format)} là một nghìn) và dấu '{mark}' là dấu thập phân; nếu {s} là số viết theo {Notation(other)} thì hãy viết {meant}",
+                $"'{s}' is not a {(format == NumberFormat.Vi ? "Vietnamese" : "English")} number: '{group}' groups thousands in threes ({Format(1000m, format)} is one thousand) and '{mark}' marks decimals; for {s} in {Notation(other)} write {meant}");
         }
 
         if (s.Contains(group, StringComparison.Ordinal))
         {
-            return $"'{s}' is not a {name} number: '{group}' groups thousands in threes, as in {Format(1_000_000m, format)}";
+            return Ui.T(
+                $"'{s}' không đúng {Notation(format)}: dấu '{group}' tách hàng nghìn theo nhóm ba chữ số, như {Format(1_000_000m, format)}",
+                $"'{s}' is not a {(format == NumberFormat.Vi ? "Vietnamese" : "English")} number: '{group}' groups thousands in threes, as in {Format(1_000_000m, format)}");
         }
 
-        return $"'{s}' is not a number (in {name} notation write numbers like {Format(1000m, format)} or {Format(2.5m, format)})";
+        return Ui.T(
+            $"'{s}' không phải là số (theo {Notation(format)}, số được viết như {Format(1000m, format)} hoặc {Format(2.5m, format)})",
+            $"'{s}' is not a number (in {Notation(format)} write numbers like {Format(1000m, format)} or {Format(2.5m, format)})");
     }
 
     private static NumberFormatInfo Separators(CultureInfo culture, string group, string mark)

@@ -38,7 +38,13 @@ public static class Ui
     public static void Configure(ParseResult parse, Option<bool> english)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        English = parse.GetValue(english);
+        Configure(parse.GetValue(english));
+    }
+
+    /// <summary>Sets the run's language and binds the consoles to the current standard streams (for callers without a command line).</summary>
+    public static void Configure(bool english)
+    {
+        English = english;
         _out = Create(Console.Out);
         _error = Create(Console.Error);
     }

@@ -2,7 +2,10 @@ using Aggregation.Cli;
 
 namespace Aggregation.IntegrationTests;
 
-/// <summary>The one reading of numbers people write, shared by spreadsheet imports and <c>submit --value</c> (no server).</summary>
+/// <summary>
+/// The one reading of numbers people write, shared by spreadsheet imports and <c>submit --value</c> (no
+/// server); its sentences are in the run's language, set here as <c>--en</c> (or its absence) sets it.
+/// </summary>
 public sealed class NumberTextTests
 {
     [Theory]
@@ -45,6 +48,8 @@ public sealed class NumberTextTests
     [InlineData("1e3", NumberFormat.Vi, "is not a number", "1.000")]
     public void Ambiguous_or_misgrouped_numbers_are_refused_with_a_sentence_showing_how_to_write_them(string text, NumberFormat format, string why, string how)
     {
+        Ui.Configure(english: true);
+
         Assert.False(NumberText.TryParse(text, format, out _, out var problem));
         Assert.Contains($"'{text}'", problem, StringComparison.Ordinal);
         Assert.Contains(why, problem, StringComparison.Ordinal);
@@ -52,13 +57,39 @@ public sealed class NumberTextTests
     }
 
     [Theory]
-    [InlineData("1,5", NumberFormat.Vi)]
-    [InlineData("1.5", NumberFormat.En)]
-    public void A_decimal_for_a_whole_number_element_is_refused_saying_it_is_not_whole(string text, NumberFormat format)
+    [InlineData("1,000", NumberFormat.Vi, "có thể hiểu là 1 hoặc một nghìn", "để ghi một nghìn hãy viết 1.000 (hoặc 1000), còn nếu muốn ghi 1 thì chỉ cần viết 1")]
+    [InlineData("1.000", NumberFormat.En, "có thể hiểu là 1 hoặc một nghìn: theo cách viết số tiếng Anh", "hãy viết 1,000 (hoặc 1000)")]
+    [InlineData("1.5", NumberFormat.Vi, "không đúng cách viết số tiếng Việt: dấu '.' tách hàng nghìn theo nhóm ba chữ số", "hãy viết 1,5")]
+    [InlineData("1,000.5", NumberFormat.Vi, "đặt các dấu tách sai thứ tự theo cách viết số tiếng Việt", "hãy viết 1.000,5")]
+    [InlineData("1.000,5", NumberFormat.En, "đặt các dấu tách sai thứ tự theo cách viết số tiếng Anh", "hãy viết 1,000.5")]
+    [InlineData("1.00.000", NumberFormat.Vi, "tách hàng nghìn theo nhóm ba chữ số", "1.000.000")]
+    [InlineData("abc", NumberFormat.Vi, "không phải là số", "1.000 hoặc 2,5")]
+    public void In_a_vietnamese_run_the_sentences_are_vietnamese(string text, NumberFormat format, string why, string how)
     {
+        Ui.Configure(english: false);
+
+        Assert.False(NumberText.TryParse(text, format, out _, out var problem));
+        Assert.Contains($"'{text}'", problem, StringComparison.Ordinal);
+        Assert.Contains(why, problem, StringComparison.Ordinal);
+        Assert.Contains(how, problem, StringComparison.Ordinal);
+        foreach (var english in new[] { "could mean", "write", "notation", "groups", "number" })
+        {
+            Assert.DoesNotContain(english, problem, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("1,5", NumberFormat.Vi, true, "'1,5' is not a whole number", "write a whole number such as 1 or 2")]
+    [InlineData("1.5", NumberFormat.En, true, "'1.5' is not a whole number", "write a whole number such as 1 or 2")]
+    [InlineData("1,5", NumberFormat.Vi, false, "'1,5' không phải số nguyên", "hãy viết một số nguyên, ví dụ 1 hoặc 2")]
+    [InlineData("-2,5", NumberFormat.Vi, false, "'-2,5' không phải số nguyên", "ví dụ -2 hoặc -3")]
+    public void A_decimal_for_a_whole_number_element_is_refused_saying_it_is_not_whole(string text, NumberFormat format, bool english, string why, string how)
+    {
+        Ui.Configure(english);
+
         Assert.False(NumberText.TryParseWhole(text, format, out _, out var problem));
-        Assert.Contains($"'{text}' is not a whole number", problem, StringComparison.Ordinal);
-        Assert.Contains("write a whole number such as 1 or 2", problem, StringComparison.Ordinal);
+        Assert.Contains(why, problem, StringComparison.Ordinal);
+        Assert.Contains(how, problem, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using Aggregation.Cli.Import;
 using Aggregation.Protos.V1;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
-using Spectre.Console;
 
 namespace Aggregation.IntegrationTests;
 
@@ -38,7 +37,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         Assert.Equal(160, Value(district, "workers_reached"));
 
         var ledger = await LedgerRowsAsync();
-        var (again, output) = await CliAsync("import", filled);
+        var (again, output) = await CliAsync("import", filled, "--en");
         Assert.Equal(0, again);
         Assert.Contains("32 already imported before", output, StringComparison.Ordinal);
         Assert.Equal(ledger, await LedgerRowsAsync());
@@ -60,7 +59,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         ]);
         var ledger = await LedgerRowsAsync();
 
-        var (exit, output) = await CliAsync("import", csv);
+        var (exit, output) = await CliAsync("import", csv, "--en");
 
         Assert.Equal(1, exit);
         Assert.Contains("row 3, column C (awareness_activities): 'abc' is not a number", output, StringComparison.Ordinal);
@@ -70,7 +69,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         Assert.Contains("4 errors in 4 of 5 rows", output, StringComparison.Ordinal);
         Assert.Equal(ledger, await LedgerRowsAsync());
 
-        var (partial, partialOutput) = await CliAsync("import", csv, "--valid-only");
+        var (partial, partialOutput) = await CliAsync("import", csv, "--valid-only", "--en");
         Assert.Equal(1, partial);
         Assert.Contains("4 rows with errors not imported", partialOutput, StringComparison.Ordinal);
         Assert.Equal(ledger + 1, await LedgerRowsAsync());
@@ -125,7 +124,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         ]);
         var ledger = await LedgerRowsAsync();
 
-        var (exit, output) = await CliAsync("import", csv);
+        var (exit, output) = await CliAsync("import", csv, "--en");
 
         Assert.Equal(1, exit);
         Assert.Contains("row 2, column C (workers_reached): '1,5' is not a whole number", output, StringComparison.Ordinal);
@@ -151,7 +150,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
             _ => [],
         });
 
-        var (exit, output) = await CliAsync("import", template);
+        var (exit, output) = await CliAsync("import", template, "--en");
 
         Assert.Equal(1, exit);
         Assert.Contains("column E (workers_reached): '12,5' is not a whole number", output, StringComparison.Ordinal);
@@ -170,7 +169,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         string[] filled = ["05431", "05434", "05437"];
         Fill(template, (unit, _) => filled.Contains(unit) ? [("awareness_activities", "2", true)] : []);
 
-        var (exit, output) = await CliAsync("import", template);
+        var (exit, output) = await CliAsync("import", template, "--en");
 
         Assert.True(exit == 0, output);
         Assert.Contains("6 reports imported", output, StringComparison.Ordinal);
@@ -183,7 +182,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
     {
         var template = Path.Combine(_folder.FullName, "after-july.xlsx");
 
-        var (exit, output) = await CliAsync("import", "template", "--district", "164", "--period", "2025-06", "--period", "2025-09", "-o", template);
+        var (exit, output) = await CliAsync("import", "template", "--district", "164", "--period", "2025-06", "--period", "2025-09", "-o", template, "--en");
 
         Assert.True(exit == 0, output);
         Assert.Contains("district 164 (Thành phố Thái Nguyên) no longer exists from 2025-07-01", output, StringComparison.Ordinal);
@@ -203,7 +202,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         }
 
         Fill(template, (unit, period) => (unit, period) is ("05431", "2025-06") or ("05482", "2025-09") ? [("awareness_activities", "1", true)] : []);
-        var (imported, importOutput) = await CliAsync("import", template);
+        var (imported, importOutput) = await CliAsync("import", template, "--en");
         Assert.True(imported == 0, importOutput);
         Assert.Contains("2 reports imported", importOutput, StringComparison.Ordinal);
         await Eventually.WaitAsync(() => server.ReadAsync("05482", "2025-09"), r => Value(r, "awareness_activities") == 1, TimeSpan.FromSeconds(10), _ => "Phường Quan Triều's September not imported");
@@ -289,7 +288,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         lines[2] = string.Join(',', cells);
         await File.WriteAllLinesAsync(template, lines);
 
-        var (csvExit, csvOutput) = await CliAsync("import", template);
+        var (csvExit, csvOutput) = await CliAsync("import", template, "--en");
         Assert.True(csvExit == 0, csvOutput);
         Assert.Contains("31 rows without values skipped", csvOutput, StringComparison.Ordinal);
         await Eventually.WaitAsync(() => server.ReadAsync("05431", "2024-12"), r => Value(r, "awareness_activities") == 4, TimeSpan.FromSeconds(10), _ => "the CSV template's row was not imported");
@@ -309,7 +308,7 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         ]);
         var ledger = await LedgerRowsAsync();
 
-        var (exit, output) = await CliAsync("import", csv, "--valid-only");
+        var (exit, output) = await CliAsync("import", csv, "--valid-only", "--en");
 
         Assert.Equal(1, exit);
         var (second, third, fourth) = (output.IndexOf("row 2,", StringComparison.Ordinal), output.IndexOf("row 3,", StringComparison.Ordinal), output.IndexOf("row 4,", StringComparison.Ordinal));
@@ -318,6 +317,175 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         Assert.Contains("3 rows with errors not imported", output, StringComparison.Ordinal);
         Assert.Equal(ledger + 1, await LedgerRowsAsync());
     }
+
+    [Fact]
+    public async Task A_default_run_of_import_prints_its_errors_hints_and_summary_in_vietnamese()
+    {
+        var bad = Path.Combine(_folder.FullName, "loi.csv");
+        await File.WriteAllLinesAsync(bad, AmbiguousRows("2024-06"));
+        var ledger = await LedgerRowsAsync();
+
+        var refused = await CliAsync("import", bad);
+
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("dòng 2, cột C (workers_reached): '1,000' có thể hiểu là 1 hoặc một nghìn: theo cách viết số tiếng Việt, dấu ',' là dấu thập phân và dấu '.' tách hàng nghìn, nên để ghi một nghìn hãy viết 1.000 (hoặc 1000)", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("dòng 3, cột C (workers_reached): '1,5' không phải số nguyên", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("dòng 4, cột C (workers_reached): '1.5' không đúng cách viết số tiếng Việt", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("dòng 5, cột C (workers_reached): '1,000.5' đặt các dấu tách sai thứ tự", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("dòng 6, cột A (unit_code)", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("có phải là 05458 (Phường Đồng Quang)?", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("5 lỗi ở 5 trong số 5 dòng.", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("Chưa nhập gì. Hãy sửa tệp, hoặc thêm --valid-only để chỉ nhập các dòng hợp lệ.", refused.Err, StringComparison.Ordinal);
+        foreach (var english in new[] { "row ", "column ", "could mean", "whole number", "notation", "errors in", "Nothing was imported", "did you mean", "Checking" })
+        {
+            Assert.DoesNotContain(english, refused.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(ledger, await LedgerRowsAsync());
+
+        var partly = Path.Combine(_folder.FullName, "mot-phan.csv");
+        await File.WriteAllLinesAsync(partly, PartlyValidRows("2024-06"));
+
+        var imported = await CliAsync("import", partly, "--valid-only");
+
+        Assert.Equal(1, imported.Exit);
+        Assert.Contains("dòng 5, cột C (awareness_activities): 'abc' không phải là số", imported.Err, StringComparison.Ordinal);
+        Assert.Contains("1 lỗi ở 1 trong số 4 dòng.", imported.Err, StringComparison.Ordinal);
+        Assert.Equal("Đã nhập 2 báo cáo, 0 báo cáo đã nhập từ trước, 0 báo cáo bị từ chối. Bỏ qua 1 dòng không có giá trị. Không nhập 1 dòng có lỗi.", imported.Out.Trim());
+        await Eventually.WaitAsync(() => server.ReadAsync("05491", "2024-06"), r => Value(r, "workers_reached") == 1000, TimeSpan.FromSeconds(10), r => $"05491 holds {Value(r, "workers_reached")} workers reached, not 1000");
+    }
+
+    [Fact]
+    public async Task With_en_import_prints_its_errors_hints_and_summary_in_english()
+    {
+        var bad = Path.Combine(_folder.FullName, "errors-en.csv");
+        await File.WriteAllLinesAsync(bad, AmbiguousRows("2024-04"));
+        var ledger = await LedgerRowsAsync();
+
+        var refused = await CliAsync("import", bad, "--en");
+
+        Assert.Equal(1, refused.Exit);
+        Assert.Contains("row 2, column C (workers_reached): '1,000' could mean 1 or one thousand: in Vietnamese notation ',' marks decimals and '.' groups thousands, so write 1.000 (or 1000) for one thousand", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("row 3, column C (workers_reached): '1,5' is not a whole number", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("row 4, column C (workers_reached): '1.5' is not a Vietnamese number", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("row 5, column C (workers_reached): '1,000.5' has its separators in the wrong order", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("did you mean 05458 (Phường Đồng Quang)?", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("5 errors in 5 of 5 rows.", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("Nothing was imported. Correct the file, or pass --valid-only to import the valid rows.", refused.Err, StringComparison.Ordinal);
+        foreach (var vietnamese in new[] { "dòng", "cột", "có thể", "không", "Chưa nhập", "lỗi" })
+        {
+            Assert.DoesNotContain(vietnamese, refused.Output, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(ledger, await LedgerRowsAsync());
+
+        var partly = Path.Combine(_folder.FullName, "partly-en.csv");
+        await File.WriteAllLinesAsync(partly, PartlyValidRows("2024-04"));
+
+        var imported = await CliAsync("import", partly, "--valid-only", "--en");
+
+        Assert.Equal(1, imported.Exit);
+        Assert.Contains("row 5, column C (awareness_activities): 'abc' is not a number", imported.Err, StringComparison.Ordinal);
+        Assert.Contains("1 error in 1 of 4 rows.", imported.Err, StringComparison.Ordinal);
+        Assert.Equal("2 reports imported, 0 already imported before, 0 rejected, 1 row without values skipped, 1 row with errors not imported.", imported.Out.Trim());
+    }
+
+    [Fact]
+    public async Task A_default_run_of_import_template_prints_its_notes_and_summary_in_vietnamese()
+    {
+        var template = Path.Combine(_folder.FullName, "sau-thang-7.xlsx");
+
+        var run = await CliAsync("import", "template", "--district", "164", "--period", "2025-09", "-o", template);
+
+        Assert.True(run.Exit == 0, run.Output);
+        Assert.Contains("Đơn vị cấp huyện 164 (Thành phố Thái Nguyên) không còn từ ngày 2025-07-01: các dòng của kỳ 2025-09 là các đơn vị cấp xã của Tỉnh Thái Nguyên", run.Err, StringComparison.Ordinal);
+        Assert.StartsWith("92 dòng (2025-09: 92 đơn vị cấp xã của Tỉnh Thái Nguyên), 6 chỉ số → ", run.Out.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("no longer exists", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("communes", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_file_or_a_bad_period_is_said_in_the_runs_language_before_any_server_is_asked()
+    {
+        var missing = Path.Combine(_folder.FullName, "khong-co.csv");
+        var nowhere = "http://127.0.0.1:9";
+        string[] template = ["import", "template", "--district", "164", "--period", "2025-13", "-o", Path.Combine(_folder.FullName, "never.xlsx"), "--server", nowhere];
+
+        var (file, fileEn) = (await RunCliAsync(["import", missing, "--server", nowhere]), await RunCliAsync(["import", missing, "--server", nowhere, "--en"]));
+        var (period, periodEn) = (await RunCliAsync(template), await RunCliAsync([.. template, "--en"]));
+
+        Assert.Equal(1, file.Exit);
+        Assert.Contains($"Không có tệp {missing}", file.Err, StringComparison.Ordinal);
+        Assert.Equal(1, fileEn.Exit);
+        Assert.Contains($"No file {missing}", fileEn.Err, StringComparison.Ordinal);
+        Assert.Equal(2, period.Exit);
+        Assert.Contains("--period '2025-13' không phải kỳ báo cáo: hãy viết 2025-03 (một tháng)", period.Err, StringComparison.Ordinal);
+        Assert.Equal(2, periodEn.Exit);
+        Assert.Contains("--period '2025-13' is not a period: write 2025-03 (a month)", periodEn.Err, StringComparison.Ordinal);
+        foreach (var run in new[] { file, fileEn, period, periodEn })
+        {
+            Assert.DoesNotContain(nowhere, run.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_header_error_names_the_row_people_see_and_where_a_templates_ids_are()
+    {
+        // A CSV template whose row of ids was edited: people read the column by its heading on row 1.
+        var edited = Path.Combine(_folder.FullName, "ma-cot-sai.csv");
+        await File.WriteAllLinesAsync(edited,
+        [
+            "Mã đơn vị,Tên đơn vị,Kỳ báo cáo,Số hoạt động tuyên truyền phòng ngừa mại dâm đã tổ chức",
+            "unit_code,unit_name,period,awareness_activitie",
+            "05503,Xã Tân Cương,2024-06,1",
+        ]);
+
+        var vietnamese = await CliAsync("import", edited);
+
+        Assert.Equal(1, vietnamese.Exit);
+        Assert.Contains($"dòng 1, cột D (awareness_activitie): không phải mã hay tên chỉ số nào của chương trình {ServerFixture.Programme} (mã cột nằm ở dòng 2", vietnamese.Err, StringComparison.Ordinal);
+        Assert.Contains("1 lỗi ở dòng tiêu đề", vietnamese.Err, StringComparison.Ordinal);
+        Assert.Contains("Chưa nhập gì. Hãy sửa dòng tiêu đề", vietnamese.Err, StringComparison.Ordinal);
+
+        // Blank lines above the header and between rows: rows keep the numbers a spreadsheet program shows.
+        var spaced = Path.Combine(_folder.FullName, "spaced.csv");
+        await File.WriteAllLinesAsync(spaced, ["", "", "unit_code,period,awareness_activities,unknown_column", "05503,2024-06,1,"]);
+        var gaps = Path.Combine(_folder.FullName, "gaps.csv");
+        await File.WriteAllLinesAsync(gaps, ["unit_code,period,awareness_activities", "", "05503,2024-06,abc"]);
+
+        var ledger = await LedgerRowsAsync();
+        var header = await CliAsync("import", spaced, "--valid-only", "--en");
+        var row = await CliAsync("import", gaps, "--en");
+
+        Assert.Equal(1, header.Exit);
+        Assert.Contains($"row 3, column D (unknown_column): not a data element of {ServerFixture.Programme}", header.Err, StringComparison.Ordinal);
+        Assert.Contains("1 error in the header", header.Err, StringComparison.Ordinal);
+        Assert.Contains("Nothing was imported. Correct the header", header.Err, StringComparison.Ordinal);
+        Assert.Equal(ledger, await LedgerRowsAsync());
+        Assert.Equal(1, row.Exit);
+        Assert.Contains("row 3, column C (awareness_activities): 'abc' is not a number", row.Err, StringComparison.Ordinal);
+    }
+
+    /// <summary>Four numbers written wrongly for Vietnamese notation and a code that lost its leading zero.</summary>
+    private static string[] AmbiguousRows(string period) =>
+    [
+        "unit_code;period;workers_reached",
+        $"05491;{period};1,000",
+        $"05494;{period};1,5",
+        $"05497;{period};1.5",
+        $"05500;{period};1,000.5",
+        $"5458;{period};1",
+    ];
+
+    /// <summary>Two valid rows, a row without values and a row with an error.</summary>
+    private static string[] PartlyValidRows(string period) =>
+    [
+        "unit_code,period,awareness_activities,workers_reached",
+        $"05491,{period},1,1.000",
+        $"05494,{period},,",
+        $"05497,{period},2,3",
+        $"05500,{period},abc,",
+    ];
 
     [Fact]
     public async Task The_half_year_report_workbook_lists_every_target_and_a_row_per_district()
@@ -386,24 +554,36 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
 
     private async Task<long> LedgerRowsAsync() => (await RecordedRows.CountAsync(server.ConnectionString)).Ledger;
 
-    /// <summary>Runs the CLI in this process as the tenant's operator, capturing what it prints.</summary>
-    private async Task<(int Exit, string Output)> CliAsync(params string[] args)
-    {
-        var output = new StringWriter();
-        var console = AnsiConsole.Console;
-        var captured = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Interactive = InteractionSupport.No, Ansi = AnsiSupport.No });
+    /// <summary>Runs the CLI in this process as the tenant's operator, capturing what it prints (<see cref="CliRun.Output"/>: both streams).</summary>
+    private Task<CliRun> CliAsync(params string[] args) =>
+        RunCliAsync([.. args, "--server", server.Address, "--token", TestCredentials.Token(TestCredentials.Operator)]);
 
-        // Wide enough that no message is wrapped inside the text a test looks for.
-        captured.Profile.Width = 10_000;
-        AnsiConsole.Console = captured;
+    /// <summary>
+    /// The CLI in this process with standard output and error captured, as a terminal-less run sees them:
+    /// the CLI binds its consoles to the streams as the run starts (<see cref="Ui.Configure(bool)"/>).
+    /// </summary>
+    private static async Task<CliRun> RunCliAsync(string[] args)
+    {
+        var (output, errors) = (new StringWriter(), new StringWriter());
+        var (console, consoleErrors) = (Console.Out, Console.Error);
+        Console.SetOut(output);
+        Console.SetError(errors);
         try
         {
-            var exit = await CliApp.Build().Parse([.. args, "--server", server.Address, "--token", TestCredentials.Token(TestCredentials.Operator)]).InvokeAsync();
-            return (exit, output.ToString().ReplaceLineEndings(" "));
+            var exit = await CliApp.Build().Parse(args).InvokeAsync();
+            var (o, e) = (output.ToString().ReplaceLineEndings(" "), errors.ToString().ReplaceLineEndings(" "));
+            return new CliRun(exit, o + " " + e, o, e);
         }
         finally
         {
-            AnsiConsole.Console = console;
+            Console.SetOut(console);
+            Console.SetError(consoleErrors);
         }
+    }
+
+    /// <summary>A run's exit code and what it printed: both streams, then standard output and standard error alone.</summary>
+    private sealed record CliRun(int Exit, string Output, string Out, string Err)
+    {
+        public void Deconstruct(out int exit, out string output) => (exit, output) = (Exit, Output);
     }
 }

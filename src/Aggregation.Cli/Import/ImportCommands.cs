@@ -37,25 +37,39 @@ public static partial class ImportCommands
         var command = new Command("import", "Import a spreadsheet of reports: every row is checked first and every error listed with its row and column.") { file, validOnly, batch, numbers };
         command.SetAction(async (parse, ct) =>
         {
-            var (channel, headers) = connect(parse);
-            using (channel)
+            // The language first: what is wrong with the file is said before any server is asked.
+            Ui.Configure(parse, CliApp.EnglishOption);
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
             {
-                try
+                Ui.Error.MarkupLineInterpolated($"[red]{Ui.T($"Không có tệp {path}", $"No file {path}")}[/]");
+                return 1;
+            }
+
+            try
+            {
+                var (channel, headers) = connect(parse);
+                using (channel)
                 {
                     NumberText.TryParseFormat(parse.GetValue(numbers), out var format);
                     var programme = await ProgrammeAsync(channel, headers, parse.GetValue(programmeOption)!, ct);
-                    var importer = new SpreadsheetImport(channel, headers, programme, parse.GetValue(file)!, Math.Clamp(parse.GetValue(batch), 1, 1000), format);
+                    var importer = new SpreadsheetImport(channel, headers, programme, path, Math.Clamp(parse.GetValue(batch), 1, 1000), format);
                     return await importer.RunAsync(parse.GetValue(validOnly), ct);
                 }
-                catch (RpcException ex)
-                {
-                    return report(ex);
-                }
-                catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or CsvHelper.CsvHelperException or DocumentFormat.OpenXml.Packaging.OpenXmlPackageException)
-                {
-                    AnsiConsole.MarkupLineInterpolated($"[red]The file cannot be read[/]: {ex.Message}");
-                    return 1;
-                }
+            }
+            catch (RpcException ex)
+            {
+                return report(ex);
+            }
+            catch (CliUsageException ex)
+            {
+                Ui.Error.MarkupLineInterpolated($"[red]{ex.Message}[/]");
+                return 2;
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or CsvHelper.CsvHelperException or DocumentFormat.OpenXml.Packaging.OpenXmlPackageException)
+            {
+                Ui.Error.MarkupLineInterpolated($"[red]{Ui.T("Không đọc được tệp", "The file cannot be read")}[/]: {ex.Message}");
+                return 1;
             }
         });
         command.Subcommands.Add(TemplateCommand(connect, programmeOption, report));
@@ -67,7 +81,7 @@ public static partial class ImportCommands
     {
         var programmes = await new Catalog.CatalogClient(channel).ListProgrammesAsync(new ListProgrammesRequest(), headers, cancellationToken: cancellationToken);
         return programmes.Programmes.FirstOrDefault(p => p.Id == programmeId)
-            ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"The tenant runs no programme '{programmeId}'."));
+            ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, Ui.T($"Tỉnh không có chương trình '{programmeId}'.", $"The tenant runs no programme '{programmeId}'.")));
     }
 
     private static Command TemplateCommand(Func<ParseResult, (GrpcChannel Channel, Metadata Headers)> connect, Option<string> programmeOption, Func<RpcException, int> report)
@@ -79,27 +93,37 @@ public static partial class ImportCommands
         var command = new Command("template", "Write a blank import file for a district: a row per unit in force and period, a column per data element.") { district, dataSet, periods, output };
         command.SetAction(async (parse, ct) =>
         {
-            var (channel, headers) = connect(parse);
-            using (channel)
+            // The language first, and the periods checked before any server is asked.
+            Ui.Configure(parse, CliApp.EnglishOption);
+            var wanted = new List<(string Period, DateOnly Last)>();
+            foreach (var period in parse.GetValue(periods)!.Distinct(StringComparer.Ordinal))
             {
-                try
+                if (!PeriodDates.TryLastDay(period, out var last))
+                {
+                    Ui.Error.MarkupLineInterpolated($"[red]{Ui.T($"--period '{period}' không phải kỳ báo cáo", $"--period '{period}' is not a period")}[/]: {Ui.T("hãy viết 2025-03 (một tháng), 2025Q1 (một quý), 2025S1 (6 tháng) hoặc 2025 (một năm)", "write 2025-03 (a month), 2025Q1, 2025S1 or 2025")}");
+                    return 2;
+                }
+
+                wanted.Add((period, last));
+            }
+
+            try
+            {
+                var (channel, headers) = connect(parse);
+                using (channel)
                 {
                     var programme = await ProgrammeAsync(channel, headers, parse.GetValue(programmeOption)!, ct);
                     var set = programme.DataSets.FirstOrDefault(d => d.Id == parse.GetValue(dataSet))
-                        ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, $"Unknown data set '{parse.GetValue(dataSet)}' (one of {string.Join(", ", programme.DataSets.Select(d => d.Id))})."));
+                        ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, Ui.T(
+                            $"Không có bộ số liệu '{parse.GetValue(dataSet)}' (các bộ có: {string.Join(", ", programme.DataSets.Select(d => d.Id))}).",
+                            $"Unknown data set '{parse.GetValue(dataSet)}' (one of {string.Join(", ", programme.DataSets.Select(d => d.Id))}).")));
                     var template = new Template(new Catalog.CatalogClient(channel), headers, programme, set);
                     var code = parse.GetValue(district)!;
-                    foreach (var period in parse.GetValue(periods)!.Distinct(StringComparer.Ordinal))
+                    foreach (var (period, last) in wanted)
                     {
-                        if (!PeriodDates.TryLastDay(period, out var last))
-                        {
-                            AnsiConsole.MarkupLineInterpolated($"[red]--period '{period}' is not a period[/]: write 2025-03 (a month), 2025Q1, 2025S1 or 2025");
-                            return 2;
-                        }
-
                         if (await template.AddPeriodAsync(code, period, last, ct) is { } problem)
                         {
-                            AnsiConsole.MarkupLineInterpolated($"[red]{problem}[/]");
+                            Ui.Error.MarkupLineInterpolated($"[red]{problem}[/]");
                             return 1;
                         }
                     }
@@ -108,16 +132,23 @@ public static partial class ImportCommands
                     template.Write(path);
                     foreach (var note in template.Notes)
                     {
-                        AnsiConsole.MarkupLineInterpolated($"[yellow]{note}[/]");
+                        Ui.Error.MarkupLineInterpolated($"[yellow]{note}[/]");
                     }
 
-                    AnsiConsole.MarkupLineInterpolated($"{template.Rows.Count} rows ({string.Join("; ", template.Summary)}), {set.DataElements.Count} data elements → [green]{path}[/]");
+                    var rows = Ui.Count(template.Rows.Count, "dòng", "row", "rows");
+                    var elements = Ui.Count(set.DataElements.Count, "chỉ số", "data element", "data elements");
+                    Ui.Out.MarkupLineInterpolated($"{rows} ({string.Join("; ", template.Summary)}), {elements} → [green]{path}[/]");
                     return 0;
                 }
-                catch (RpcException ex)
-                {
-                    return report(ex);
-                }
+            }
+            catch (RpcException ex)
+            {
+                return report(ex);
+            }
+            catch (CliUsageException ex)
+            {
+                Ui.Error.MarkupLineInterpolated($"[red]{ex.Message}[/]");
+                return 2;
             }
         });
         return command;
@@ -136,6 +167,8 @@ public static partial class ImportCommands
         private readonly List<string> _columns = [];
         private int _errorCount;
         private int _blankRows;
+        private SpreadsheetHeader? _header;
+        private bool _headerRefused;
 
         /// <summary>Reports are stamped with the file's time: re-importing the same file repeats the same reports (duplicates), an edited file's reports are later and replace the earlier values.</summary>
         private readonly Timestamp _reportedAt = Timestamp.FromDateTime(File.GetLastWriteTimeUtc(path));
@@ -144,14 +177,9 @@ public static partial class ImportCommands
 
         public async Task<int> RunAsync(bool validOnly, CancellationToken cancellationToken)
         {
-            if (!File.Exists(path))
-            {
-                AnsiConsole.MarkupLineInterpolated($"[red]No file {path}[/]");
-                return 1;
-            }
-
+            // Progress on standard error, with the errors: standard output keeps the result alone.
             var rows = 0;
-            await AnsiConsole.Status().StartAsync("Checking every row…", async _ =>
+            await Ui.Error.Status().StartAsync(Ui.T("Đang kiểm tra từng dòng…", "Checking every row…"), async _ =>
                 rows = await PassAsync(validate: true, null, cancellationToken));
 
             if (_errorCount > 0)
@@ -159,23 +187,38 @@ public static partial class ImportCommands
                 Print(_errors);
                 if (_errorCount > MaxErrorsShown)
                 {
-                    AnsiConsole.MarkupLineInterpolated($"… and {_errorCount - MaxErrorsShown} more");
+                    var more = Ui.Number(_errorCount - MaxErrorsShown);
+                    Ui.Error.MarkupLine(Markup.Escape(Ui.T($"… và {more} lỗi khác", $"… and {more} more")));
                 }
 
-                AnsiConsole.MarkupLineInterpolated($"[red]{Plural(_errorCount, "error")} in {_badRows.Count} of {Plural(rows, "row")}.[/]");
+                var (errors, bad, all) = (Ui.Count(_errorCount, "lỗi", "error", "errors"), Ui.Number(_badRows.Count), Ui.Count(rows, "dòng", "row", "rows"));
+                Ui.Error.MarkupLineInterpolated($"[red]{(_headerRefused
+                    ? Ui.T($"{errors} ở dòng tiêu đề; chưa kiểm tra các dòng số liệu.", $"{errors} in the header; the data rows were not checked.")
+                    : Ui.T($"{errors} ở {bad} trong số {all}.", $"{errors} in {bad} of {all}."))}[/]");
+                if (_headerRefused)
+                {
+                    // No row is known to be valid while its columns are not: --valid-only cannot help.
+                    Ui.Error.MarkupLine(Markup.Escape(Ui.T(
+                        "Chưa nhập gì. Hãy sửa dòng tiêu đề: chưa biết đúng các cột thì không đọc được dòng nào.",
+                        "Nothing was imported. Correct the header: no row can be read until its columns are known.")));
+                    return 1;
+                }
+
                 if (!validOnly)
                 {
-                    AnsiConsole.MarkupLine("Nothing was imported. Correct the file, or pass --valid-only to import the valid rows.");
+                    Ui.Error.MarkupLine(Markup.Escape(Ui.T(
+                        "Chưa nhập gì. Hãy sửa tệp, hoặc thêm --valid-only để chỉ nhập các dòng hợp lệ.",
+                        "Nothing was imported. Correct the file, or pass --valid-only to import the valid rows.")));
                     return 1;
                 }
             }
 
             var totals = new SubmitReportsResponse();
-            await AnsiConsole.Progress()
+            await Ui.Error.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async progress =>
                 {
-                    var task = progress.AddTask("Importing", maxValue: Math.Max(1, rows - _badRows.Count - _blankRows));
+                    var task = progress.AddTask(Ui.T("Đang nhập", "Importing"), maxValue: Math.Max(1, rows - _badRows.Count - _blankRows));
                     await PassAsync(validate: false, (response, count) =>
                     {
                         totals.Accepted += response.Accepted;
@@ -187,20 +230,42 @@ public static partial class ImportCommands
 
             // Rows that passed the check but were refused when applied (the values held changed meanwhile).
             Print(_refusedWhenApplied);
-            var skipped = _blankRows == 0 ? "" : $", {Plural(_blankRows, "row")} without values skipped";
-            var refused = _badRows.Count == 0 ? "" : $", {Plural(_badRows.Count, "row")} with errors not imported";
-            AnsiConsole.MarkupLineInterpolated($"{totals.Accepted} reports imported, {totals.Duplicates} already imported before, {totals.Rejected} rejected{skipped}{refused}.");
+            Ui.Out.MarkupLine(Markup.Escape(Summary(totals)));
             return totals.Rejected > 0 || _errorCount > 0 ? 1 : 0;
         }
 
-        private static string Plural(int count, string noun) => $"{count} {noun}{(count == 1 ? "" : "s")}";
+        /// <summary>
+        /// "Đã nhập 6 báo cáo, 0 báo cáo đã nhập từ trước, 0 báo cáo bị từ chối. Bỏ qua 58 dòng không có giá trị.";
+        /// in English "6 reports imported, 0 already imported before, 0 rejected, 58 rows without values skipped."
+        /// </summary>
+        private string Summary(SubmitReportsResponse totals)
+        {
+            var (imported, before, rejected) = (Ui.Count(totals.Accepted, "báo cáo", "report", "reports"), Ui.Number(totals.Duplicates), Ui.Number(totals.Rejected));
+            var text = new StringBuilder(Ui.T(
+                $"Đã nhập {imported}, {before} báo cáo đã nhập từ trước, {rejected} báo cáo bị từ chối.",
+                $"{imported} imported, {before} already imported before, {rejected} rejected"));
+            if (_blankRows > 0)
+            {
+                var blank = Ui.Count(_blankRows, "dòng", "row", "rows");
+                text.Append(Ui.T($" Bỏ qua {blank} không có giá trị.", $", {blank} without values skipped"));
+            }
 
-        /// <summary>In row order, then column order; at most <see cref="MaxErrorsShown"/>.</summary>
+            if (_badRows.Count > 0)
+            {
+                var bad = Ui.Count(_badRows.Count, "dòng", "row", "rows");
+                text.Append(Ui.T($" Không nhập {bad} có lỗi.", $", {bad} with errors not imported"));
+            }
+
+            return Ui.English ? text.Append('.').ToString() : text.ToString();
+        }
+
+        /// <summary>In row order, then column order; at most <see cref="MaxErrorsShown"/>. Row numbers as the spreadsheet program shows them (no thousands separator).</summary>
         private static void Print(List<ImportError> errors)
         {
             foreach (var error in Sorted(errors))
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]row {error.Row}, column {error.Column}: {error.Message}[/]");
+                var row = error.Row.ToString(CultureInfo.InvariantCulture);
+                Ui.Error.MarkupLineInterpolated($"[yellow]{Ui.T($"dòng {row}, cột {error.Column}", $"row {row}, column {error.Column}")}: {error.Message}[/]");
             }
         }
 
@@ -237,7 +302,7 @@ public static partial class ImportCommands
             var batch = new List<(SpreadsheetRow Row, Report Report, List<string> ValueColumns)>();
             var rows = 0;
             var headerChecked = false;
-            foreach (var row in SpreadsheetRows.Read(path, _columns, h => _headings.GetValueOrDefault(Normalize(h))))
+            foreach (var row in SpreadsheetRows.Read(path, _columns, h => _headings.GetValueOrDefault(Normalize(h)), h => _header = h))
             {
                 if (!headerChecked)
                 {
@@ -277,24 +342,42 @@ public static partial class ImportCommands
                 await SendAsync(batch, validate, done, cancellationToken);
             }
 
+            if (validate && !headerChecked && _header is not null)
+            {
+                // A header without data rows: still said if it is wrong.
+                CheckHeader();
+            }
+
             return rows;
         }
 
+        /// <summary>
+        /// The header's columns. An error names the row people read the columns by (a template's
+        /// headings, on its first row) and says where the id is when the ids are on a row of their own
+        /// (a template's second row, hidden in .xlsx).
+        /// </summary>
         private bool CheckHeader()
         {
+            var (row, ids) = (_header!.Headings, _header.Ids);
+            var where = ids == row ? "" : Ui.T(
+                $" (mã cột nằm ở dòng {ids}, dòng mã cột của biểu mẫu, được ẩn trong tệp .xlsx)",
+                $" (the column ids are on row {ids}, the template's row of ids, hidden in .xlsx)");
             foreach (var required in new[] { UnitColumn, PeriodColumn })
             {
                 if (!_columns.Contains(required))
                 {
-                    Error(1, required, $"this column is missing: the header row names the columns by id ({UnitColumn}, {PeriodColumn}, then data elements) or by the template's headings");
+                    Error(row, required, Ui.T(
+                        $"thiếu cột này: dòng tiêu đề phải ghi mã các cột ({UnitColumn}, {PeriodColumn}, rồi mã các chỉ số) hoặc các tiêu đề của biểu mẫu ({UnitHeading}, {PeriodHeading}, rồi tên các chỉ số){where}",
+                        $"this column is missing: the header row names the columns by id ({UnitColumn}, {PeriodColumn}, then data elements) or by the template's headings ({UnitHeading}, {PeriodHeading}, then the elements' names){where}"));
                 }
             }
 
             foreach (var column in _columns.Where(c => c.Length > 0 && c is not (UnitColumn or PeriodColumn or NameColumn) && !_types.ContainsKey(c)))
             {
-                Error(1, column, $"not a data element of {programme.Id}");
+                Error(row, column, Ui.T($"không phải mã hay tên chỉ số nào của chương trình {programme.Id}{where}", $"not a data element of {programme.Id}{where}"));
             }
 
+            _headerRefused = _errorCount > 0;
             return _errorCount == 0;
         }
 
@@ -321,7 +404,10 @@ public static partial class ImportCommands
             {
                 // 2025-03 typed into a cell not formatted as text becomes a date (1 March 2025).
                 var date = DateTime.FromOADate(serial);
-                ok = Fail(validate, row.Number, PeriodColumn, $"the cell holds a date ({date.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture)}), not a period: spreadsheet programs turn a period typed into a cell not formatted as text into a date; format the cell as text and write {date.ToString("yyyy-MM", CultureInfo.InvariantCulture)}");
+                var (day, month) = (date.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture), date.ToString("yyyy-MM", CultureInfo.InvariantCulture));
+                ok = Fail(validate, row.Number, PeriodColumn, Ui.T(
+                    $"ô chứa một ngày ({day}), không phải kỳ báo cáo: chương trình bảng tính tự đổi kỳ gõ vào ô không định dạng văn bản (Text) thành ngày; hãy định dạng ô là văn bản và viết {month}",
+                    $"the cell holds a date ({day}), not a period: spreadsheet programs turn a period typed into a cell not formatted as text into a date; format the cell as text and write {month}"));
             }
 
             foreach (var (column, text) in row.Cells.OrderBy(c => c.Key, StringComparer.Ordinal))
@@ -339,7 +425,7 @@ public static partial class ImportCommands
                         {
                             case "yes" or "có" or "1" or "true": value.Flag = true; break;
                             case "no" or "không" or "0" or "false": value.Flag = false; break;
-                            default: ok = Fail(validate, row.Number, column, $"'{text}' is not yes/no: write {TemplateWriter.Yes} or {TemplateWriter.No} (or yes/no)"); continue;
+                            default: ok = Fail(validate, row.Number, column, Ui.T($"'{text}' không phải Có/Không: hãy viết {TemplateWriter.Yes} hoặc {TemplateWriter.No} (hoặc yes/no)", $"'{text}' is not yes/no: write {TemplateWriter.Yes} or {TemplateWriter.No} (or yes/no)")); continue;
                         }
 
                         break;
@@ -377,7 +463,7 @@ public static partial class ImportCommands
             {
                 if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out number))
                 {
-                    problem = $"'{text}' is not a number";
+                    problem = Ui.T($"'{text}' không phải là số", $"'{text}' is not a number");
                     return false;
                 }
 
@@ -460,7 +546,9 @@ public static partial class ImportCommands
             }
 
             var hint = found.Count == 0 ? null
-                : $"did you mean {string.Join(" or ", found)}? Spreadsheet programs drop the leading zeros of codes in cells not formatted as text";
+                : Ui.T(
+                    $"có phải là {string.Join(" hoặc ", found)}? Chương trình bảng tính bỏ các số 0 ở đầu mã trong ô không định dạng văn bản (Text)",
+                    $"did you mean {string.Join(" or ", found)}? Spreadsheet programs drop the leading zeros of codes in cells not formatted as text");
             _hints[code + "|" + period] = hint;
             return hint;
         }

@@ -18,6 +18,13 @@ public sealed record SpreadsheetRow(int Number, IReadOnlyDictionary<string, stri
 }
 
 /// <summary>
+/// Where a file's header is, by the row numbers people see: <see cref="Headings"/> is the row they read
+/// the columns by (the first row), <see cref="Ids"/> the row of column ids the import reads; the same row
+/// unless the file has both (a template: its headings, then its ids on a row hidden in .xlsx).
+/// </summary>
+public sealed record SpreadsheetHeader(int Headings, int Ids);
+
+/// <summary>
 /// Reads a CSV or .xlsx file row by row, without loading it whole: memory stays flat however long
 /// the file. The header is the row of column ids (<c>unit_code</c>, <c>period</c>, element ids): the
 /// first row, or the second when the first holds the headings people read (the templates' hidden id
@@ -27,12 +34,13 @@ public static class SpreadsheetRows
 {
     /// <summary>The file's data rows; <paramref name="columns"/> receives the column ids (by position) once enumeration starts.</summary>
     /// <param name="heading">The id a heading stands for (null: none), for files whose header is the headings alone.</param>
-    public static IEnumerable<SpreadsheetRow> Read(string path, List<string> columns, Func<string, string?>? heading = null)
+    /// <param name="header">Told where the header is, once enumeration starts.</param>
+    public static IEnumerable<SpreadsheetRow> Read(string path, List<string> columns, Func<string, string?>? heading = null, Action<SpreadsheetHeader>? header = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(columns);
         var raw = Path.GetExtension(path).Equals(".xlsx", StringComparison.OrdinalIgnoreCase) ? ReadXlsx(path) : ReadCsv(path);
-        return Rows(raw, columns, heading ?? (_ => null));
+        return Rows(raw, columns, heading ?? (_ => null), header ?? (_ => { }));
     }
 
     /// <summary>"A", "B", … "AA": the column as spreadsheet programs name it.</summary>
@@ -54,7 +62,7 @@ public static class SpreadsheetRows
         public List<string> Texts() => Enumerable.Range(0, Cells.Count == 0 ? 0 : Cells.Keys.Max() + 1).Select(i => Cells.TryGetValue(i, out var c) ? c.Text : "").ToList();
     }
 
-    private static IEnumerable<SpreadsheetRow> Rows(IEnumerable<RawRow> raw, List<string> columns, Func<string, string?> heading)
+    private static IEnumerable<SpreadsheetRow> Rows(IEnumerable<RawRow> raw, List<string> columns, Func<string, string?> heading, Action<SpreadsheetHeader> header)
     {
         using var rows = raw.GetEnumerator();
         if (!rows.MoveNext())
@@ -67,6 +75,7 @@ public static class SpreadsheetRows
         if (first.Has(ImportCommands.UnitColumn))
         {
             columns.AddRange(first.Texts());
+            header(new SpreadsheetHeader(first.Number, first.Number));
         }
         else
         {
@@ -75,11 +84,13 @@ public static class SpreadsheetRows
             {
                 // Headings people read, then the ids.
                 columns.AddRange(pending.Texts());
+                header(new SpreadsheetHeader(first.Number, pending.Number));
                 pending = null;
             }
             else
             {
                 columns.AddRange(first.Texts().Select(t => heading(t) ?? t));
+                header(new SpreadsheetHeader(first.Number, first.Number));
             }
         }
 
@@ -119,7 +130,8 @@ public static class SpreadsheetRows
     private static IEnumerable<RawRow> ReadCsv(string path)
     {
         using var reader = new StreamReader(path);
-        using var csv = new CsvParser(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { DetectDelimiter = true, TrimOptions = TrimOptions.Trim, BadDataFound = null });
+        // Blank lines are read (and skipped below) rather than ignored, so that rows keep the numbers a spreadsheet program shows.
+        using var csv = new CsvParser(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { DetectDelimiter = true, TrimOptions = TrimOptions.Trim, BadDataFound = null, IgnoreBlankLines = false });
         var number = 0;
         while (csv.Read())
         {
@@ -144,8 +156,8 @@ public static class SpreadsheetRows
     private static IEnumerable<RawRow> ReadXlsx(string path)
     {
         using var document = SpreadsheetDocument.Open(path, isEditable: false);
-        var workbook = document.WorkbookPart ?? throw new InvalidDataException($"{path} has no workbook.");
-        var first = workbook.Workbook.Sheets?.Elements<Sheet>().FirstOrDefault() ?? throw new InvalidDataException($"{path} has no sheet.");
+        var workbook = document.WorkbookPart ?? throw new InvalidDataException(Ui.T($"{path} không có bảng tính (workbook).", $"{path} has no workbook."));
+        var first = workbook.Workbook.Sheets?.Elements<Sheet>().FirstOrDefault() ?? throw new InvalidDataException(Ui.T($"{path} không có trang tính nào.", $"{path} has no sheet."));
         var sheet = (WorksheetPart)workbook.GetPartById(first.Id!);
         var shared = workbook.SharedStringTablePart?.SharedStringTable.Elements<SharedStringItem>().Select(s => s.InnerText).ToArray() ?? [];
 

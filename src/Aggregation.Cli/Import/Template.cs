@@ -12,13 +12,13 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
 {
     public List<IReadOnlyList<string>> Rows { get; } = [];
 
-    /// <summary>Per period: how many units of which area.</summary>
+    /// <summary>Per period: how many units of which area (in the run's language).</summary>
     public List<string> Summary { get; } = [];
 
-    /// <summary>What the officer should know: a unit that no longer exists, and what replaced it.</summary>
+    /// <summary>What the officer should know: a unit that no longer exists, and what replaced it (in the run's language).</summary>
     public List<string> Notes { get; } = [];
 
-    /// <summary>The summary and notes again in Vietnamese, for the instructions sheet.</summary>
+    /// <summary>The summary and notes in Vietnamese whatever the run's language, for the instructions sheet.</summary>
     private readonly List<string> _summaryVi = [];
     private readonly List<string> _notesVi = [];
 
@@ -52,21 +52,29 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
                 }
             }
 
-            var when = ended.ValidTo.Length > 0 && string.CompareOrdinal(ended.ValidTo, asOf) <= 0 ? $"no longer exists from {ended.ValidTo}" : $"does not exist yet in {period} (from {ended.ValidFrom})";
+            var gone = ended.ValidTo.Length > 0 && string.CompareOrdinal(ended.ValidTo, asOf) <= 0;
+            var khi = gone ? $"không còn từ ngày {ended.ValidTo}" : $"chưa có trong kỳ {period}";
+            var when = Ui.T(gone ? khi : $"{khi} (có từ ngày {ended.ValidFrom})", gone ? $"no longer exists from {ended.ValidTo}" : $"does not exist yet in {period} (from {ended.ValidFrom})");
+            var what = $"{Ui.T(LevelVi(ended.Level), ended.Level)} {ended.Code} ({ended.Name}) {when}";
             if (root is null)
             {
-                return $"{ended.Level} {ended.Code} ({ended.Name}) {when}, and no unit above it is in force in {period}.";
+                return Ui.T(
+                    $"{Capitalized(what)}, và không có đơn vị cấp trên nào của nó có hiệu lực trong kỳ {period}.",
+                    $"{what}, and no unit above it is in force in {period}.");
             }
 
-            Notes.Add($"{ended.Level} {ended.Code} ({ended.Name}) {when}: the rows for {period} are the {set.Level}s of {root.Name} ({root.Code}) in force then.");
-            var khi = ended.ValidTo.Length > 0 && string.CompareOrdinal(ended.ValidTo, asOf) <= 0 ? $"không còn từ ngày {ended.ValidTo}" : $"chưa có trong kỳ {period}";
+            Notes.Add(Ui.T(
+                $"{Capitalized(what)}: các dòng của kỳ {period} là các {LevelVi(set.Level)} của {root.Name} ({root.Code}) có hiệu lực khi đó.",
+                $"{what}: the rows for {period} are the {Plural(set.Level)} of {root.Name} ({root.Code}) in force then."));
             _notesVi.Add($"Lưu ý: {ended.Name} ({ended.Code}) {khi}; các dòng của kỳ {period} là các {LevelVi(set.Level)} của {root.Name} ({root.Code}) có hiệu lực khi đó.");
         }
 
         var units = root.Level == set.Level ? [root] : await ListAsync(root.Code, asOf, cancellationToken);
         if (units.Count == 0)
         {
-            return $"No {set.Level} of {root.Name} ({root.Code}) is in force in {period}: the data set {set.Id} has no rows there.";
+            return Ui.T(
+                $"Không có {LevelVi(set.Level)} nào của {root.Name} ({root.Code}) có hiệu lực trong kỳ {period}: bộ số liệu {set.Id} không có dòng nào ở đó.",
+                $"No {set.Level} of {root.Name} ({root.Code}) is in force in {period}: the data set {set.Id} has no rows there.");
         }
 
         foreach (var unit in units)
@@ -74,7 +82,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
             Rows.Add([unit.Code, unit.Name, period, .. set.DataElements.Select(_ => "")]);
         }
 
-        Summary.Add($"{period}: {units.Count} {set.Level}{(units.Count == 1 ? "" : "s")} of {root.Name}");
+        Summary.Add($"{period}: {Ui.Count(units.Count, LevelVi(set.Level), set.Level, Plural(set.Level))} {Ui.T("của", "of")} {root.Name}");
         _summaryVi.Add($"Kỳ {period}: {units.Count} {LevelVi(set.Level)} của {root.Name}.");
         return null;
     }
@@ -132,8 +140,16 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
         "commune" => "đơn vị cấp xã",
         "district" => "đơn vị cấp huyện",
         "province" => "đơn vị cấp tỉnh",
+        "agency" => "cơ quan",
+        "nation" => "quốc gia",
         _ => level,
     };
+
+    /// <summary>"communes", "agencies".</summary>
+    private static string Plural(string level) => level.EndsWith('y') ? level[..^1] + "ies" : level + "s";
+
+    /// <summary>The sentence with its first letter a capital ("Đơn vị cấp huyện 164 …").</summary>
+    private static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     private static bool InForce(Unit unit, string day) =>
         (unit.ValidFrom.Length == 0 || string.CompareOrdinal(unit.ValidFrom, day) <= 0) && (unit.ValidTo.Length == 0 || string.CompareOrdinal(day, unit.ValidTo) < 0);
