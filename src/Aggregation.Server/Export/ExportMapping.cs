@@ -58,11 +58,12 @@ public sealed class ExportMapping
         PropertyNameCaseInsensitive = true,
     };
 
-    private ExportMapping(string receiver, ReceiverProfile profile, string? unitPattern, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets)
+    private ExportMapping(string receiver, ReceiverProfile profile, string? unitPattern, IReadOnlyDictionary<string, string> versionPatterns, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets)
     {
         Receiver = receiver;
         Profile = profile;
         UnitPattern = unitPattern;
+        VersionPatterns = versionPatterns;
         Units = units;
         DataElements = elements;
         DataSets = dataSets;
@@ -73,6 +74,9 @@ public sealed class ExportMapping
     public ReceiverProfile Profile { get; }
 
     public string? UnitPattern { get; }
+
+    /// <summary>Patterns for the units a hierarchy version introduced (<c>"2025-07": "{code}@2025-07"</c>), over <see cref="UnitPattern"/>.</summary>
+    public IReadOnlyDictionary<string, string> VersionPatterns { get; }
 
     /// <summary>Receiver codes by GSO code, or by <c>code@version</c> for one version of a reused code.</summary>
     public IReadOnlyDictionary<string, string> Units { get; }
@@ -103,6 +107,14 @@ public sealed class ExportMapping
             throw new Aggregation.CatalogException($"{source}: units.pattern must contain {{code}}");
         }
 
+        foreach (var (version, versionPattern) in model.Units?.Versions ?? [])
+        {
+            if (!versionPattern.Contains("{code}", StringComparison.Ordinal))
+            {
+                throw new Aggregation.CatalogException($"{source}: units.versions.{version} must contain {{code}}");
+            }
+        }
+
         if (model.ReportingRates is not null)
         {
             // Receivers compute reporting rates from complete data set registrations; values of
@@ -114,18 +126,22 @@ public sealed class ExportMapping
             model.Receiver ?? "",
             ParseProfile(model.Profile, source),
             model.Units?.Pattern,
+            model.Units?.Versions ?? [],
             model.Units?.Codes ?? [],
             model.DataElements ?? [],
             model.DataSets ?? []);
     }
 
-    /// <summary>The unit's receiver code: its version's own code, else its GSO code's, else the pattern's; null when none applies.</summary>
+    /// <summary>
+    /// The unit's receiver code: the code given to its version (<c>05443@2025-07</c>), else to its
+    /// GSO code, else its version's pattern, else the pattern; null when none applies.
+    /// </summary>
     public string? Unit(AdminUnit unit)
     {
         ArgumentNullException.ThrowIfNull(unit);
         return Units.TryGetValue($"{unit.Code}@{unit.Version}", out var versioned) ? versioned
             : Units.TryGetValue(unit.Code, out var mapped) ? mapped
-            : UnitPattern?.Replace("{code}", unit.Code, StringComparison.Ordinal);
+            : (VersionPatterns.TryGetValue(unit.Version, out var pattern) ? pattern : UnitPattern)?.Replace("{code}", unit.Code, StringComparison.Ordinal);
     }
 
     private static ReceiverProfile ParseProfile(ProfileModel? model, string source)
@@ -195,6 +211,8 @@ public sealed class ExportMapping
     private sealed class UnitsModel
     {
         public string? Pattern { get; set; }
+
+        public Dictionary<string, string>? Versions { get; set; }
 
         [JsonPropertyName("codes")]
         public Dictionary<string, string>? Codes { get; set; }
