@@ -18,6 +18,7 @@ public sealed class DeliveryServerFixture : ServerFixture
     protected override IEnumerable<string> ExtraArguments =>
     [
         $"--Delivery:Endpoint={Receiver.Url}",
+        $"--Delivery:CompletenessEndpoint={Receiver.RegistrationsUrl}",
         "--Delivery:PollInterval=00:00:00.100",
         "--Delivery:AttemptTimeout=00:00:00.300",
         "--Delivery:Retries=2",
@@ -46,10 +47,22 @@ public sealed class DeliveryTests(DeliveryServerFixture server) : IClassFixture<
     {
         var reporting = new Protos.V1.Reporting.ReportingClient(server.Channel);
 
-        // Down: nothing listens. The reminder produces the fifteen reports of 2021-2025; attempts fail and the circuit opens.
+        // A commune reports March and September of every year (Phường Phan Đình Phùng, 05443 from 1 July 2025).
+        var reports = new ReportGenerator(seed: 7);
+        foreach (var year in Enumerable.Range(2021, 5))
+        {
+            foreach (var month in new[] { 3, 9 })
+            {
+                var accepted = await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = reports.New("05443", $"{year}-{month:D2}", ReportGenerator.Number("awareness_activities", 1)) });
+                Assert.Equal(ReportOutcome.Accepted, accepted.Result.Outcome);
+            }
+        }
+
+        // Down: nothing listens. The reminder produces the fifteen reports of 2021-2025, each an ADX
+        // document and its completeness registrations; attempts fail and the circuit opens.
         var down = await Eventually.WaitAsync(
             () => reporting.ListDeliveriesAsync(new ListDeliveriesRequest()).ResponseAsync,
-            d => d.Deliveries.Count == 15 && d.CircuitOpenings >= 1 && d.Deliveries.Any(x => x.LastError.Length > 0),
+            d => d.Deliveries.Count(x => x.Payload == "adx") == 15 && d.Deliveries.Count(x => x.Payload == "dhis2-registrations") == 15 && d.CircuitOpenings >= 1 && d.Deliveries.Any(x => x.LastError.Length > 0),
             TimeSpan.FromSeconds(30),
             d => $"{d.Deliveries.Count} deliveries, circuit opened {d.CircuitOpenings} times");
         Assert.All(down.Deliveries, d => Assert.Equal("pending", d.State));
@@ -97,7 +110,8 @@ public sealed class DeliveryTests(DeliveryServerFixture server) : IClassFixture<
         // Bắc Kạn (its own tenant until 2025-06-30) delivers too; these are Thái Nguyên's.
         Assert.Equal(keys, ThaiNguyens(server.Receiver.Received.Keys).Order().ToList());
         Assert.Equal(ThaiNguyens(await OutboxKeysAsync()), keys);
-        Assert.All(server.Receiver.Received.Values, body => Assert.Contains("urn:ihe:qrph:adx:2015", System.Text.Encoding.UTF8.GetString(body), StringComparison.Ordinal));
+        Assert.All(server.Receiver.Received.Where(r => !r.Key.Contains("dhis2-registrations", StringComparison.Ordinal)), r => Assert.Empty(OfficialAdxSchema.Validate(r.Value)));
+        Assert.All(server.Receiver.Received.Where(r => r.Key.Contains("dhis2-registrations", StringComparison.Ordinal)), r => Assert.Contains("\"completeDataSetRegistrations\"", System.Text.Encoding.UTF8.GetString(r.Value), StringComparison.Ordinal));
         Assert.True(server.Receiver.Requests > keys.Count, "the endpoint should have seen failed attempts before the successful ones");
 
         // An operator re-sends a delivered report: same key, so the receiver still holds it once.

@@ -19,7 +19,9 @@ public sealed class MinistryReceiver : IAsyncDisposable
 
     public MinistryReceiver()
     {
-        Url = new Uri($"http://127.0.0.1:{LoopbackPorts.Take()}/adx");
+        var port = LoopbackPorts.Take();
+        Url = new Uri($"http://127.0.0.1:{port}/adx");
+        RegistrationsUrl = new Uri($"http://127.0.0.1:{port}/completeDataSetRegistrations");
     }
 
     public enum Behaviour
@@ -29,7 +31,11 @@ public sealed class MinistryReceiver : IAsyncDisposable
         Failing,
     }
 
+    /// <summary>Where ADX documents go.</summary>
     public Uri Url { get; }
+
+    /// <summary>Where completeness registrations (DHIS2 JSON) go.</summary>
+    public Uri RegistrationsUrl { get; }
 
     public Behaviour Mode { get; set; } = Behaviour.Healthy;
 
@@ -51,7 +57,11 @@ public sealed class MinistryReceiver : IAsyncDisposable
         builder.WebHost.UseUrls($"http://127.0.0.1:{Url.Port}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         _app = builder.Build();
-        _app.MapPost("/adx", async (HttpContext http) =>
+        _app.MapPost("/adx", (HttpContext http) => ReceiveAsync(http, "application/adx+xml"));
+        _app.MapPost("/completeDataSetRegistrations", (HttpContext http) => ReceiveAsync(http, "application/json"));
+        await _app.StartAsync();
+
+        async Task<IResult> ReceiveAsync(HttpContext http, string contentType)
         {
             Interlocked.Increment(ref _requests);
             switch (Mode)
@@ -64,7 +74,7 @@ public sealed class MinistryReceiver : IAsyncDisposable
             }
 
             var key = http.Request.Headers["Idempotency-Key"].ToString();
-            if (key.Length == 0 || http.Request.ContentType != "application/adx+xml")
+            if (key.Length == 0 || http.Request.ContentType != contentType)
             {
                 return Results.BadRequest();
             }
@@ -72,8 +82,7 @@ public sealed class MinistryReceiver : IAsyncDisposable
             using var body = new MemoryStream();
             await http.Request.Body.CopyToAsync(body);
             return Received.TryAdd(key, body.ToArray()) ? Results.Ok() : Results.Conflict();
-        });
-        await _app.StartAsync();
+        }
     }
 
     public async ValueTask DisposeAsync()
