@@ -57,8 +57,8 @@ public sealed class MinistryReceiver : IAsyncDisposable
         builder.WebHost.UseUrls($"http://127.0.0.1:{Url.Port}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         _app = builder.Build();
-        _app.MapPost("/adx", (HttpContext http) => ReceiveAsync(http, "application/adx+xml"));
-        _app.MapPost("/completeDataSetRegistrations", (HttpContext http) => ReceiveAsync(http, "application/json"));
+        _app.MapPost("/adx", (Delegate)((HttpContext http) => ReceiveAsync(http, "application/adx+xml")));
+        _app.MapPost("/completeDataSetRegistrations", (Delegate)((HttpContext http) => ReceiveAsync(http, "application/json")));
         await _app.StartAsync();
 
         async Task<IResult> ReceiveAsync(HttpContext http, string contentType)
