@@ -200,12 +200,16 @@ public sealed class ReorganisationTests(ServerFixture server) : IClassFixture<Se
         var may = Adx(await exports.ExportAsync(new ExportRequest { UnitCode = "19", ProgrammeId = ServerFixture.Programme, Period = "2025-05", IncludeSubtree = true, Format = ExportFormat.Adx }));
         var september = Adx(await exports.ExportAsync(new ExportRequest { UnitCode = "19", ProgrammeId = ServerFixture.Programme, Period = "2025-09", IncludeSubtree = true, Format = ExportFormat.Adx }));
 
-        Assert.Contains("orgUnit=\"164\"", may, StringComparison.Ordinal);
+        // The commune reports; the receiver aggregates, so no district or province figure goes out.
         Assert.Contains("orgUnit=\"05431\"", may, StringComparison.Ordinal);
-        Assert.DoesNotContain("orgUnit=\"05482\"", may, StringComparison.Ordinal);
+        Assert.DoesNotContain("orgUnit=\"164\"", may, StringComparison.Ordinal);
+        Assert.DoesNotContain("orgUnit=\"05482", may, StringComparison.Ordinal);
+
+        // The commune in force keeps its official code; none of the reform's own keys leaks out.
         Assert.Contains("orgUnit=\"05482\"", september, StringComparison.Ordinal);
         Assert.DoesNotContain("orgUnit=\"164\"", september, StringComparison.Ordinal);
         Assert.DoesNotContain("@", september, StringComparison.Ordinal);
+
     }
 
     private static Report Count(ReportGenerator generator, string unit, string period, Dictionary<(string, string), long> sent, string half)

@@ -59,7 +59,7 @@ public static class AdxWriter
             foreach (var group in groups)
             {
                 xml.WriteStartElement("group", Namespace);
-                xml.WriteAttributeString("orgUnit", mapping.Unit(group.Unit));
+                xml.WriteAttributeString("orgUnit", group.UnitCode(mapping));
                 xml.WriteAttributeString("period", PeriodOf(group.Period));
                 xml.WriteAttributeString("dataSet", mapping.DataSets[group.DataSet.Id]);
                 if (group.CompleteDate is { } complete)

@@ -12,7 +12,18 @@ public sealed record ExportValue(DataElement Element, long Value);
 /// for a monthly data set), and the date its report was complete when the unit reported the data
 /// set itself for that period.
 /// </summary>
-public sealed record ExportGroup(AdminUnit Unit, DataSet DataSet, Period Period, IReadOnlyList<ExportValue> Values, DateOnly? CompleteDate);
+public sealed record ExportGroup(AdminUnit Unit, DataSet DataSet, Period Period, IReadOnlyList<ExportValue> Values, DateOnly? CompleteDate)
+{
+    /// <summary>Whether a later unit took this unit's GSO code on a reorganisation.</summary>
+    public bool CodeTakenLater { get; init; }
+
+    /// <summary>The unit's code in the receiver.</summary>
+    public string? UnitCode(ExportMapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        return mapping.Unit(Unit, CodeTakenLater);
+    }
+}
 
 /// <summary>What an export holds, before it is written in a receiver's format and codes.</summary>
 public sealed record AggregateExport(Tenant Tenant, Programme Programme, Period Period, string OrgUnitLevel, DateTimeOffset Exported, IReadOnlyList<ExportGroup> Groups)
@@ -35,7 +46,7 @@ public sealed record AggregateExport(Tenant Tenant, Programme Programme, Period 
         var missing = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var group in Groups)
         {
-            if (mapping.Unit(group.Unit) is null)
+            if (group.UnitCode(mapping) is null)
             {
                 missing.Add($"unit {group.Unit.Code}");
             }
@@ -66,8 +77,8 @@ public sealed record AggregateExport(Tenant Tenant, Programme Programme, Period 
     public IReadOnlyList<string> CodeClashes(ExportMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
-        return Groups.Select(g => g.Unit).DistinctBy(u => u.Key)
-            .Select(u => (Code: mapping.Unit(u), Unit: u)).Where(x => x.Code is not null)
+        return Groups.DistinctBy(g => g.Unit.Key)
+            .Select(g => (Code: g.UnitCode(mapping), g.Unit)).Where(x => x.Code is not null)
             .GroupBy(x => x.Code!, StringComparer.Ordinal).Where(g => g.Count() > 1)
             .Select(g => $"receiver code {g.Key} names {string.Join(" and ", g.Select(x => Describe(x.Unit)))}")
             .ToList();

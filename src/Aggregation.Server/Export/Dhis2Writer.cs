@@ -49,7 +49,7 @@ public static class Dhis2Writer
             json.WriteStartArray("dataValues");
             foreach (var group in groups)
             {
-                var orgUnit = mapping.Unit(group.Unit);
+                var orgUnit = group.UnitCode(mapping);
                 var period = PeriodOf(group.Period);
                 foreach (var value in group.Values)
                 {
@@ -85,7 +85,7 @@ public static class Dhis2Writer
                 json.WriteStartObject();
                 json.WriteString("dataSet", mapping.DataSets[group.DataSet.Id]);
                 json.WriteString("period", PeriodOf(group.Period));
-                json.WriteString("organisationUnit", mapping.Unit(group.Unit));
+                json.WriteString("organisationUnit", group.UnitCode(mapping));
                 json.WriteString("date", group.CompleteDate!.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
                 json.WriteBoolean("completed", true);
                 json.WriteEndObject();

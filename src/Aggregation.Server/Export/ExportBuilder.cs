@@ -94,7 +94,9 @@ public sealed class ExportBuilder(RollupReads reads, IGrainFactory grains, Hiera
                 : await AggregatedGroupsAsync(u, dataSets, programme, period, profile, own, view);
         });
 
-        return new AggregateExport(tenant, programme, period, orgUnitLevel, clock.Now, [.. groups.SelectMany(g => g)]);
+        // A unit whose GSO code a later unit took may need a receiver code of its own.
+        var taken = plans.Select(p => p.Unit).Where(u => u.ValidTo is { } to && catalog.UnitsWithCode(u.Tenant, u.Code).Any(o => o.Key != u.Key && o.ValidFrom >= to)).Select(u => u.Key).ToHashSet();
+        return new AggregateExport(tenant, programme, period, orgUnitLevel, clock.Now, [.. groups.SelectMany(g => g).Select(g => taken.Contains(g.Unit.Key) ? g with { CodeTakenLater = true } : g)]);
     }
 
     /// <summary>The periods of a data set's send period type that make up <paramref name="period"/> (none when they do not fit in it).</summary>

@@ -58,11 +58,12 @@ public sealed class ExportMapping
         PropertyNameCaseInsensitive = true,
     };
 
-    private ExportMapping(string receiver, ReceiverProfile profile, string? unitPattern, IReadOnlyDictionary<string, string> versionPatterns, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets)
+    private ExportMapping(string receiver, ReceiverProfile profile, string? unitPattern, string? retiredPattern, IReadOnlyDictionary<string, string> versionPatterns, IReadOnlyDictionary<string, string> units, IReadOnlyDictionary<string, string> elements, IReadOnlyDictionary<string, string> dataSets)
     {
         Receiver = receiver;
         Profile = profile;
         UnitPattern = unitPattern;
+        RetiredPattern = retiredPattern;
         VersionPatterns = versionPatterns;
         Units = units;
         DataElements = elements;
@@ -74,6 +75,13 @@ public sealed class ExportMapping
     public ReceiverProfile Profile { get; }
 
     public string? UnitPattern { get; }
+
+    /// <summary>
+    /// The pattern of a unit whose GSO code a later unit took on a reorganisation (05443 was Phường
+    /// Trưng Vương until 2025-06-30 and is Phường Phan Đình Phùng since), e.g. <c>{code}-{version}</c>:
+    /// the unit in force keeps the official code.
+    /// </summary>
+    public string? RetiredPattern { get; }
 
     /// <summary>Patterns for the units a hierarchy version introduced (<c>"2025-07": "{code}@2025-07"</c>), over <see cref="UnitPattern"/>.</summary>
     public IReadOnlyDictionary<string, string> VersionPatterns { get; }
@@ -107,6 +115,11 @@ public sealed class ExportMapping
             throw new Aggregation.CatalogException($"{source}: units.pattern must contain {{code}}");
         }
 
+        if (model.Units?.Retired is { } retired && !retired.Contains("{code}", StringComparison.Ordinal))
+        {
+            throw new Aggregation.CatalogException($"{source}: units.retired must contain {{code}}");
+        }
+
         foreach (var (version, versionPattern) in model.Units?.Versions ?? [])
         {
             if (!versionPattern.Contains("{code}", StringComparison.Ordinal))
@@ -126,6 +139,7 @@ public sealed class ExportMapping
             model.Receiver ?? "",
             ParseProfile(model.Profile, source),
             model.Units?.Pattern,
+            model.Units?.Retired,
             model.Units?.Versions ?? [],
             model.Units?.Codes ?? [],
             model.DataElements ?? [],
@@ -133,15 +147,27 @@ public sealed class ExportMapping
     }
 
     /// <summary>
-    /// The unit's receiver code: the code given to its version (<c>05443@2025-07</c>), else to its
-    /// GSO code, else its version's pattern, else the pattern; null when none applies.
+    /// The unit's receiver code: the code given to its version (<c>05443@2021-2025</c>), else to its
+    /// GSO code, else the retired pattern when a later unit took its code, else its version's
+    /// pattern, else the pattern; null when none applies.
     /// </summary>
-    public string? Unit(AdminUnit unit)
+    public string? Unit(AdminUnit unit, bool codeTakenLater)
     {
         ArgumentNullException.ThrowIfNull(unit);
-        return Units.TryGetValue($"{unit.Code}@{unit.Version}", out var versioned) ? versioned
-            : Units.TryGetValue(unit.Code, out var mapped) ? mapped
-            : (VersionPatterns.TryGetValue(unit.Version, out var pattern) ? pattern : UnitPattern)?.Replace("{code}", unit.Code, StringComparison.Ordinal);
+        if (Units.TryGetValue($"{unit.Code}@{unit.Version}", out var versioned))
+        {
+            return versioned;
+        }
+
+        if (Units.TryGetValue(unit.Code, out var mapped))
+        {
+            return mapped;
+        }
+
+        var pattern = codeTakenLater && RetiredPattern is not null ? RetiredPattern
+            : VersionPatterns.TryGetValue(unit.Version, out var ofVersion) ? ofVersion
+            : UnitPattern;
+        return pattern?.Replace("{code}", unit.Code, StringComparison.Ordinal).Replace("{version}", unit.Version, StringComparison.Ordinal);
     }
 
     private static ReceiverProfile ParseProfile(ProfileModel? model, string source)
@@ -211,6 +237,8 @@ public sealed class ExportMapping
     private sealed class UnitsModel
     {
         public string? Pattern { get; set; }
+
+        public string? Retired { get; set; }
 
         public Dictionary<string, string>? Versions { get; set; }
 
