@@ -27,10 +27,10 @@ public sealed class Dhis2ReceiverTests(Dhis2ReceiverServerFixture server) : ICla
     private static readonly string[] CountElements =
         ["awareness_activities", "workers_reached", "complaints_received", "complaints_handled_on_time", "press_publications", "crime_cases_handled", "industrial_zone_workers_reached", "students_reached"];
 
-    // Product defect, excluded from the check below and reported: local_officials and
-    // local_officials_trained belong to commune-staff-sixmonthly (communes) and district-sixmonthly
-    // (districts), and a lowest-level export sends both the commune's and its district's figure for
-    // the same six months (05443 and 164, 2025S1), though the export promises nothing at two levels of one branch.
+    // Reported at two levels by design: local_officials and local_officials_trained are in
+    // commune-staff-sixmonthly (a commune's own officials) and district-sixmonthly (the district's
+    // own officials). Each is sent at the unit that reported it, once; no aggregate goes with them,
+    // so the receiver's district total (its own + its communes') is the product's (test above).
     private static readonly HashSet<string> TwoLevelElements = ["local_officials", "local_officials_trained"];
 
     public async Task InitializeAsync()

@@ -97,8 +97,12 @@ public static class ReceiverAnswer
 /// <summary>A DHIS2 import summary: its status, counts and conflicts.</summary>
 public sealed record ImportSummary(string Status, long Imported, long Updated, long Ignored, long Deleted, IReadOnlyList<string> Conflicts)
 {
-    /// <summary>Every value was imported or updated: status SUCCESS (or OK), nothing ignored, no conflict.</summary>
-    public bool TookEverything => Status.ToUpperInvariant() is "SUCCESS" or "OK" && Ignored == 0 && Conflicts.Count == 0;
+    /// <summary>
+    /// Every value was taken: status SUCCESS (or OK) and no conflict. Values a DHIS2 ignores without
+    /// a conflict are the unchanged ones (a resend of the same report) and are held already; a value
+    /// it refuses comes with a conflict (and a WARNING from the data value import).
+    /// </summary>
+    public bool TookEverything => Status.ToUpperInvariant() is "SUCCESS" or "OK" && Conflicts.Count == 0;
 
     public override string ToString()
     {
