@@ -198,14 +198,22 @@ public sealed class Dhis2Receiver : IAsyncDisposable
                 holding.Select(d => d.Code).ToList());
         }
 
-        foreach (var file in Directory.EnumerateFiles(catalogDirectory, "units-*.csv").Order(StringComparer.Ordinal))
+        var retired = units.TryGetProperty("retired", out var ret) ? ret.GetString() : null;
+        var files = Directory.EnumerateFiles(catalogDirectory, "units-*.csv").Order(StringComparer.Ordinal).ToList();
+
+        // (code, name, level) of each file's units: a later file listing a code under another name
+        // took that code from the unit of the earlier file (a province that carried on keeps its name).
+        var rows = files.ToDictionary(f => f, f => File.ReadLines(f).Skip(1).Select(l => l.Split(',')).Where(x => x.Length >= 4).ToDictionary(x => x[0], x => (Name: x[1], Level: x[2]), StringComparer.Ordinal));
+        foreach (var file in files)
         {
             var version = Path.GetFileNameWithoutExtension(file)["units-".Length..];
             var unitPattern = versions.TryGetValue(version, out var vp) ? vp : pattern;
+            var later = files.SkipWhile(f => f != file).Skip(1).Select(f => rows[f]).ToList();
+            bool TakenLater(string gso) => later.Any(l => l.TryGetValue(gso, out var other) && other != rows[file][gso]);
             string? Code(string gso) => gso.Length == 0 ? null
                 : unitCodes.TryGetValue($"{gso}@{version}", out var v) ? v
                 : unitCodes.TryGetValue(gso, out var m) ? m
-                : unitPattern?.Replace("{code}", gso, StringComparison.Ordinal);
+                : (retired is not null && rows[file].ContainsKey(gso) && TakenLater(gso) ? retired : unitPattern)?.Replace("{code}", gso, StringComparison.Ordinal).Replace("{version}", version, StringComparison.Ordinal);
             foreach (var line in File.ReadLines(file).Skip(1))
             {
                 var fields = line.Split(',');
