@@ -112,8 +112,12 @@ public sealed class Dhis2Receiver : IAsyncDisposable
     private readonly Lock _gate = new();
     private WebApplication? _app;
 
+    private readonly int _port = LoopbackPorts.Take();
+
     private Dhis2Receiver()
     {
+        DataValueSetsUrl = new Uri($"http://127.0.0.1:{_port}/api/dataValueSets");
+        RegistrationsUrl = new Uri($"http://127.0.0.1:{_port}/api/completeDataSetRegistrations");
     }
 
     /// <summary>A value as stored: the element, ISO period and org unit codes.</summary>
@@ -132,10 +136,10 @@ public sealed class Dhis2Receiver : IAsyncDisposable
     public ConcurrentDictionary<Key, string> NormalisedBooleans { get; } = new();
 
     /// <summary>Where data value sets go when started: <c>…/api/dataValueSets</c>.</summary>
-    public Uri? DataValueSetsUrl { get; private set; }
+    public Uri DataValueSetsUrl { get; }
 
     /// <summary>Where registrations go when started: <c>…/api/completeDataSetRegistrations</c>.</summary>
-    public Uri? RegistrationsUrl { get; private set; }
+    public Uri RegistrationsUrl { get; }
 
     /// <summary>Requests answered over HTTP, with their status code.</summary>
     public ConcurrentQueue<(string Path, int Status, string Body)> Answers { get; } = new();
@@ -283,9 +287,7 @@ public sealed class Dhis2Receiver : IAsyncDisposable
     /// <summary>Serves <c>/api/dataValueSets</c> and <c>/api/completeDataSetRegistrations</c> on a loopback port.</summary>
     public async Task StartAsync()
     {
-        var port = LoopbackPorts.Take();
-        DataValueSetsUrl = new Uri($"http://127.0.0.1:{port}/api/dataValueSets");
-        RegistrationsUrl = new Uri($"http://127.0.0.1:{port}/api/completeDataSetRegistrations");
+        var port = _port;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection();

@@ -197,7 +197,7 @@ public sealed class Dhis2ReceiverTests(Dhis2ReceiverServerFixture server) : ICla
         var payload = JsonNode.Parse((await TryExportAsync(ExportFormat.Dhis2Json, "2025S1", ""))!)!.AsObject();
         payload["dataValues"]!.AsArray().Add(new JsonObject { ["dataElement"] = "not_a_data_element", ["period"] = "202503", ["orgUnit"] = "05443", ["value"] = "1" });
 
-        var (status, body) = await PostAsync(receiver.DataValueSetsUrl!, Encoding.UTF8.GetBytes(payload.ToJsonString()));
+        var (status, body) = await PostAsync(receiver.DataValueSetsUrl, Encoding.UTF8.GetBytes(payload.ToJsonString()));
 
         Assert.Equal(HttpStatusCode.Conflict, status);
         var answer = JsonNode.Parse(body)!;
@@ -217,11 +217,11 @@ public sealed class Dhis2ReceiverTests(Dhis2ReceiverServerFixture server) : ICla
         await using var receiver = Dhis2Receiver.FromCatalog(Catalog);
         await receiver.StartAsync();
 
-        var (status, body) = await PostAsync(receiver.DataValueSetsUrl!, (await TryExportAsync(ExportFormat.Dhis2Json, "2025S1", ""))!);
+        var (status, body) = await PostAsync(receiver.DataValueSetsUrl, (await TryExportAsync(ExportFormat.Dhis2Json, "2025S1", ""))!);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal((DeliveryVerdict.Delivered, (string?)null), ReceiverAnswer.Judge(status, body));
 
-        var (registered, registrationBody) = await PostAsync(receiver.RegistrationsUrl!, (await TryExportAsync(ExportFormat.Dhis2CompletenessJson, "2025S1", ""))!);
+        var (registered, registrationBody) = await PostAsync(receiver.RegistrationsUrl, (await TryExportAsync(ExportFormat.Dhis2CompletenessJson, "2025S1", ""))!);
         Assert.Equal(HttpStatusCode.OK, registered);
         Assert.Equal((DeliveryVerdict.Delivered, (string?)null), ReceiverAnswer.Judge(registered, registrationBody));
     }
