@@ -168,6 +168,13 @@ public sealed class ExportTests(AfterFirstHalfServerFixture server) : IClassFixt
         var workers = values.Where(v => v.GetProperty("dataElement").GetString() == "workers_reached").ToDictionary(v => v.GetProperty("period").GetString()!, v => v.GetProperty("value").GetString());
         Assert.Equal(new Dictionary<string, string?> { ["202503"] = "15", ["202505"] = "6" }, workers);
         Assert.Contains(values, v => v.GetProperty("dataElement").GetString() == "local_officials" && v.GetProperty("period").GetString() == "2025S1" && v.GetProperty("value").GetString() == "12");
+
+        foreach (var period in new[] { "2025S1", "2025", "2021-2025" })
+        {
+            var adx = await new Exports.ExportsClient(server.Channel).ExportAsync(new ExportRequest { UnitCode = ServerFixture.ProvinceCode, ProgrammeId = ServerFixture.Programme, Period = period, IncludeSubtree = true, Format = ExportFormat.Adx, OrgUnitLevel = "province" });
+            Assert.Empty(OfficialAdxSchema.Validate(adx.Content.ToByteArray()));
+            Assert.DoesNotContain("orgUnit=\"164\"", Encoding.UTF8.GetString(adx.Content.Span), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
