@@ -37,7 +37,7 @@ public sealed class AuthorizationTests(TwoTenantServerFixture server) : IClassFi
         ["Ingestion.StreamReports"] = ([Roles.Submitter], Scope.Units, StreamAsync),
         ["Rollups.GetRollup"] = (AccessControlReaders, Scope.Units, (c, unit) => new Rollups.RollupsClient(c).GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = "2025" }).ResponseAsync),
         ["Subscriptions.Subscribe"] = (AccessControlReaders, Scope.Units, SubscribeAsync),
-        ["Exports.Export"] = (AccessControlReaders, Scope.Units, (c, unit) => new Exports.ExportsClient(c).ExportAsync(new ExportRequest { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = "2025", Format = ExportFormat.Adx }).ResponseAsync),
+        ["Exports.Export"] = (AccessControlReaders, Scope.Units, ExportAllowedAsync),
         ["Catalog.ListProgrammes"] = ([.. Roles.All], Scope.None, (c, _) => new Catalog.CatalogClient(c).ListProgrammesAsync(new ListProgrammesRequest()).ResponseAsync),
         ["Catalog.GetUnit"] = ([.. Roles.All], Scope.Tenant, (c, unit) => new Catalog.CatalogClient(c).GetUnitAsync(new GetUnitRequest { Code = unit }).ResponseAsync),
         ["Catalog.ListUnits"] = ([.. Roles.All], Scope.Tenant, (c, unit) => new Catalog.CatalogClient(c).ListUnitsAsync(new ListUnitsRequest { AncestorCode = unit }).ResponseAsync),
@@ -76,6 +76,18 @@ public sealed class AuthorizationTests(TwoTenantServerFixture server) : IClassFi
         }
 
         return data;
+    }
+
+    /// <summary>An export; NOT_FOUND (the unit holds nothing for the year) comes after the call was allowed, so it counts as allowed.</summary>
+    private static async Task ExportAllowedAsync(GrpcChannel channel, string unit)
+    {
+        try
+        {
+            await new Exports.ExportsClient(channel).ExportAsync(new ExportRequest { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = "2025", Format = ExportFormat.Adx });
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+        {
+        }
     }
 
     [Theory]
