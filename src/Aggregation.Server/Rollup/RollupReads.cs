@@ -143,22 +143,9 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
             : view == HistoryView.Restated
                 ? $"Re-expressed: no unit was merged into {unit.Code}; the figures are its own history."
                 : "As it happened: each report along the hierarchy in force for its period.";
-        var spans = new List<string>();
-        var gone = new List<string>();
-        foreach (var level in catalog.Levels.SkipWhile(l => l != unit.Level).Skip(1))
-        {
-            var parts = sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, period.Start, period.End))
-                .GroupBy(x => (x.From, x.To)).OrderBy(g => g.Key.From).Select(g => (g.Key.From, g.Key.To, Count: g.Sum(x => x.Count))).ToList();
-            if (parts.Count > 1 || parts.Any(x => x.From > period.Start || x.To < period.End))
-            {
-                spans.Add($"{level}s {string.Join(" + ", parts.Select(x => $"{x.Count} ({Span(x.From, x.To, period)})"))}");
-            }
-            else if (parts.Count == 0 && sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, DateOnly.MinValue, period.Start)).Select(x => x.To).DefaultIfEmpty().Max() is var ended && ended != default)
-            {
-                // A level that existed before the period and no longer does (districts after 2025-06-30).
-                gone.Add($" No {level} exists in {period} (the last ended on {ended.AddDays(-1):yyyy-MM-dd}), so {level} indicators have no data.");
-            }
-        }
+        var (partial, ended) = LevelSpans(unit, programme, period, sources);
+        var spans = partial.Select(p => $"{p.Level}s {string.Join(" + ", p.Parts.Select(x => $"{x.Count} ({Span(x.From, x.To, period)})"))}").ToList();
+        var gone = ended.Select(e => $" No {e.Level} exists in {period} (the last ended on {e.LastDay:yyyy-MM-dd}), so {e.Level} indicators have no data.");
 
         if (spans.Count > 0)
         {
@@ -166,6 +153,32 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
         }
 
         return text + string.Concat(gone);
+    }
+
+    /// <summary>
+    /// What the method sentence says of each level below the unit, in either language: the levels
+    /// whose units existed for only part of the period (with how many for which span), and the levels
+    /// that existed before the period and no longer do (districts after 2025-06-30), with their last day.
+    /// </summary>
+    private (List<(string Level, List<(DateOnly From, DateOnly To, long Count)> Parts)> Partial, List<(string Level, DateOnly LastDay)> Ended) LevelSpans(AdminUnit unit, Programme programme, Period period, IReadOnlyList<AdminUnit> sources)
+    {
+        var partial = new List<(string, List<(DateOnly, DateOnly, long)>)>();
+        var ended = new List<(string, DateOnly)>();
+        foreach (var level in catalog.Levels.SkipWhile(l => l != unit.Level).Skip(1))
+        {
+            var parts = sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, period.Start, period.End))
+                .GroupBy(x => (x.From, x.To)).OrderBy(g => g.Key.From).Select(g => (g.Key.From, g.Key.To, Count: (long)g.Sum(x => x.Count))).ToList();
+            if (parts.Count > 1 || parts.Any(x => x.From > period.Start || x.To < period.End))
+            {
+                partial.Add((level, parts));
+            }
+            else if (parts.Count == 0 && sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, DateOnly.MinValue, period.Start)).Select(x => x.To).DefaultIfEmpty().Max() is var end && end != default)
+            {
+                ended.Add((level, end.AddDays(-1)));
+            }
+        }
+
+        return (partial, ended);
     }
 
     /// <summary>The sentence of <see cref="Method"/> in Vietnamese: dates dd/MM/yyyy, levels by their Vietnamese names.</summary>
@@ -176,21 +189,9 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
             : view == HistoryView.Restated
                 ? $"Tính lại: không có đơn vị nào sáp nhập vào {unit.Code}; số liệu là lịch sử của chính đơn vị."
                 : "Như đã diễn ra: mỗi báo cáo được cộng theo hệ thống đơn vị hành chính có hiệu lực trong kỳ của báo cáo.";
-        var spans = new List<string>();
-        var gone = new List<string>();
-        foreach (var level in catalog.Levels.SkipWhile(l => l != unit.Level).Skip(1))
-        {
-            var parts = sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, period.Start, period.End))
-                .GroupBy(x => (x.From, x.To)).OrderBy(g => g.Key.From).Select(g => (g.Key.From, g.Key.To, Count: g.Sum(x => x.Count))).ToList();
-            if (parts.Count > 1 || parts.Any(x => x.From > period.Start || x.To < period.End))
-            {
-                spans.Add($"{LevelVi(level)}: {string.Join(" + ", parts.Select(x => $"{x.Count} ({SpanVi(x.From, x.To, period)})"))}");
-            }
-            else if (parts.Count == 0 && sources.SelectMany(s => catalog.UnitSpans(s.Key, level, programme.Id, DateOnly.MinValue, period.Start)).Select(x => x.To).DefaultIfEmpty().Max() is var ended && ended != default)
-            {
-                gone.Add($" Trong kỳ {period} không còn đơn vị cấp {LevelVi(level)} nào (đơn vị cuối cùng kết thúc ngày {ended.AddDays(-1).ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture)}), nên các chỉ tiêu cấp {LevelVi(level)} không có số liệu.");
-            }
-        }
+        var (partial, ended) = LevelSpans(unit, programme, period, sources);
+        var spans = partial.Select(p => $"{LevelVi(p.Level)}: {string.Join(" + ", p.Parts.Select(x => $"{x.Count} ({SpanVi(x.From, x.To, period)})"))}").ToList();
+        var gone = ended.Select(e => $" Trong kỳ {period} không còn đơn vị cấp {LevelVi(e.Level)} nào (đơn vị cuối cùng kết thúc ngày {e.LastDay.ToString("dd/MM/yyyy", System.Globalization.CultureInfo.InvariantCulture)}), nên các chỉ tiêu cấp {LevelVi(e.Level)} không có số liệu.");
 
         if (spans.Count > 0)
         {
