@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using Aggregation.Protos.V1;
+
+/// <summary>Cold start: a new server on the same database until the nation's figures are correct again.</summary>
+internal static class ColdStart
+{
+    public static async Task RunAsync(NationalRun run, Results results, BenchOptions options)
+    {
+        var before = (await run.WaitSettledAsync("VN", run.ProbeProvince.Key.Tenant)).Values.Select(v => v.Value).ToList();
+        await run.StopServerAsync();
+        var cold = Stopwatch.StartNew();
+        await run.StartServerAsync();
+        while (!await run.NationEqualsAsync(before))
+        {
+            if (cold.Elapsed > TimeSpan.FromMinutes(options.ColdMinutes))
+            {
+                Console.WriteLine($"cold start: the nation's figures were not back within {options.ColdMinutes} minutes");
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var converged = await run.NationEqualsAsync(before);
+        if (!converged)
+        {
+            // Which figures differ, to tell a slow start from a wrong one.
+            var after = (await run.RollupsApi.GetRollupAsync(new GetRollupRequest { UnitCode = "VN", ProgrammeId = NationalRun.ProgrammeId, Period = $"{run.LastYear}" }, run.Ministry)).Rollup.Values.ToList();
+            foreach (var (value, i) in after.Select((v, i) => (v, i)).Where(x => x.v.Value != before[x.i]))
+            {
+                Console.WriteLine($"  after restart {value.DataElement}: {value.Value}, before {before[i]}");
+            }
+        }
+
+        results.Measured(new(converged ? "cold start to correct national rollups, s" : "cold start: national rollups NOT correct after, s", cold.Elapsed.TotalSeconds, null, null));
+    }
+}
