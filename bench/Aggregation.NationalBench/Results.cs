@@ -10,6 +10,8 @@ internal sealed record Figure(string Name, double Product, double? Baseline, str
 /// <summary>The figures of the run: each printed as it is measured, then all of them as a table and as JSON.</summary>
 internal sealed class Results
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     private readonly List<Figure> _figures = [];
 
     public void Measured(Figure f)
@@ -38,7 +40,7 @@ internal sealed class Results
             machine = new { cores = Environment.ProcessorCount, memoryGb = Machine.MemoryGb(), commit = Machine.Commit() },
             run = new { scale = options.Scale, months = options.Months, seed = options.Seed, communes, reports = ingested.Reports, values = ingested.Values, batchRebuildSeconds = rebuildSeconds, check = mismatches.Count == 0 ? "equal" : string.Join("; ", mismatches) },
             figures = _figures.Select(f => new { f.Name, f.Product, f.Baseline, f.Ratio, baseline = f.BaselineName }),
-        }, new JsonSerializerOptions { WriteIndented = true }));
+        }, Indented));
         Console.WriteLine($"written {options.JsonPath}");
     }
 }
