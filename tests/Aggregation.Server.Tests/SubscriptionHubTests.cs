@@ -59,44 +59,59 @@ public sealed class SubscriptionHubTests
         using var rounds = new Barrier(2);
         var lostInRound = 0;
 
-        var opener = new Thread(() =>
+        // Each caller meets the other three times a round: both start the round together, both
+        // finished before the change is sent, and both know the verdict before the next round.
+        void Meet(int round, string caller)
         {
-            for (var round = 1; round <= Rounds; round++)
+            if (!rounds.SignalAndWait(TimeSpan.FromSeconds(30)))
             {
-                rounds.SignalAndWait();
-                hub.WatchAsync(subscriptions[round], [Unit]).GetAwaiter().GetResult();
-                rounds.SignalAndWait();
-                hub.RollupChanged(Unit, Programme, version: round);
-                if (subscriptions[round].WaitAsync(Patience, CancellationToken.None).GetAwaiter().GetResult().Length == 0)
-                {
-                    Volatile.Write(ref lostInRound, round);
-                }
+                throw new TimeoutException($"round {round}: the {caller} waited 30 s for the other caller, which failed or hung");
+            }
+        }
 
-                rounds.SignalAndWait();
-                if (Volatile.Read(ref lostInRound) != 0)
-                {
-                    return;
-                }
-            }
-        });
-        var closer = new Thread(() =>
-        {
-            for (var round = 1; round <= Rounds; round++)
+        var opener = Task.Factory.StartNew(
+            () =>
             {
-                rounds.SignalAndWait();
-                hub.Unwatch(subscriptions[round - 1], [Unit]);
-                rounds.SignalAndWait();
-                rounds.SignalAndWait();
-                if (Volatile.Read(ref lostInRound) != 0)
+                for (var round = 1; round <= Rounds; round++)
                 {
-                    return;
+                    Meet(round, "opener");
+                    hub.WatchAsync(subscriptions[round], [Unit]).GetAwaiter().GetResult();
+                    Meet(round, "opener");
+                    hub.RollupChanged(Unit, Programme, version: round);
+                    if (subscriptions[round].WaitAsync(Patience, CancellationToken.None).GetAwaiter().GetResult().Length == 0)
+                    {
+                        Volatile.Write(ref lostInRound, round);
+                    }
+
+                    Meet(round, "opener");
+                    if (Volatile.Read(ref lostInRound) != 0)
+                    {
+                        return;
+                    }
                 }
-            }
-        });
-        opener.Start();
-        closer.Start();
-        opener.Join();
-        closer.Join();
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        var closer = Task.Factory.StartNew(
+            () =>
+            {
+                for (var round = 1; round <= Rounds; round++)
+                {
+                    Meet(round, "closer");
+                    hub.Unwatch(subscriptions[round - 1], [Unit]);
+                    Meet(round, "closer");
+                    Meet(round, "closer");
+                    if (Volatile.Read(ref lostInRound) != 0)
+                    {
+                        return;
+                    }
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
+        await Task.WhenAll(opener, closer);
 
         Assert.True(lostInRound == 0, $"round {lostInRound}: the subscription opened while another closed is no longer reached by its unit's changes");
         Assert.Equal(1, hub.OpenSubscriptions);
