@@ -8,7 +8,6 @@ using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
 using Aggregation.Server.Subscriptions;
 using Google.Protobuf;
-using Grpc.Core;
 
 namespace Aggregation.Server.Dashboard;
 
@@ -109,9 +108,9 @@ public static class DashboardApi
                 (u, programme, periods) = reads.Resolve(tenant, unit, tenant.ProgrammeIds[0], [period], "period", asOf ?? "");
                 slot = limiter.EnterSubscription(access.CallerOf(http).LimitKey);
             }
-            catch (RpcException ex)
+            catch (RequestRefusedException refused)
             {
-                await ToHttp(ex).ExecuteAsync(http);
+                await DashboardErrors.ToHttp(refused).ExecuteAsync(http);
                 return;
             }
 
@@ -171,17 +170,9 @@ public static class DashboardApi
         {
             return await action();
         }
-        catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.ResourceExhausted)
+        catch (RequestRefusedException refused)
         {
-            return ToHttp(ex);
+            return DashboardErrors.ToHttp(refused);
         }
     }
-
-    private static IResult ToHttp(RpcException ex) => Results.Json(new { error = ex.Status.Detail }, statusCode: ex.StatusCode switch
-    {
-        StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
-        StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
-        StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
-        _ => StatusCodes.Status400BadRequest,
-    });
 }

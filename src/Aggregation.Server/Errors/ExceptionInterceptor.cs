@@ -4,8 +4,9 @@ using Grpc.Core.Interceptors;
 namespace Aggregation.Server.Errors;
 
 /// <summary>
-/// The one place where exceptions become gRPC statuses. Validation already throws well-formed
-/// <see cref="RpcException"/>s; anything else is logged and answered without internal detail.
+/// The one place where exceptions become gRPC statuses. Refusals (<see cref="RequestRefusedException"/>)
+/// become their status with its details; services that build an <see cref="RpcException"/> themselves
+/// are passed through; anything else is logged and answered without internal detail.
 /// </summary>
 public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) : Interceptor
 {
@@ -15,6 +16,19 @@ public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) :
         try
         {
             return await continuation(request, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
         }
         catch (Exception ex) when (Map(ex, context) is { } mapped)
         {
@@ -68,6 +82,8 @@ public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) :
         {
             case RpcException:
                 return null;
+            case RequestRefusedException refused:
+                return RpcErrors.From(refused);
             case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
                 return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
             case TimeoutException or Aggregation.Storage.LedgerUnavailableException or System.Data.Common.DbException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException:

@@ -8,10 +8,27 @@ namespace Aggregation.Server.Errors;
 /// <summary>Builds every <see cref="RpcException"/> the service sends, with google.rpc details.</summary>
 public static class RpcErrors
 {
+    /// <summary>
+    /// The gRPC status of a refusal: its code, its sentence as the status message, and its details
+    /// (field violations as google.rpc.BadRequest, missing configuration as PreconditionFailure, when
+    /// to retry as RetryInfo).
+    /// </summary>
+    public static RpcException From(RequestRefusedException refused) => refused switch
+    {
+        InvalidRequestException invalid => InvalidArgument(invalid.Violations),
+        UnauthenticatedException => new RpcException(new Grpc.Core.Status(StatusCode.Unauthenticated, refused.Message)),
+        PermissionDeniedException => PermissionDenied(refused.Message),
+        NotFoundException => NotFound(refused.Message),
+        UnavailableException => Unavailable(refused.Message),
+        LimitReachedException limit => ResourceExhausted(refused.Message, limit.RetryAfter),
+        FailedPreconditionException precondition => FailedPrecondition(refused.Message, precondition.Missing),
+        _ => throw new ArgumentOutOfRangeException(nameof(refused), refused.GetType(), "A refusal without a gRPC status."),
+    };
+
     public static RpcException InvalidArgument(params FieldError[] errors) => InvalidArgument((IEnumerable<FieldError>)errors);
 
     public static RpcException InvalidArgument(IEnumerable<FieldError> errors) =>
-        WithViolations(Code.InvalidArgument, errors, "The request is invalid");
+        WithViolations(Code.InvalidArgument, errors, InvalidRequestException.Summary);
 
     public static RpcException AlreadyExists(FieldError error) =>
         WithViolations(Code.AlreadyExists, [error], "The idempotency key was already used for a different report");
@@ -30,6 +47,15 @@ public static class RpcErrors
     /// <summary>A limit was reached; the message says which and when to come back.</summary>
     public static RpcException ResourceExhausted(string message) =>
         new Google.Rpc.Status { Code = (int)Code.ResourceExhausted, Message = message }.ToRpcException();
+
+    /// <summary>A limit was reached; RetryInfo says when the caller may come back.</summary>
+    public static RpcException ResourceExhausted(string message, TimeSpan retryAfter) =>
+        new Google.Rpc.Status
+        {
+            Code = (int)Code.ResourceExhausted,
+            Message = message,
+            Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }) },
+        }.ToRpcException();
 
     /// <summary>The system is not configured for this request; <paramref name="missing"/> lists what is absent.</summary>
     public static RpcException FailedPrecondition(string message, IEnumerable<string> missing)
@@ -59,11 +85,10 @@ public static class RpcErrors
         var list = errors.ToList();
         var badRequest = new BadRequest();
         badRequest.FieldViolations.AddRange(list.Select(e => new BadRequest.Types.FieldViolation { Field = e.Field, Description = e.Description }));
-        var message = list.Count == 0 ? summary : $"{summary}: " + string.Join("; ", list.Select(e => $"{e.Field}: {e.Description}"));
         return new Google.Rpc.Status
         {
             Code = (int)code,
-            Message = message,
+            Message = InvalidRequestException.Describe(summary, list),
             Details = { Any.Pack(badRequest) },
         }.ToRpcException();
     }

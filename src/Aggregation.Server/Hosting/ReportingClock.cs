@@ -16,9 +16,9 @@ public sealed record ReportingClock(TimeProvider Time)
         DateOnly.TryParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out date)
         && date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) == text;
 
-    /// <summary>The date named by <paramref name="text"/>, today when it is empty; INVALID_ARGUMENT on <paramref name="field"/> otherwise.</summary>
+    /// <summary>The date named by <paramref name="text"/>, today when it is empty; an invalid request naming <paramref name="field"/> otherwise.</summary>
     public DateOnly DateOrToday(string? text, string field) =>
         string.IsNullOrEmpty(text) ? Today
         : TryParseDate(text, out var date) ? date
-        : throw Errors.RpcErrors.InvalidArgument(new Aggregation.Rollup.FieldError(field, $"'{Errors.RpcErrors.Clip(text)}' is not a date (yyyy-MM-dd)"));
+        : throw new Errors.InvalidRequestException(new Aggregation.Rollup.FieldError(field, $"'{Errors.RpcErrors.Clip(text)}' is not a date (yyyy-MM-dd)"));
 }

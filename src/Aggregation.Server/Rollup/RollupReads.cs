@@ -21,7 +21,7 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
     public const int MaxPeriods = 12;
 
     /// <summary>
-    /// Resolves and validates what a read names; throws INVALID_ARGUMENT listing every problem. The
+    /// Resolves and validates what a read names; throws an invalid request listing every problem. The
     /// unit is the one the code names on <paramref name="asOf"/> (yyyy-MM-dd) or, without it, for the
     /// periods read: codes were reused across hierarchy versions.
     /// </summary>
@@ -77,7 +77,7 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
         var unit = ResolveUnit(tenant, unitCode, on, parsed, errors);
         if (errors.Count > 0)
         {
-            throw RpcErrors.InvalidArgument(errors);
+            throw new InvalidRequestException(errors);
         }
 
         return (unit!, programme!, parsed);

@@ -34,7 +34,7 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
 
         var peer = http.Connection.RemoteIpAddress is { } ip ? $"{ip}:{http.Connection.RemotePort}" : "unknown";
         var caller = Caller.FromPrincipal(http.User, peer)
-            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "A valid access token or client certificate is required."));
+            ?? throw new UnauthenticatedException("A valid access token or client certificate is required.");
         http.Items[CallerItem] = caller;
         return caller;
     }
@@ -51,7 +51,7 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
         var caller = CallerOf(http);
         if (!caller.HasAny(roles))
         {
-            throw RpcErrors.PermissionDenied($"This call requires the role {string.Join(" or ", roles)}; the credential holds {string.Join(", ", caller.Roles.DefaultIfEmpty("none"))}.");
+            throw new PermissionDeniedException($"This call requires the role {string.Join(" or ", roles)}; the credential holds {string.Join(", ", caller.Roles.DefaultIfEmpty("none"))}.");
         }
 
         if (caller.IsMinistry)
@@ -59,17 +59,17 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
             var id = string.IsNullOrEmpty(requestedTenant) ? catalog.DefaultTenant : requestedTenant;
             return catalog.Tenants.TryGetValue(id, out var chosen)
                 ? (caller, chosen)
-                : throw RpcErrors.InvalidArgument(new FieldError(TenantHeader, $"unknown tenant '{RpcErrors.Clip(id)}'"));
+                : throw new InvalidRequestException(new FieldError(TenantHeader, $"unknown tenant '{RpcErrors.Clip(id)}'"));
         }
 
         if (!string.IsNullOrEmpty(requestedTenant) && requestedTenant != caller.TenantId)
         {
-            throw RpcErrors.PermissionDenied("The credential belongs to another tenant than the one requested.");
+            throw new PermissionDeniedException("The credential belongs to another tenant than the one requested.");
         }
 
         return catalog.Tenants.TryGetValue(caller.TenantId, out var tenant)
             ? (caller, tenant)
-            : throw RpcErrors.PermissionDenied("The credential's tenant is not served here.");
+            : throw new PermissionDeniedException("The credential's tenant is not served here.");
     }
 
     /// <summary>
@@ -84,7 +84,7 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
         ArgumentNullException.ThrowIfNull(tenant);
         if (!Identifiers.IsWellFormed(unitCode))
         {
-            throw RpcErrors.InvalidArgument(new FieldError(field, Identifiers.Problem(unitCode)));
+            throw new InvalidRequestException(new FieldError(field, Identifiers.Problem(unitCode)));
         }
 
         if (unitCode == UnitKey.Nation.Code)
@@ -204,6 +204,6 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
         return claimed.Contains(unit.Key) || catalog.AncestorsOf(unit.Key).Any(a => claimed.Contains(a.Key));
     }
 
-    private static RpcException OutsideScope(string field, string code) =>
-        RpcErrors.PermissionDenied($"{field} '{RpcErrors.Clip(code)}' is outside this credential's scope.");
+    private static PermissionDeniedException OutsideScope(string field, string code) =>
+        new($"{field} '{RpcErrors.Clip(code)}' is outside this credential's scope.");
 }

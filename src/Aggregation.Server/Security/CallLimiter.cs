@@ -1,9 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Threading.RateLimiting;
+using Aggregation.Server.Errors;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
-using Google.Rpc;
-using Grpc.Core;
 using Microsoft.Extensions.Options;
 
 namespace Aggregation.Server.Security;
@@ -12,8 +10,8 @@ namespace Aggregation.Server.Security;
 /// Rate, concurrency and subscription limits per caller, per tenant and per silo. Per caller so one
 /// misbehaving system cannot starve the others; per tenant because an admin can issue credentials
 /// for any number of subjects; per silo because nothing else bounds the work and memory of the
-/// process. A refusal is a gRPC RESOURCE_EXHAUSTED with a RetryInfo delay, never a bare HTTP 503
-/// that clients would retry at once.
+/// process. A refusal is a <see cref="LimitReachedException"/> with a delay: RESOURCE_EXHAUSTED with
+/// RetryInfo over gRPC, 429 on the dashboard, never a bare HTTP 503 that clients would retry at once.
 /// </summary>
 public sealed partial class CallLimiter : IDisposable
 {
@@ -181,7 +179,7 @@ public sealed partial class CallLimiter : IDisposable
     /// <summary>Between 0.5 and 1.5 times <paramref name="delay"/>: callers refused together by a shared limit should not all come back at once.</summary>
     private static TimeSpan Spread(TimeSpan delay) => delay * (0.5 + Random.Shared.NextDouble());
 
-    private RpcException Refused(string limit, string message, TimeSpan retryAfter)
+    private LimitReachedException Refused(string limit, string message, TimeSpan retryAfter)
     {
         _refusals.Add(1, new KeyValuePair<string, object?>("limit", limit));
         if (limit.StartsWith("silo.", StringComparison.Ordinal))
@@ -189,7 +187,7 @@ public sealed partial class CallLimiter : IDisposable
             WarnSiloBusy(limit);
         }
 
-        return Exhausted(message, retryAfter);
+        return new LimitReachedException(message, retryAfter);
     }
 
     private void WarnSiloBusy(string limit)
@@ -205,14 +203,6 @@ public sealed partial class CallLimiter : IDisposable
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "The silo is refusing calls ({Limit} reached; {Calls} calls and {Bytes} request bytes in flight); {Refused} refused since the last warning")]
     private static partial void LogSiloBusy(ILogger logger, string limit, long calls, long bytes, long refused);
-
-    private static RpcException Exhausted(string message, TimeSpan retryAfter) =>
-        new Google.Rpc.Status
-        {
-            Code = (int)Code.ResourceExhausted,
-            Message = message,
-            Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }) },
-        }.ToRpcException();
 
     /// <summary>
     /// The leases of one admitted call, released together when the call ends, in the order they

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Aggregation.Rollup;
 using Microsoft.Extensions.Options;
 
@@ -12,23 +11,21 @@ namespace Aggregation.Server.Subscriptions;
 /// </summary>
 public sealed class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionOptions> options, ILogger<SubscriptionHub> logger) : IUnitObserver, IHostedService
 {
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Subscription, byte>> _watchers = new(StringComparer.Ordinal);
     private readonly Lock _referenceLock = new();
     private IUnitObserver? _reference;
     private CancellationTokenSource? _stopping;
     private Task? _renewal;
 
     /// <summary>Subscriptions currently open on this silo.</summary>
-    public int OpenSubscriptions => _watchers.Values.SelectMany(w => w.Keys).Distinct().Count();
+    public int OpenSubscriptions => Watchers.Subscriptions;
+
+    internal UnitWatchers Watchers { get; } = new();
 
     public void RollupChanged(string unitKey, string programmeId, long version)
     {
-        if (_watchers.TryGetValue(unitKey, out var watchers))
+        foreach (var subscription in Watchers.Of(unitKey))
         {
-            foreach (var subscription in watchers.Keys)
-            {
-                subscription.MarkChanged(unitKey, programmeId);
-            }
+            subscription.MarkChanged(unitKey, programmeId);
         }
     }
 
@@ -38,13 +35,10 @@ public sealed class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionO
         var fresh = new List<string>();
         foreach (var key in unitKeys)
         {
-            var watchers = _watchers.GetOrAdd(key, _ => new ConcurrentDictionary<Subscription, byte>());
-            if (watchers.IsEmpty)
+            if (Watchers.Add(key, subscription))
             {
                 fresh.Add(key);
             }
-
-            watchers[subscription] = 0;
         }
 
         var reference = Reference();
@@ -55,9 +49,11 @@ public sealed class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionO
     {
         foreach (var key in unitKeys)
         {
-            if (_watchers.TryGetValue(key, out var watchers) && watchers.TryRemove(subscription, out _) && watchers.IsEmpty)
+            if (Watchers.Remove(key, subscription))
             {
-                _watchers.TryRemove(new KeyValuePair<string, ConcurrentDictionary<Subscription, byte>>(key, watchers));
+                // Not awaited, so a watch of the same unit opening now may reach the unit first and
+                // be undone by this; the next renewal observes the unit again and makes its
+                // subscriptions re-check, so at worst a change arrives one renewal late.
                 _ = grains.GetGrain<IUnitGrain>(key).UnobserveAsync(Reference());
             }
         }
@@ -95,12 +91,12 @@ public sealed class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionO
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
             {
-                foreach (var (key, watchers) in _watchers)
+                foreach (var key in Watchers.Units)
                 {
                     try
                     {
                         await grains.GetGrain<IUnitGrain>(key).ObserveAsync(Reference());
-                        foreach (var subscription in watchers.Keys)
+                        foreach (var subscription in Watchers.Of(key))
                         {
                             subscription.MarkChanged(key, programmeId: null);
                         }

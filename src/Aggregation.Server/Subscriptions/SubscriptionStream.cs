@@ -27,7 +27,7 @@ public sealed class SubscriptionStream(RollupReads reads, SubscriptionHub hub, I
     {
         if (hub.OpenSubscriptions >= options.Value.MaxSubscriptions)
         {
-            throw RpcErrors.Unavailable("Too many open subscriptions on this server; retry later or on another server.");
+            throw new UnavailableException("Too many open subscriptions on this server; retry later or on another server.");
         }
 
         var units = new[] { unit }.Concat(includeChildren ? reads.ChildrenOf(unit, programme, periods) : []).ToDictionary(u => u.Key.GrainKey);
