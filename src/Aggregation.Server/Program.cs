@@ -1,4 +1,5 @@
 using Aggregation.Server.Hosting;
+using Aggregation.Storage;
 
 // Starts the silo and its gRPC endpoint with the catalog in deploy/catalog (Thái Nguyên by default),
 // on PostgreSQL (Database:ConnectionString, or a private server started from the installed binaries).
@@ -10,7 +11,7 @@ try
         return await MigrateCommand.RunAsync(args[1..]);
     }
 
-    var app = await AggregationApp.BuildAsync(args);
+    var app = AggregationApp.Build(args);
     using var watchdog = Aggregation.Server.Resilience.ShutdownBudget.Watch(app);
     await app.RunAsync();
     return 0;
@@ -20,8 +21,9 @@ catch (Aggregation.CatalogException ex)
     Console.Error.WriteLine($"The catalog could not be loaded: {ex.Message}");
     return 1;
 }
-catch (InvalidOperationException ex) when (ex.Message.Contains("PostgreSQL", StringComparison.Ordinal))
+catch (PostgresUnavailableException ex)
 {
+    // The sentence says what to do (install the binaries, stop the other server, fix the connection string).
     Console.Error.WriteLine(ex.Message);
     return 1;
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Aggregation.Storage;
 
@@ -14,12 +15,14 @@ namespace Aggregation.Storage;
 /// process (the kernel releases it when the process dies, however it dies). A PostgreSQL found
 /// running in a folder whose lock was free was left behind by a server that was killed, and is
 /// stopped before a fresh start. <see cref="Supervise"/> restarts the server if it dies.
+/// A server can be reserved first (<see cref="Reserve"/>: folder and port chosen, nothing started)
+/// so its connection strings configure a host whose start then starts it.
 /// </remarks>
 public sealed partial class EmbeddedPostgres : IAsyncDisposable
 {
     private const string ServiceUser = "postgres";
     private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(30);
-    private readonly string _binDirectory;
+    private string? _binDirectory;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _control = new(1, 1);
     private ILogger _logger;
@@ -28,9 +31,8 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     private int _postmasterPid;
     private bool _running;
 
-    private EmbeddedPostgres(string binDirectory, string dataDirectory, int port, ILogger logger)
+    private EmbeddedPostgres(string dataDirectory, int port, ILogger logger)
     {
-        _binDirectory = binDirectory;
         DataDirectory = dataDirectory;
         Port = port;
         _logger = logger;
@@ -102,26 +104,49 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     /// </summary>
     public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, ILogger logger, CancellationToken cancellationToken = default, TimeSpan? lockWait = null, string? binaries = null)
     {
+        var server = Reserve(dataDirectory);
+        await server.StartAsync(logger, binaries, lockWait, cancellationToken);
+        return server;
+    }
+
+    /// <summary>
+    /// A server for <paramref name="dataDirectory"/> on a free loopback port, not started: its
+    /// <see cref="ConnectionString"/> is known at once, touching neither the folder nor PostgreSQL.
+    /// </summary>
+    public static EmbeddedPostgres Reserve(string dataDirectory) =>
+        new(Path.GetFullPath(dataDirectory), LoopbackPorts.Take(), NullLogger.Instance);
+
+    /// <summary>
+    /// Starts a server made by <see cref="Reserve"/>: takes the data folder (waiting up to
+    /// <paramref name="lockWait"/> for a previous owner that is still stopping), stops a PostgreSQL
+    /// left running in it by a killed server, and starts it with the binaries of
+    /// <paramref name="binaries"/> (or those <see cref="FindBinaries"/> finds).
+    /// </summary>
+    /// <exception cref="PostgresUnavailableException">No binaries, the folder held by another server, or the server did not start.</exception>
+    public async Task StartAsync(ILogger logger, string? binaries = null, TimeSpan? lockWait = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(logger);
-        var bin = FindBinaries(binaries) ?? throw new InvalidOperationException(
+        _logger = logger;
+        _binDirectory = FindBinaries(binaries) ?? throw new PostgresUnavailableException(
             "No PostgreSQL server binaries were found (initdb, pg_ctl). Install them (Debian: apt-get install postgresql) " +
             "or set Database:ConnectionString to a running server.");
-        dataDirectory = Path.GetFullPath(dataDirectory);
-        var server = new EmbeddedPostgres(bin, dataDirectory, LoopbackPorts.Take(), logger);
         try
         {
-            await server.TakeFolderAsync(lockWait ?? TimeSpan.FromSeconds(60), cancellationToken);
-            await server.InitializeAsync(cancellationToken);
-            await server.StopLeftoverAsync(cancellationToken);
-            await server.StartServerAsync(cancellationToken);
+            await TakeFolderAsync(lockWait ?? TimeSpan.FromSeconds(60), cancellationToken);
+            await InitializeAsync(cancellationToken);
+            await StopLeftoverAsync(cancellationToken);
+            await StartServerAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not PostgresUnavailableException and (InvalidOperationException or IOException))
+        {
+            ReleaseFolder();
+            throw new PostgresUnavailableException($"The private PostgreSQL server of {DataDirectory} did not start ({ex.Message.Trim()}); its log is {Path.Combine(DataDirectory, "server.log")}.", ex);
         }
         catch
         {
-            server.ReleaseFolder();
+            ReleaseFolder();
             throw;
         }
-
-        return server;
     }
 
     /// <summary>
@@ -208,7 +233,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
                 var owner = File.Exists(ownerFile) ? (await File.ReadAllTextAsync(ownerFile, cancellationToken)).Trim() : "unknown";
                 if (DateTime.UtcNow > deadline)
                 {
-                    throw new InvalidOperationException(
+                    throw new PostgresUnavailableException(
                         $"Another Aggregation server (pid {owner}) is using the PostgreSQL data folder {DataDirectory}; stop it first, or give this one its own Database:DataDirectory.");
                 }
 
@@ -279,7 +304,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
 
         if (IsAlive(pid))
         {
-            throw new InvalidOperationException($"The PostgreSQL (pid {pid}) left running in {DataDirectory} did not stop; stop it by hand (pg_ctl -D {DataDirectory} stop).");
+            throw new PostgresUnavailableException($"The PostgreSQL (pid {pid}) left running in {DataDirectory} did not stop; stop it by hand (pg_ctl -D {DataDirectory} stop).");
         }
     }
 
@@ -372,7 +397,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     }
 
     private Task RunAsync(string tool, IReadOnlyList<string> args, CancellationToken cancellationToken) =>
-        RunProcessAsync(Path.Combine(_binDirectory, tool), args, asServiceUser: IsRoot, cancellationToken);
+        RunProcessAsync(Path.Combine(_binDirectory ?? throw new InvalidOperationException("The server has not been started."), tool), args, asServiceUser: IsRoot, cancellationToken);
 
     private async Task<bool> TryRunAsync(string tool, IReadOnlyList<string> args)
     {

@@ -24,7 +24,7 @@ public static partial class PostgresInstaller
 
         if (Environment.UserName != "root" || !File.Exists("/usr/bin/apt-get"))
         {
-            throw new InvalidOperationException(
+            throw new PostgresUnavailableException(
                 "No PostgreSQL server binaries were found (initdb, pg_ctl). Install them (Debian: apt-get install postgresql) " +
                 "or set Database:ConnectionString to a running server.");
         }
@@ -51,7 +51,7 @@ public static partial class PostgresInstaller
             }
         }
 
-        var installed = EmbeddedPostgres.FindBinaries(preferred) ?? throw new InvalidOperationException(
+        var installed = EmbeddedPostgres.FindBinaries(preferred) ?? throw new PostgresUnavailableException(
             "apt-get did not install PostgreSQL's server binaries (see the lines above). Install them (apt-get install postgresql) " +
             "or set Database:ConnectionString to a running server.");
         LogInstalled(logger, installed, started.Elapsed.TotalSeconds);

@@ -12,7 +12,8 @@ namespace Aggregation.Storage;
 /// The ledger in PostgreSQL with group commit: appends from every grain of the silo queue up and
 /// are written together, one multi-row INSERT (synchronous_commit on) per round, so durability
 /// costs one fsync per round rather than per report. A caller's task completes only after the
-/// round holding its rows has committed.
+/// round holding its rows has committed. The writers run from <see cref="Start"/> (once the
+/// database is up) to <see cref="StopAsync"/> (before it goes down), which the host calls.
 /// </summary>
 public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
 {
@@ -39,14 +40,51 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
     private readonly ILogger<PostgresReportLedger> _logger;
     private readonly StorageAvailability? _availability;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false });
-    private readonly Task[] _writers;
+    private readonly Lock _lifecycle = new();
+    private Task[] _writers = [];
 
     public PostgresReportLedger(NpgsqlDataSource dataSource, ILogger<PostgresReportLedger> logger, StorageAvailability? availability = null)
     {
         _dataSource = dataSource;
         _logger = logger;
         _availability = availability;
-        _writers = Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteLoopAsync)).ToArray();
+    }
+
+    /// <summary>Starts the writers; appends made before wait in the queue until then.</summary>
+    public void Start()
+    {
+        lock (_lifecycle)
+        {
+            if (_writers.Length == 0)
+            {
+                _writers = Enumerable.Range(0, Writers).Select(_ => Task.Run(WriteLoopAsync)).ToArray();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Refuses further appends and waits until every queued one is committed or failed, so no
+    /// caller is left without an answer; the host calls it before it stops PostgreSQL.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        Task[] writers;
+        lock (_lifecycle)
+        {
+            _queue.Writer.TryComplete();
+            writers = _writers;
+        }
+
+        if (writers.Length == 0)
+        {
+            // Never started: nothing will write what is queued.
+            while (_queue.Reader.TryRead(out var pending))
+            {
+                pending.Done.TrySetException(new LedgerUnavailableException("The ledger is shutting down."));
+            }
+        }
+
+        await Task.WhenAll(writers);
     }
 
     public Task<LedgerOutcome[]> AppendAsync(IReadOnlyList<LedgerEntry> entries, CancellationToken cancellationToken = default)
@@ -106,8 +144,7 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await Task.WhenAll(_writers);
+        await StopAsync();
     }
 
     private static async IAsyncEnumerable<LedgerEntry> ReadAsync(NpgsqlCommand command, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -27,7 +27,11 @@ public static class AggregationApp
     /// <summary>The gRPC health service name that checks the silo only (Kubernetes' liveness probe).</summary>
     public const string LivenessService = "liveness";
 
-    public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>
+    /// The server, configured and not started: nothing runs until the host starts (the database
+    /// first, see <see cref="DatabaseLifetime"/>), so building touches neither PostgreSQL nor the silo.
+    /// </summary>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -37,23 +41,19 @@ public static class AggregationApp
         });
         configure?.Invoke(builder);
 
-        var shutdown = builder.AddShutdownBudget();
+        builder.AddShutdownBudget();
         builder.AddCatalog();
         builder.AddAggregationSecurity();
-        var database = await builder.AddDatabaseAsync();
-        builder.AddSilo(database.ConnectionString);
+        var connectionString = builder.AddDatabase();
+        builder.AddSilo(connectionString);
         builder.Services.AddAggregationGrpc(builder.Configuration);
         builder.AddLogThrottling();
 
         var app = builder.Build();
-        if (database.Embedded is { } embedded)
+        if (connectionString is null)
         {
-            var availability = app.Services.GetRequiredService<StorageAvailability>();
-            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aggregation.Database");
-            embedded.Supervise(logger, down: () => availability.ReportDown("the private PostgreSQL server died"), restarted: NpgsqlConnection.ClearAllPools);
-
-            // After the silo and Kestrel have stopped, so nothing is mid-write when the server goes.
-            app.Lifetime.ApplicationStopped.Register(() => embedded.StopAsync(shutdown.DatabaseShare).GetAwaiter().GetResult());
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aggregation.Database")
+                .LogWarning("Database:Mode is Memory: reports and figures live in this process only and are lost when it stops");
         }
 
         // A bad catalog or mapping file stops the start, every problem listed, rather than the first request.
@@ -63,6 +63,10 @@ public static class AggregationApp
         app.LogWhereToStart();
         return app;
     }
+
+    /// <summary>The server, as <see cref="Build"/> makes it, for callers that await building.</summary>
+    public static Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null) =>
+        Task.FromResult(Build(args, configure));
 
     /// <summary>Loads tenants, hierarchy and programmes once at start; a bad file stops the start with every error listed.</summary>
     public static WebApplicationBuilder AddCatalog(this WebApplicationBuilder builder)
@@ -80,46 +84,40 @@ public static class AggregationApp
     }
 
     /// <summary>
-    /// Resolves the system of record: the configured PostgreSQL, or a private one started from the
-    /// installed binaries, migrated to the project's schema; or, when asked for, memory only.
+    /// Registers the system of record: the configured PostgreSQL, or a private one started from the
+    /// installed binaries; or, when asked for, memory only. Nothing is started or migrated here:
+    /// <see cref="DatabaseLifetime"/> does that when the host starts, before the silo.
     /// </summary>
-    public static async Task<(string? ConnectionString, EmbeddedPostgres? Embedded)> AddDatabaseAsync(this WebApplicationBuilder builder)
+    /// <returns>The connection string the silo uses, or null in memory mode.</returns>
+    public static string? AddDatabase(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-        using var loggers = LoggerFactory.Create(b => b.AddConsole().AddConfiguration(builder.Configuration.GetSection("Logging")));
-        var logger = loggers.CreateLogger("Aggregation.Database");
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         builder.Services.TryAddSingleton(new StorageAvailability(TimeProvider.System));
         if (options.Mode == DatabaseMode.Memory)
         {
-            logger.LogWarning("Database:Mode is Memory: reports and figures live in this process only and are lost when it stops");
             builder.Services.AddSingleton<InMemoryAuditTrail>();
             builder.Services.AddSingleton<IAuditTrail>(sp => sp.GetRequiredService<InMemoryAuditTrail>());
             builder.Services.AddSingleton<IReportLedger, InMemoryReportLedger>();
-            return (null, null);
+            return null;
         }
 
-        EmbeddedPostgres? embedded = null;
-        var connectionString = options.ConnectionString;
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            var binaries = options.InstallServer
-                ? await PostgresInstaller.EnsureBinariesAsync(options.ServerBinaries, logger)
-                : options.ServerBinaries;
-            embedded = await EmbeddedPostgres.StartAsync(options.DataDirectory ?? EmbeddedPostgres.DefaultDataDirectory(), logger, binaries: binaries);
-            await DatabaseMigrator.EnsureDatabaseAsync(embedded.ConnectionString(), "aggregation");
-            connectionString = embedded.ConnectionString("aggregation");
-        }
+        // The private server's port is chosen now, its folder and process left alone: the silo's
+        // providers are configured with the connection string before the host starts the server.
+        var embedded = string.IsNullOrWhiteSpace(options.ConnectionString)
+            ? EmbeddedPostgres.Reserve(options.DataDirectory ?? EmbeddedPostgres.DefaultDataDirectory())
+            : null;
+        var connectionString = embedded?.ConnectionString(DatabaseLifetime.PrivateDatabase) ?? options.ConnectionString!;
+        builder.Services.AddSingleton(new DatabaseEndpoint(connectionString, embedded));
 
-        if (options.Migrate)
-        {
-            await DatabaseMigrator.MigrateAsync(connectionString, logger);
-        }
-
+        // Registered before every other hosted service; as a lifecycle service it starts before and
+        // stops after all of them whatever their order.
+        builder.Services.AddHostedService<DatabaseLifetime>();
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         builder.Services.AddSingleton(new ProbeConnection(connectionString));
         builder.Services.AddHostedService<StorageMonitor>();
-        builder.Services.AddSingleton<IReportLedger, PostgresReportLedger>();
+        builder.Services.AddSingleton<PostgresReportLedger>();
+        builder.Services.AddSingleton<IReportLedger>(sp => sp.GetRequiredService<PostgresReportLedger>());
         builder.Services.AddSingleton<IAuditTrail, PostgresAuditTrail>();
 
         // Reports to the ministry need the outbox: PostgreSQL only.
@@ -127,7 +125,7 @@ public static class AggregationApp
         builder.Services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddHostedService<OutboxSender>();
         builder.Services.AddHostedService<ReportingScheduler>();
-        return (connectionString, embedded);
+        return connectionString;
     }
 
     public static WebApplicationBuilder AddSilo(this WebApplicationBuilder builder, string? connectionString)

@@ -5,6 +5,7 @@ using Aggregation.Periods;
 using Aggregation.Reporting;
 using Aggregation.Server.Export;
 using Aggregation.Server.Hosting;
+using Aggregation.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Aggregation.Server.Reporting;

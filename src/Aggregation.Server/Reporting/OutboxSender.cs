@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Aggregation.Storage;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;

@@ -4,6 +4,7 @@ using Aggregation.Rollup;
 using Aggregation.Security;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Security;
+using Aggregation.Storage;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 

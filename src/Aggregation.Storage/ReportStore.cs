@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Aggregation.Server.Reporting;
+namespace Aggregation.Storage;
 
 /// <summary>What a delivery carries, and so where it goes.</summary>
 public static class Payloads
@@ -37,8 +37,9 @@ public sealed record DeliveryRow(
     string? LastError);
 
 /// <summary>
-/// Reports to the ministry and their outbox in PostgreSQL. A new revision and its outbox row
-/// commit together, so a report is never decided on without being queued, nor queued twice.
+/// Reports to the ministry and their outbox in PostgreSQL (the server's MinistryReports records
+/// them, its OutboxSender sends them). A new revision and its outbox row commit together, so a
+/// report is never decided on without being queued, nor queued twice.
 /// </summary>
 public sealed class ReportStore(NpgsqlDataSource dataSource)
 {
