@@ -33,7 +33,7 @@ internal static class CatalogLoader
         var reorganisations = ReadReorganisations(file, directory, path, errors);
         var levels = new List<string> { Catalog.NationLevel };
         levels.AddRange(rows.Concat(reorganisations.SelectMany(r => r.Units)).Select(r => r.Level).Distinct());
-        var programmes = ReadProgrammes(file, directory, levels, errors);
+        var programmes = ReadProgrammes(file, directory, path, levels, errors);
         var tenants = ReadTenants(file, path, errors);
         if (errors.Count > 0)
         {
@@ -71,8 +71,16 @@ internal static class CatalogLoader
     private static List<Reorganisation> ReadReorganisations(CatalogFile file, string directory, string path, List<string> errors)
     {
         var reorganisations = new List<Reorganisation>();
-        foreach (var r in file.Reorganisations ?? [])
+        var entries = file.Reorganisations ?? [];
+        for (var i = 0; i < entries.Count; i++)
         {
+            var r = entries[i];
+            if (r is null)
+            {
+                errors.Add($"{path}: reorganisations[{i}]: {CatalogException.NullEntry}");
+                continue;
+            }
+
             if (string.IsNullOrWhiteSpace(r.Id) || !ProgrammeLoader.IsIdentifier(r.Id) || r.Hierarchy is null || r.Mapping is null
                 || !DateOnly.TryParseExact(r.Effective, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var effective))
             {
@@ -101,14 +109,31 @@ internal static class CatalogLoader
     }
 
     /// <summary>Programme files, validated against the levels of every hierarchy version.</summary>
-    private static List<Programme> ReadProgrammes(CatalogFile file, string directory, IReadOnlyCollection<string> levels, List<string> errors)
+    private static List<Programme> ReadProgrammes(CatalogFile file, string directory, string path, IReadOnlyCollection<string> levels, List<string> errors)
     {
         var programmes = new List<Programme>();
-        foreach (var programmeFile in file.Programmes ?? [])
+        var files = file.Programmes ?? [];
+        var fileOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < files.Count; i++)
         {
+            var programmeFile = files[i];
+            if (programmeFile is null)
+            {
+                errors.Add($"{path}: programmes[{i}]: {CatalogException.NullEntry}");
+                continue;
+            }
+
             try
             {
-                programmes.Add(ProgrammeLoader.LoadFile(Path.Combine(directory, programmeFile), levels));
+                var programme = ProgrammeLoader.LoadFile(Path.Combine(directory, programmeFile), levels);
+                // Tenants name programmes by id, so two files may not define the same one.
+                if (!fileOf.TryAdd(programme.Id, programmeFile))
+                {
+                    errors.Add($"{programmeFile}: id '{programme.Id}' is also the id of {fileOf[programme.Id]}");
+                    continue;
+                }
+
+                programmes.Add(programme);
             }
             catch (CatalogException ex)
             {
@@ -126,11 +151,32 @@ internal static class CatalogLoader
     private static List<Tenant> ReadTenants(CatalogFile file, string path, List<string> errors)
     {
         var tenants = new List<Tenant>();
-        foreach (var t in file.Tenants ?? [])
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var entries = file.Tenants ?? [];
+        for (var i = 0; i < entries.Count; i++)
         {
+            var t = entries[i];
+            if (t is null)
+            {
+                errors.Add($"{path}: tenants[{i}]: {CatalogException.NullEntry}");
+                continue;
+            }
+
             if (string.IsNullOrWhiteSpace(t.Id) || !ProgrammeLoader.IsIdentifier(t.Id))
             {
                 errors.Add($"{path}: tenant id '{t.Id}' must be letters, digits, '-', '_' or '.'");
+                continue;
+            }
+
+            // The Catalog keys tenants by id: a second one would be a silent overwrite or a crash.
+            if (!ids.Add(t.Id))
+            {
+                errors.Add($"{path}: tenants[{i}].id: '{t.Id}' is defined twice");
+                continue;
+            }
+
+            if (HasNullEntry(t.Provinces, $"{path}: tenants[{i}].provinces", errors) | HasNullEntry(t.Programmes, $"{path}: tenants[{i}].programmes", errors))
+            {
                 continue;
             }
 
@@ -138,6 +184,22 @@ internal static class CatalogLoader
         }
 
         return tenants;
+    }
+
+    /// <summary>Reports each null in a list by its position; true if there was one.</summary>
+    private static bool HasNullEntry(List<string>? list, string where, List<string> errors)
+    {
+        var found = false;
+        for (var i = 0; i < (list?.Count ?? 0); i++)
+        {
+            if (list![i] is null)
+            {
+                errors.Add($"{where}[{i}]: {CatalogException.NullEntry}");
+                found = true;
+            }
+        }
+
+        return found;
     }
 
     /// <summary>

@@ -107,6 +107,12 @@ public static class ProgrammeLoader
         {
             var f = files[i];
             var path = $"dataElements[{i}]";
+            if (f is null)
+            {
+                errors.Add(path, CatalogException.NullEntry);
+                continue;
+            }
+
             if (string.IsNullOrWhiteSpace(f.Id) || !IsIdentifier(f.Id))
             {
                 errors.Add($"{path}.id", "is required and may hold only letters, digits, '-', '_' and '.'");
@@ -152,6 +158,12 @@ public static class ProgrammeLoader
         {
             var f = files[i];
             var path = $"dataSets[{i}]";
+            if (f is null)
+            {
+                errors.Add(path, CatalogException.NullEntry);
+                continue;
+            }
+
             var ok = true;
             if (string.IsNullOrWhiteSpace(f.Id) || !IsIdentifier(f.Id) || !dataSetIds.Add(f.Id))
             {
@@ -186,7 +198,12 @@ public static class ProgrammeLoader
 
             for (var j = 0; j < elementIds.Count; j++)
             {
-                if (!elementsById.TryGetValue(elementIds[j], out var e))
+                if (elementIds[j] is null)
+                {
+                    errors.Add($"{path}.elements[{j}]", CatalogException.NullEntry);
+                    ok = false;
+                }
+                else if (!elementsById.TryGetValue(elementIds[j], out var e))
                 {
                     errors.Add($"{path}.elements[{j}]", $"unknown data element '{elementIds[j]}'");
                     ok = false;
@@ -297,10 +314,21 @@ public static class ProgrammeLoader
         for (var i = 0; i < files.Count; i++)
         {
             var f = files[i];
+            if (f is null)
+            {
+                errors.Add($"rules[{i}]", CatalogException.NullEntry);
+                continue;
+            }
+
             var pair = f.LessOrEqual ?? [];
             if (string.IsNullOrWhiteSpace(f.Id))
             {
                 errors.Add($"rules[{i}].id", "is required");
+            }
+
+            if (HasNullEntry(pair, $"rules[{i}].lessOrEqual", errors))
+            {
+                continue;
             }
 
             if (pair.Count != 2)
@@ -342,6 +370,12 @@ public static class ProgrammeLoader
         {
             var f = files[i];
             var path = $"indicators[{i}]";
+            if (f is null)
+            {
+                errors.Add(path, CatalogException.NullEntry);
+                continue;
+            }
+
             if (string.IsNullOrWhiteSpace(f.Id) || !indicatorIds.Add(f.Id))
             {
                 errors.Add($"{path}.id", $"'{f.Id}' is missing or defined twice");
@@ -361,7 +395,8 @@ public static class ProgrammeLoader
             }
 
             var target = f.Target is null ? null : CompileTarget(f.Target, $"{path}.target", isRate: denominator is not null, errors);
-            var appliesTo = (f.AppliesTo ?? []).ToHashSet(StringComparer.Ordinal);
+            HasNullEntry(f.AppliesTo ?? [], $"{path}.appliesTo", errors);
+            var appliesTo = (f.AppliesTo ?? []).OfType<string>().ToHashSet(StringComparer.Ordinal);
             if (appliesTo.Count == 0)
             {
                 errors.Add($"{path}.appliesTo", "list the levels the indicator is reported for");
@@ -441,6 +476,11 @@ public static class ProgrammeLoader
 
         if (q.Sum is not null)
         {
+            if (HasNullEntry(q.Sum, $"{path}.sum", errors))
+            {
+                return null;
+            }
+
             var list = new List<DataElement>();
             foreach (var id in q.Sum)
             {
@@ -519,6 +559,22 @@ public static class ProgrammeLoader
         }
 
         return q.UnitsWhere is not null ? new UnitsWhere(c.Level, element, c.AtLeast) : new PeriodsWhere(c.Level, element, c.AtLeast);
+    }
+
+    /// <summary>Reports each null in a list of ids by its position; true if there was one.</summary>
+    private static bool HasNullEntry(List<string> ids, string path, Problems errors)
+    {
+        var found = false;
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] is null)
+            {
+                errors.Add($"{path}[{i}]", CatalogException.NullEntry);
+                found = true;
+            }
+        }
+
+        return found;
     }
 
     private static bool TryElementType(string? s, out ElementType type)
