@@ -245,9 +245,11 @@ internal sealed class ReorganisationCheck
 
     private void CheckContinuations()
     {
-        Continues = Valid.Where(r => r.Kind == SuccessionKind.Continues).ToDictionary(r => r.NewCode, r => r, StringComparer.Ordinal);
-        ContinuingUnitsHaveContinuingParents();
+        // Checked before the index is built, and the index keeps the first of several rows, so that
+        // the operator reads which lines clash (and every other problem) rather than a duplicate key.
         AtMostOneUnitContinuesAsEachNewUnit();
+        Continues = Valid.Where(r => r.Kind == SuccessionKind.Continues).DistinctBy(r => r.NewCode, StringComparer.Ordinal).ToDictionary(r => r.NewCode, r => r, StringComparer.Ordinal);
+        ContinuingUnitsHaveContinuingParents();
         EveryNewProvinceContinuesAnOldProvince();
     }
 
@@ -269,7 +271,7 @@ internal sealed class ReorganisationCheck
 
     private void AtMostOneUnitContinuesAsEachNewUnit()
     {
-        foreach (var group in Valid.Where(r => r.Kind == SuccessionKind.Continues).GroupBy(r => r.NewCode).Where(g => g.Count() > 1))
+        foreach (var group in Valid.Where(r => r.Kind == SuccessionKind.Continues).GroupBy(r => r.NewCode, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
             Errors.Add($"{_source}: {group.Count()} units continue as {group.Key} (lines {string.Join(", ", group.Select(r => r.Line))}): only one unit can be the same unit as a new one");
         }
