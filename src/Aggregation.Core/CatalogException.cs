@@ -26,4 +26,10 @@ public sealed class CatalogException : Exception
     }
 
     public IReadOnlyList<string> Errors { get; } = [];
+
+    /// <summary>
+    /// What every catalog reader says of a <c>null</c> in a list, after the file, the list and the
+    /// position. JSON allows one anywhere; unchecked, it would surface as a crash naming no file.
+    /// </summary>
+    internal const string NullEntry = "is null: write the entry or remove it from the list";
 }

@@ -134,20 +134,37 @@ public sealed class HierarchyVersionTests
         Assert.All(error.Errors, e => Assert.StartsWith("reorganisations/2025-07-01.csv", e, StringComparison.Ordinal));
     }
 
-    private static string CopyCatalog(Action<List<string>> change)
+    [Fact]
+    public void Two_units_continuing_as_the_same_new_unit_are_refused_with_both_lines()
     {
-        var target = System.IO.Directory.CreateTempSubdirectory("catalog-").FullName;
-        foreach (var file in System.IO.Directory.EnumerateFiles(TestCatalog.Directory, "*", SearchOption.AllDirectories))
+        var directory = CopyCatalog(lines =>
         {
-            var copy = Path.Combine(target, Path.GetRelativePath(TestCatalog.Directory, file));
-            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
-            File.Copy(file, copy);
-        }
+            var i = lines.FindIndex(l => l.StartsWith("province,06,", StringComparison.Ordinal));
+            lines[i] = lines[i].Replace(",merged,", ",continues,", StringComparison.Ordinal);
+        });
 
-        var mapping = Path.Combine(target, "reorganisations", "2025-07-01.csv");
-        var lines = File.ReadAllLines(mapping).ToList();
-        change(lines);
-        File.WriteAllLines(mapping, lines);
-        return target;
+        var error = Assert.Throws<CatalogException>(() => Catalog.Load(directory));
+        Assert.Contains("reorganisations/2025-07-01.csv: 2 units continue as 19 (lines 6, 7): only one unit can be the same unit as a new one", error.Errors);
     }
+
+    [Fact]
+    public void A_code_listed_twice_in_a_new_hierarchy_file_is_refused_with_the_code()
+    {
+        var directory = TestCatalog.CopyWith("units-2025-07.csv", csv =>
+        {
+            var again = csv.Split('\n').First(l => l.StartsWith("05443,", StringComparison.Ordinal));
+            return csv + again + "\n";
+        });
+
+        var error = Assert.Throws<CatalogException>(() => Catalog.Load(directory));
+        Assert.Contains(error.Errors, e => e.StartsWith("units-2025-07.csv:", StringComparison.Ordinal) && e.Contains("code 05443 is already on line 618", StringComparison.Ordinal));
+    }
+
+    private static string CopyCatalog(Action<List<string>> change) =>
+        TestCatalog.CopyWith(Path.Combine("reorganisations", "2025-07-01.csv"), text =>
+        {
+            var lines = text.TrimEnd('\n').Split('\n').ToList();
+            change(lines);
+            return string.Join('\n', lines) + "\n";
+        });
 }

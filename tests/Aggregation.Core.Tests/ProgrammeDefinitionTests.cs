@@ -86,4 +86,55 @@ public class ProgrammeDefinitionTests
         var ex = Assert.Throws<CatalogException>(() => ProgrammeLoader.Load(new MemoryStream(Encoding.UTF8.GetBytes(json)), "x.json", Levels));
         Assert.Contains("targetz", ex.Message, StringComparison.Ordinal);
     }
+
+    // A valid programme with a marker at the end of every list; each case puts a null there.
+    private const string EveryList = """
+    {
+      "id": "p", "version": "1", "name": { "vi": "P" }, "firstYear": 2021, "lastYear": 2025,
+      "dataElements": [
+        { "id": "a", "type": "count", "name": { "vi": "A" } },
+        { "id": "b", "type": "count", "name": { "vi": "B" } } /*dataElements*/
+      ],
+      "dataSets": [ { "id": "ds", "level": "commune", "periodType": "monthly", "reporter": "x", "elements": [ "a", "b" /*elements*/ ] } /*dataSets*/ ],
+      "rules": [ { "id": "r", "lessOrEqual": [ "a", "b" /*lessOrEqual*/ ] } /*rules*/ ],
+      "indicators": [
+        {
+          "id": "I", "name": { "vi": "I" }, "numerator": { "sum": [ "a" /*numerator*/ ] }, "denominator": { "sum": [ "b" /*denominator*/ ] },
+          "appliesTo": [ "commune" /*appliesTo*/ ]
+        } /*indicators*/
+      ]
+    }
+    """;
+
+    [Fact]
+    public void The_programme_used_for_null_entries_is_valid_without_them()
+    {
+        var programme = ProgrammeLoader.Load(new MemoryStream(Encoding.UTF8.GetBytes(EveryList)), "p.json", Levels);
+        Assert.Single(programme.Rules);
+        Assert.Single(programme.Indicators);
+    }
+
+    [Theory]
+    [InlineData("dataElements", "dataElements[2]")]
+    [InlineData("dataSets", "dataSets[1]")]
+    [InlineData("elements", "dataSets[0].elements[2]")]
+    [InlineData("rules", "rules[1]")]
+    [InlineData("lessOrEqual", "rules[0].lessOrEqual[2]")]
+    [InlineData("indicators", "indicators[1]")]
+    [InlineData("numerator", "indicators[0].numerator.sum[1]")]
+    [InlineData("denominator", "indicators[0].denominator.sum[1]")]
+    [InlineData("appliesTo", "indicators[0].appliesTo[1]")]
+    public void A_null_entry_in_a_programme_list_is_refused_with_the_file_the_list_and_the_position(string list, string path)
+    {
+        var json = EveryList.Replace($"/*{list}*/", ", null", StringComparison.Ordinal);
+        var ex = Assert.Throws<CatalogException>(() => ProgrammeLoader.Load(new MemoryStream(Encoding.UTF8.GetBytes(json)), "p.json", Levels));
+        Assert.Contains(ex.Errors, e => e.StartsWith($"p.json: {path}: is null", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_null_programme_file_is_refused_as_empty()
+    {
+        var ex = Assert.Throws<CatalogException>(() => ProgrammeLoader.Load(new MemoryStream("null"u8.ToArray()), "p.json", Levels));
+        Assert.Equal("p.json: the file is empty.", ex.Message);
+    }
 }

@@ -16,6 +16,22 @@ internal static class TestCatalog
 
     public static Programme Programme => ThaiNguyen.Programmes[ProgrammeId];
 
+    /// <summary>A copy of the shipped catalog with one file (path relative to the catalog) rewritten; returns its folder.</summary>
+    public static string CopyWith(string file, Func<string, string> change)
+    {
+        var target = System.IO.Directory.CreateTempSubdirectory("catalog-").FullName;
+        foreach (var source in System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(target, Path.GetRelativePath(Directory, source));
+            System.IO.Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(source, copy);
+        }
+
+        var changed = Path.Combine(target, file);
+        File.WriteAllText(changed, change(File.ReadAllText(changed)));
+        return target;
+    }
+
     /// <summary>Province 90 with districts 901 (communes 90101, 90102) and 902 (commune 90201).</summary>
     public static Catalog Tiny()
     {

@@ -21,6 +21,8 @@ public static class AdminUnitsCsv
 
         var rows = new List<AdminUnitRow>();
         var errors = new List<string>();
+        // A code names one unit in a version; units, mappings and reports are all looked up by it.
+        var lineOfCode = new Dictionary<string, int>(StringComparer.Ordinal);
         var lineNumber = 1;
         for (var line = reader.ReadLine(); line is not null; line = reader.ReadLine())
         {
@@ -40,6 +42,12 @@ public static class AdminUnitsCsv
             if (parts[0].Length == 0 || !parts[0].All(char.IsAsciiDigit))
             {
                 errors.Add($"{source}:{lineNumber}: code '{parts[0]}' must be digits.");
+                continue;
+            }
+
+            if (!lineOfCode.TryAdd(parts[0], lineNumber))
+            {
+                errors.Add($"{source}:{lineNumber}: code {parts[0]} is already on line {lineOfCode[parts[0]]}: a code names one unit in a version.");
                 continue;
             }
 

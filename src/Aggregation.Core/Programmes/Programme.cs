@@ -22,12 +22,13 @@ public enum ElementType
 public sealed record DataElement(string Id, int Index, ElementType Type, LocalizedText Name, string? Description)
 {
     /// <summary>Reporting frequency of the element (all its data sets agree on it).</summary>
-    public PeriodType PeriodType { get; internal set; }
+    public PeriodType PeriodType { get; init; }
 
     /// <summary>Levels whose units report the element.</summary>
-    public IReadOnlySet<string> Levels { get; internal set; } = new HashSet<string>();
+    public IReadOnlySet<string> Levels { get; init; } = new HashSet<string>();
 
-    public IReadOnlyList<DataSet> DataSets { get; internal set; } = [];
+    /// <summary>The data sets the element is reported in (they refer back to it: see <see cref="ProgrammeLoader"/>).</summary>
+    public IReadOnlyList<DataSet> DataSets { get; init; } = [];
 
     public string Aggregation => Type switch
     {

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Aggregation.Periods;
 using Aggregation.Programmes;
 
@@ -21,24 +20,25 @@ public sealed record PreparedReport(ReportCommand Report, IReadOnlyList<(DataEle
 /// child's whole contribution when the child's version is newer, so duplicates, retries and
 /// reordering of flushes cannot double count. Not thread-safe: a grain owns it.
 /// </summary>
+/// <remarks>
+/// The façade over four parts: <see cref="SlotStore"/> (the values reported), <see cref="ValueRuleChecker"/>
+/// (whether a report may be written), <see cref="CellCalculator"/> (own cells from the values) and
+/// <see cref="ChildTotals"/> (own cells plus children's contributions). It decides what a report
+/// does and counts versions.
+/// </remarks>
 public sealed class ProgrammeRollup
 {
     private readonly Programme _programme;
-    private readonly string _level;
-    private readonly ValueSlot?[][] _slots;
-    // A unit without children (most units are communes) has one array: its own values are its total.
-    // The first child contribution gives the total an array of its own.
-    private long[] _own;
-    private long[] _total;
-    private readonly Dictionary<string, Contribution> _children = new(StringComparer.Ordinal);
+    private readonly SlotStore _slots;
+    private readonly ChildTotals _cells;
+    private readonly CellCalculator _calculator;
 
     public ProgrammeRollup(Programme programme, string level)
     {
         _programme = programme ?? throw new ArgumentNullException(nameof(programme));
-        _level = level;
-        _slots = new ValueSlot?[programme.Elements.Count][];
-        _own = new long[programme.Layout.Length];
-        _total = _own;
+        _slots = new SlotStore(programme);
+        _cells = new ChildTotals(programme.Layout.Length);
+        _calculator = new CellCalculator(programme, level, _slots, _cells);
     }
 
     public Programme Programme => _programme;
@@ -47,12 +47,12 @@ public sealed class ProgrammeRollup
     public long Version { get; private set; }
 
     /// <summary>Own values plus every child's latest contribution. Read-only for callers.</summary>
-    public ReadOnlySpan<long> Total => _total;
+    public ReadOnlySpan<long> Total => _cells.Total;
 
     /// <summary>Children that have contributed anything.</summary>
-    public IEnumerable<string> Children => _children.Keys;
+    public IEnumerable<string> Children => _cells.Children;
 
-    public ValueSlot? Slot(DataElement element, int baseIndex) => _slots[element.Index]?[baseIndex];
+    public ValueSlot? Slot(DataElement element, int baseIndex) => _slots.Get(element, baseIndex);
 
     /// <summary>
     /// Applies a report to the unit's own values. The whole report is rejected, and nothing changes,
@@ -91,7 +91,7 @@ public sealed class ProgrammeRollup
                 continue;
             }
 
-            var existing = Held(element, baseIndex, overlay);
+            var existing = _slots.Held(element, baseIndex, overlay);
             if (existing is not null && existing.IsNewerThan(report.ReportedAt, report.IdempotencyKey))
             {
                 superseded.Add(element.Id);
@@ -105,7 +105,7 @@ public sealed class ProgrammeRollup
 
         if (errors.Count == 0)
         {
-            CheckRules(report, pending, overlay, errors);
+            ValueRuleChecker.Check(_programme, _slots, report, pending, overlay, errors);
         }
 
         if (errors.Count > 0)
@@ -136,44 +136,10 @@ public sealed class ProgrammeRollup
     }
 
     /// <summary>The unit's own values (what a checkpoint keeps).</summary>
-    public IEnumerable<(DataElement Element, int BaseIndex, ValueSlot Slot)> OwnValues()
-    {
-        foreach (var element in _programme.Elements)
-        {
-            var slots = _slots[element.Index];
-            for (var i = 0; slots is not null && i < slots.Length; i++)
-            {
-                if (slots[i] is { } slot)
-                {
-                    yield return (element, i, slot);
-                }
-            }
-        }
-    }
+    public IEnumerable<(DataElement Element, int BaseIndex, ValueSlot Slot)> OwnValues() => _slots.All();
 
     /// <summary>Restores own values from a checkpoint (newer values already held win, as always).</summary>
     public void Restore(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values) => Write(values);
-
-    private void Write(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values)
-    {
-        var changed = false;
-        foreach (var (element, baseIndex, slot) in values)
-        {
-            var slots = _slots[element.Index] ??= new ValueSlot?[_programme.Calendar.Count(element.PeriodType)];
-            if (slots[baseIndex] is { } held && held.IsNewerThan(slot.ReportedAt, slot.IdempotencyKey))
-            {
-                continue;
-            }
-
-            slots[baseIndex] = slot;
-            changed |= Recompute(element, baseIndex);
-        }
-
-        if (changed)
-        {
-            Version++;
-        }
-    }
 
     /// <summary>Applies a report recorded in the ledger: no rule is checked again (it was when accepted).</summary>
     public void Replay(ReportCommand report)
@@ -185,11 +151,49 @@ public sealed class ProgrammeRollup
         {
             if (index >= 0 && _programme.ElementsById.TryGetValue(v.Element, out var element) && element.PeriodType == report.Period.Type)
             {
-                values.Add((element, index, SlotOf(v, report, _slots[element.Index]?[index])));
+                values.Add((element, index, SlotOf(v, report, _slots.Get(element, index))));
             }
         }
 
         Commit(new PreparedReport(report, values, new ApplyResult(true, [], [], 0)));
+    }
+
+    /// <summary>Replaces a child's contribution if it is newer than the one held. Returns true when the total changed.</summary>
+    public bool ApplyChild(string childKey, Contribution contribution)
+    {
+        ArgumentNullException.ThrowIfNull(contribution);
+        if (contribution.Cells.Length != _cells.Length)
+        {
+            throw new ArgumentException($"Contribution of {childKey} has {contribution.Cells.Length} cells; programme {_programme.Id} has {_cells.Length}.", nameof(contribution));
+        }
+
+        var changed = _cells.ApplyChild(childKey, contribution);
+        if (changed)
+        {
+            Version++;
+        }
+
+        return changed;
+    }
+
+    /// <summary>A copy of the total, safe to send while this object keeps changing.</summary>
+    public Contribution ToContribution(long incarnation = 0) => new(_programme.Id, Version, _cells.CopyOfTotal(), incarnation);
+
+    private void Write(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values)
+    {
+        var changed = false;
+        foreach (var (element, baseIndex, slot) in values)
+        {
+            if (_slots.TryWrite(element, baseIndex, slot))
+            {
+                changed |= _calculator.Recompute(element, baseIndex);
+            }
+        }
+
+        if (changed)
+        {
+            Version++;
+        }
     }
 
     /// <summary>The slot a report's value writes; it keeps the first receipt of the value it replaces.</summary>
@@ -207,287 +211,4 @@ public sealed class ProgrammeRollup
     /// <summary>When the unit first sent a value for this element and period: a correction keeps the first receipt (it decides timeliness).</summary>
     private static DateTimeOffset FirstReceipt(ValueSlot? held, DateTimeOffset received) =>
         held is not null && held.FirstReceivedAt < received ? held.FirstReceivedAt : received;
-
-    private ValueSlot? Held(DataElement element, int baseIndex, Dictionary<(int Element, int Period), ValueSlot>? overlay) =>
-        overlay is not null && overlay.TryGetValue((element.Index, baseIndex), out var staged) ? staged : _slots[element.Index]?[baseIndex];
-
-    /// <summary>Replaces a child's contribution if it is newer than the one held. Returns true when the total changed.</summary>
-    public bool ApplyChild(string childKey, Contribution contribution)
-    {
-        ArgumentNullException.ThrowIfNull(contribution);
-        if (contribution.Cells.Length != _total.Length)
-        {
-            throw new ArgumentException($"Contribution of {childKey} has {contribution.Cells.Length} cells; programme {_programme.Id} has {_total.Length}.", nameof(contribution));
-        }
-
-        _children.TryGetValue(childKey, out var previous);
-        if (previous is not null && !contribution.IsNewerThan(previous))
-        {
-            return false;
-        }
-
-        if (ReferenceEquals(_total, _own))
-        {
-            _total = (long[])_own.Clone();
-        }
-
-        var cells = contribution.Cells;
-        var changed = false;
-        if (previous is null)
-        {
-            for (var i = 0; i < cells.Length; i++)
-            {
-                if (cells[i] != 0)
-                {
-                    _total[i] += cells[i];
-                    changed = true;
-                }
-            }
-        }
-        else
-        {
-            var old = previous.Cells;
-            for (var i = 0; i < cells.Length; i++)
-            {
-                var delta = cells[i] - old[i];
-                if (delta != 0)
-                {
-                    _total[i] += delta;
-                    changed = true;
-                }
-            }
-        }
-
-        _children[childKey] = contribution;
-        if (changed)
-        {
-            Version++;
-        }
-
-        return changed;
-    }
-
-    /// <summary>A copy of the total, safe to send while this object keeps changing.</summary>
-    public Contribution ToContribution(long incarnation = 0) => new(_programme.Id, Version, _total.ToArray(), incarnation);
-
-    private void CheckRules(ReportCommand report, List<(DataElement Element, int BaseIndex, ValueSlot Slot)> pending, Dictionary<(int Element, int Period), ValueSlot>? overlay, List<FieldError> errors)
-    {
-        if (_programme.Rules.Count == 0 || pending.Count == 0)
-        {
-            return;
-        }
-
-        var baseIndex = pending[0].BaseIndex;
-        ValueSlot? After(DataElement e)
-        {
-            foreach (var p in pending)
-            {
-                if (p.Element == e)
-                {
-                    return p.Slot;
-                }
-            }
-
-            return Held(e, baseIndex, overlay);
-        }
-
-        foreach (var rule in _programme.Rules)
-        {
-            if (!pending.Any(p => p.Element == rule.Lesser || p.Element == rule.Greater))
-            {
-                continue;
-            }
-
-            var lesser = After(rule.Lesser);
-            var greater = After(rule.Greater);
-            if (lesser is { HasValue: true } && greater is { HasValue: true } && lesser.Number > greater.Number)
-            {
-                var blamed = pending.Any(p => p.Element == rule.Lesser) ? rule.Lesser : rule.Greater;
-                var index = report.Values.ToList().FindIndex(v => v.Element == blamed.Id);
-                var field = blamed.Type == ElementType.Entities ? $"values[{index}].entities" : $"values[{index}].number";
-                errors.Add(new FieldError(
-                    field,
-                    $"{rule.Lesser.Id} ({lesser.Number}) may not exceed {rule.Greater.Id} ({greater.Number}) for the same unit and period (rule {rule.Id})"));
-            }
-        }
-    }
-
-    /// <summary>Recomputes every own cell that depends on (element, base period). Returns true when one changed.</summary>
-    private bool Recompute(DataElement element, int baseIndex)
-    {
-        var changed = false;
-        var calendar = _programme.Calendar;
-        var baseType = element.PeriodType;
-        foreach (var metric in _programme.Layout.DependentsOf(element))
-        {
-            if (metric.Kind is MetricKind.UnitCondition or MetricKind.PeriodCondition or MetricKind.Reported or MetricKind.OnTime && metric.Level != _level)
-            {
-                continue;
-            }
-
-            if (metric.Kind == MetricKind.CumulativeDistinct)
-            {
-                changed |= RecomputeCumulative(metric, element, baseIndex);
-                continue;
-            }
-
-            for (var type = metric.BaseType; type <= PeriodType.Plan; type++)
-            {
-                var index = ProgrammeCalendar.Containing(baseType, baseIndex, type);
-                var (first, last) = calendar.BaseRange(baseType, type, index);
-                var value = metric.Kind switch
-                {
-                    MetricKind.Element => Aggregate(element, first, last),
-                    MetricKind.UnitCondition => HasAny(element, first, last) && Aggregate(element, first, last) >= metric.AtLeast ? 1 : 0,
-                    MetricKind.PeriodCondition => CountPeriodsAtLeast(element, first, last, metric.AtLeast),
-                    MetricKind.OnTime => OnTime(metric.DataSet!, baseType, first, last) ? 1 : 0,
-                    _ => metric.DataSet!.Elements.Any(e => HasAny(e, first, last)) ? 1 : 0,
-                };
-                changed |= SetOwn(metric.CellOf(type, index), value);
-            }
-        }
-
-        return changed;
-    }
-
-    private bool RecomputeCumulative(Metric metric, DataElement element, int fromIndex)
-    {
-        var slots = _slots[element.Index];
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var changed = false;
-        for (var q = 0; q < metric.Length; q++)
-        {
-            if (slots?[q] is { HasValue: true } slot)
-            {
-                foreach (var id in slot.Entities)
-                {
-                    seen.Add(id);
-                }
-            }
-
-            if (q >= fromIndex)
-            {
-                changed |= SetOwn(metric.CumulativeCell(q), seen.Count);
-            }
-        }
-
-        return changed;
-    }
-
-    private bool SetOwn(int cell, long value)
-    {
-        var delta = value - _own[cell];
-        if (delta == 0)
-        {
-            return false;
-        }
-
-        _own[cell] = value;
-        if (!ReferenceEquals(_total, _own))
-        {
-            _total[cell] += delta;
-        }
-
-        return true;
-    }
-
-    /// <summary>Whether, in base periods first..last, some element of the data set was first received by that period's deadline.</summary>
-    private bool OnTime(DataSet dataSet, PeriodType baseType, int first, int last)
-    {
-        var deadlines = _programme.Layout.Deadlines(dataSet);
-        for (var i = first; i <= last; i++)
-        {
-            var deadline = deadlines[i];
-            foreach (var element in dataSet.Elements)
-            {
-                if (_slots[element.Index]?[i] is { HasValue: true } slot && (deadline is null || slot.FirstReceivedAt <= deadline))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    private bool HasAny(DataElement element, int first, int last)
-    {
-        var slots = _slots[element.Index];
-        if (slots is null)
-        {
-            return false;
-        }
-
-        for (var i = first; i <= last; i++)
-        {
-            if (slots[i] is { HasValue: true })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private long CountPeriodsAtLeast(DataElement element, int first, int last, long atLeast)
-    {
-        var slots = _slots[element.Index];
-        var count = 0L;
-        for (var i = first; slots is not null && i <= last; i++)
-        {
-            if (slots[i] is { HasValue: true } s && s.Number >= atLeast)
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
-    /// <summary>The unit's own value of an element over base periods first..last, by the element's rule.</summary>
-    private long Aggregate(DataElement element, int first, int last)
-    {
-        var slots = _slots[element.Index];
-        if (slots is null)
-        {
-            return 0;
-        }
-
-        switch (element.Type)
-        {
-            case ElementType.Count:
-                var sum = 0L;
-                for (var i = first; i <= last; i++)
-                {
-                    if (slots[i] is { HasValue: true } s)
-                    {
-                        sum += s.Number;
-                    }
-                }
-
-                return sum;
-            case ElementType.Entities:
-                HashSet<string>? distinct = null;
-                for (var i = first; i <= last; i++)
-                {
-                    if (slots[i] is { HasValue: true } s)
-                    {
-                        distinct ??= new HashSet<string>(StringComparer.Ordinal);
-                        distinct.UnionWith(s.Entities);
-                    }
-                }
-
-                return distinct?.Count ?? 0;
-            default:
-                for (var i = last; i >= first; i--)
-                {
-                    if (slots[i] is { HasValue: true } s)
-                    {
-                        return s.Number;
-                    }
-                }
-
-                return 0;
-        }
-    }
 }

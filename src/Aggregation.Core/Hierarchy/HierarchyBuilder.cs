@@ -1,0 +1,184 @@
+namespace Aggregation.Hierarchy;
+
+// Builds the unit tree a Catalog answers from: the tenants' provinces of the base version, then each
+// reorganisation in date order (new units added, old ones ended, successors recorded). Kept apart from
+// Catalog because building is done once, with mutable indexes and error collection, while the Catalog
+// is an immutable query model read on every report; ReorganisationCheck holds the rules a mapping must
+// meet before it is applied.
+internal sealed class HierarchyBuilder
+{
+    private readonly HierarchyVersion _first;
+    private readonly Dictionary<string, AdminUnitRow> _rowsByCode;
+    private readonly ILookup<string, AdminUnitRow> _childRows;
+    private readonly Dictionary<string, string> _provinceOwner = new(StringComparer.Ordinal);
+
+    public HierarchyBuilder(HierarchyVersion first, IReadOnlyList<AdminUnitRow> rows)
+    {
+        _first = first;
+        _rowsByCode = rows.GroupBy(r => r.Code).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        _childRows = rows.Where(r => r.ParentCode.Length > 0).ToLookup(r => r.ParentCode, StringComparer.Ordinal);
+        Units[UnitKey.Nation] = new AdminUnit(UnitKey.Nation, "Việt Nam", Catalog.NationLevel, "Quốc gia", null) { Version = first.Id };
+        Children[UnitKey.Nation] = [];
+    }
+
+    public Dictionary<UnitKey, AdminUnit> Units { get; } = [];
+
+    public Dictionary<UnitKey, List<AdminUnit>> Children { get; } = [];
+
+    public Dictionary<UnitKey, UnitKey> Successors { get; } = [];
+
+    public Dictionary<UnitKey, List<UnitKey>> Predecessors { get; } = [];
+
+    public TenantMergers Mergers { get; } = new();
+
+    /// <summary>Adds a tenant's provinces of the base version with everything under them; a province is one tenant's.</summary>
+    public void AddProvincesOf(Tenant tenant, List<string> errors)
+    {
+        foreach (var code in tenant.ProvinceCodes)
+        {
+            if (!_rowsByCode.TryGetValue(code, out var row) || row.ParentCode.Length > 0)
+            {
+                errors.Add($"tenant '{tenant.Id}': '{code}' is not a province code of the hierarchy");
+                continue;
+            }
+
+            if (!_provinceOwner.TryAdd(code, tenant.Id))
+            {
+                errors.Add($"province '{code}' belongs to two tenants ('{_provinceOwner[code]}' and '{tenant.Id}')");
+                continue;
+            }
+
+            AddSubtree(tenant.Id, row, UnitKey.Nation, _first);
+        }
+    }
+
+    /// <summary>Applies reorganisations (oldest first) that hold; every problem of every one is reported.</summary>
+    public void ApplyReorganisations(IReadOnlyList<Reorganisation> reorganisations, IEnumerable<Tenant> tenants, List<string> errors)
+    {
+        var previous = _first;
+        foreach (var reorganisation in reorganisations)
+        {
+            if (reorganisation.Version.EffectiveFrom <= previous.EffectiveFrom)
+            {
+                errors.Add($"{reorganisation.MappingSource}: version {reorganisation.Version.Id} must take effect after {previous.Id} ({previous.EffectiveFrom:yyyy-MM-dd})");
+                continue;
+            }
+
+            var check = ReorganisationCheck.Run(reorganisation, previous, Units, Children);
+            errors.AddRange(check.Errors);
+            if (check.Errors.Count == 0)
+            {
+                var newKeys = AddNewUnits(check, reorganisation.Version);
+                EndOldUnits(check, newKeys, reorganisation.Version.EffectiveFrom);
+                RecordTenantMergers(tenants, reorganisation.Version.EffectiveFrom);
+            }
+
+            previous = reorganisation.Version;
+        }
+    }
+
+    /// <summary>
+    /// The new units, under their continuing or new parents; a continuing unit is the old one. Returns
+    /// the key each new code now stands for.
+    /// </summary>
+    private Dictionary<string, UnitKey> AddNewUnits(ReorganisationCheck check, HierarchyVersion version)
+    {
+        var newKeys = new Dictionary<string, UnitKey>(StringComparer.Ordinal);
+        foreach (var code in check.NewProvinces)
+        {
+            var province = check.Old[check.Continues[code].OldCode];
+            newKeys[code] = province.Key;
+            AddFresh(check.Fresh[code], province.Tenant, check, newKeys, version);
+        }
+
+        return newKeys;
+    }
+
+    /// <summary>Ends merged and closed units on their date and records who succeeded whom.</summary>
+    private void EndOldUnits(ReorganisationCheck check, Dictionary<string, UnitKey> newKeys, DateOnly date)
+    {
+        foreach (var row in check.Valid)
+        {
+            var oldUnit = check.Old[row.OldCode];
+            var within = check.IsWithinPreviousVersion(row);
+            if (row.Kind == SuccessionKind.Continues)
+            {
+                continue;
+            }
+
+            if (row.Kind is SuccessionKind.Merged or SuccessionKind.Closed)
+            {
+                Replace(oldUnit with { ValidTo = within ? row.Effective : date });
+            }
+
+            if (row.Kind == SuccessionKind.Merged)
+            {
+                var to = within ? check.Old[row.NewCode].Key : newKeys[row.NewCode];
+                Successors[oldUnit.Key] = to;
+                if (!Predecessors.TryGetValue(to, out var list))
+                {
+                    Predecessors[to] = list = [];
+                }
+
+                list.Add(oldUnit.Key);
+            }
+        }
+    }
+
+    /// <summary>A tenant none of whose provinces is in force any more was merged into the tenant of the province that took them.</summary>
+    private void RecordTenantMergers(IEnumerable<Tenant> tenants, DateOnly date)
+    {
+        foreach (var tenant in tenants.Where(t => !Mergers.IsMerged(t.Id)))
+        {
+            var provinces = Children[UnitKey.Nation].Where(p => p.Tenant == tenant.Id).ToList();
+            if (provinces.Count > 0 && provinces.All(p => p.ValidTo == date) && provinces.Select(p => Successors.GetValueOrDefault(p.Key)).Distinct().ToList() is [var into] && into != default && into.Tenant != tenant.Id)
+            {
+                Mergers.Record(new TenantMerger(tenant.Id, into.Tenant, date));
+            }
+        }
+    }
+
+    private void AddSubtree(string tenant, AdminUnitRow row, UnitKey parent, HierarchyVersion version)
+    {
+        var key = new UnitKey(tenant, row.Code);
+        var unit = new AdminUnit(key, row.Name, row.Level, row.Type, parent) { Version = version.Id, ValidFrom = version.EffectiveFrom };
+        Units[key] = unit;
+        Children[parent].Add(unit);
+        Children[key] = [];
+        foreach (var child in _childRows[row.Code])
+        {
+            AddSubtree(tenant, child, key, version);
+        }
+    }
+
+    private void AddFresh(AdminUnitRow row, string tenant, ReorganisationCheck check, Dictionary<string, UnitKey> newKeys, HierarchyVersion version)
+    {
+        foreach (var child in check.FreshChildren[row.Code])
+        {
+            var parent = newKeys[row.Code];
+            UnitKey key;
+            if (check.Continues.TryGetValue(child.Code, out var continued))
+            {
+                key = check.Old[continued.OldCode].Key;
+            }
+            else
+            {
+                key = new UnitKey(tenant, child.Code + "@" + version.Id);
+                var unit = new AdminUnit(key, child.Name, child.Level, child.Type, parent) { Code = child.Code, Version = version.Id, ValidFrom = version.EffectiveFrom };
+                Units[key] = unit;
+                Children[parent].Add(unit);
+                Children[key] = [];
+            }
+
+            newKeys[child.Code] = key;
+            AddFresh(child, tenant, check, newKeys, version);
+        }
+    }
+
+    private void Replace(AdminUnit unit)
+    {
+        Units[unit.Key] = unit;
+        var siblings = Children[unit.Parent ?? UnitKey.Nation];
+        siblings[siblings.FindIndex(u => u.Key == unit.Key)] = unit;
+    }
+}
