@@ -149,7 +149,7 @@ public static class DashboardApi
     /// </summary>
     public static Periods.Period DefaultPeriod(Periods.ProgrammeCalendar calendar, DateTimeOffset now)
     {
-        var vietnam = now.ToOffset(TimeSpan.FromHours(7));
+        var vietnam = now.ToOffset(ReportingClock.VietnamOffset);
         var (year, half) = vietnam.Month >= 7 ? (vietnam.Year, 1) : (vietnam.Year - 1, 2);
         return year > calendar.LastYear ? Periods.Period.Half(calendar.LastYear, 2)
             : year < calendar.FirstYear ? Periods.Period.Half(calendar.FirstYear, 1)

@@ -27,7 +27,6 @@ public sealed class ExportScopeException(string field, string message) : Excepti
 public sealed class ExportBuilder(RollupReads reads, IGrainFactory grains, Hierarchy.Catalog catalog, ReportingClock clock)
 {
     private const int Parallelism = 16;
-    private static readonly TimeSpan VietnamOffset = TimeSpan.FromHours(7);
 
     /// <param name="orgUnitLevel">The level the receiver holds: <see cref="ReceiverProfile.Lowest"/> or a level of the hierarchy.</param>
     public async Task<AggregateExport> BuildAsync(
@@ -167,7 +166,7 @@ public sealed class ExportBuilder(RollupReads reads, IGrainFactory grains, Hiera
 
                 if (received is { } at)
                 {
-                    groups.Add(new ExportGroup(unit, dataSet, send, values, DateOnly.FromDateTime(at.ToOffset(VietnamOffset).DateTime)));
+                    groups.Add(new ExportGroup(unit, dataSet, send, values, ReportingClock.VietnamDate(at)));
                 }
             }
         }

@@ -60,7 +60,7 @@ public sealed class ReportContent
     {
         get
         {
-            var local = Produced.ToOffset(TimeSpan.FromHours(7));
+            var local = Produced.ToOffset(Hosting.ReportingClock.VietnamOffset);
             return $"{local.ToString("HH:mm", CultureInfo.InvariantCulture)} ngày {local.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture)} (giờ Việt Nam, UTC+7)";
         }
     }

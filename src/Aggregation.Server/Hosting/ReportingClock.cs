@@ -7,9 +7,19 @@ namespace Aggregation.Server.Hosting;
 /// </summary>
 public sealed record ReportingClock(TimeProvider Time)
 {
+    /// <summary>Vietnam's offset from UTC, the same all year (Vietnam keeps no daylight saving time).</summary>
+    public static readonly TimeSpan VietnamOffset = TimeSpan.FromHours(7);
+
     public DateTimeOffset Now => Time.GetUtcNow();
 
-    public DateOnly Today => DateOnly.FromDateTime(Time.GetUtcNow().UtcDateTime);
+    /// <summary>
+    /// The reporting day: the date in Vietnam. A commune that reports its new month in the first hours of
+    /// the 1st is still on the previous day in UTC (until 07:00), and must not be told the month has not started.
+    /// </summary>
+    public DateOnly Today => VietnamDate(Now);
+
+    /// <summary>The date in Vietnam at <paramref name="instant"/>.</summary>
+    public static DateOnly VietnamDate(DateTimeOffset instant) => DateOnly.FromDateTime(instant.ToOffset(VietnamOffset).DateTime);
 
     /// <summary>An "as of" date as the API takes it: yyyy-MM-dd exactly (the round trip refuses any other spelling the parser might let through).</summary>
     public static bool TryParseDate(string text, out DateOnly date) =>

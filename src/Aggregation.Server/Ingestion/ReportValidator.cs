@@ -74,7 +74,7 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         }
 
         var now = clock.Now;
-        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        var today = clock.Today;
         var periodOk = Period.TryParse(report.Period, out var period, out var periodError);
         if (!periodOk)
         {

@@ -59,7 +59,7 @@ public sealed record Caller(
             peer)
         {
             IssuedOn = long.TryParse(principal.FindFirst("iat")?.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var iat)
-                ? DateOnly.FromDateTime(DateTimeOffset.FromUnixTimeSeconds(iat).UtcDateTime)
+                ? Hosting.ReportingClock.VietnamDate(DateTimeOffset.FromUnixTimeSeconds(iat))
                 : null,
         };
     }
