@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Aggregation.Hierarchy;
 using Aggregation.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
@@ -41,6 +41,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
     private readonly IReportLedger _ledger;
     private readonly RollupOptions _options;
     private readonly ILogger<UnitGrain> _logger;
+    private readonly TimeProvider _time;
     private readonly Dictionary<string, ProgrammeRollup> _rollups = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly HashSet<string> _unanswered = new(StringComparer.Ordinal);
@@ -63,6 +64,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
         IReportLedger ledger,
         IOptions<RollupOptions> options,
         ILogger<UnitGrain> logger,
+        [FromKeyedServices(TimeProviderNames.Grains)] TimeProvider time,
         [PersistentState(CheckpointStateName, CheckpointStorage)] IPersistentState<UnitCheckpoint> checkpoint)
     {
         _catalog = catalog;
@@ -70,13 +72,14 @@ public sealed class UnitGrain : Grain, IUnitGrain
         _ledger = ledger;
         _options = options.Value;
         _logger = logger;
+        _time = time;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _unit = _catalog.GetUnit(UnitKey.FromGrainKey(this.GetPrimaryKeyString()));
         _parent = _unit.Parent is { } parent ? GrainFactory.GetGrain<IUnitGrain>(parent.GrainKey) : null;
-        _incarnation = DateTime.UtcNow.Ticks;
+        _incarnation = _time.GetUtcNow().UtcTicks;
         await LoadAsync(useCheckpoint: true);
     }
 
@@ -200,7 +203,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
     public Task ObserveAsync(IUnitObserver observer)
     {
-        _observers[observer] = DateTime.UtcNow + ObserverLifetime;
+        _observers[observer] = _time.GetUtcNow().UtcDateTime + ObserverLifetime;
         return Task.CompletedTask;
     }
 
@@ -212,8 +215,12 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
     public async Task<long> RebuildAsync()
     {
+        // Pending changes name figures that are about to be replaced: the load marks everything it
+        // rebuilds as changed, and a flush that runs while it loads has nothing to send.
         _rollups.Clear();
-        _incarnation = Math.Max(_incarnation + 1, DateTime.UtcNow.Ticks);
+        _dirty.Clear();
+        _changed.Clear();
+        _incarnation = Math.Max(_incarnation + 1, _time.GetUtcNow().UtcTicks);
         var replayed = await LoadAsync(useCheckpoint: false);
         await SaveCheckpointAsync();
         return replayed;
@@ -267,7 +274,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
         var before = rollup.Version;
         var result = rollup.Commit(report);
         _sinceCheckpoint++;
-        _lastCommit = Stopwatch.GetTimestamp();
+        _lastCommit = _time.GetTimestamp();
         ArmCheckpoint();
         if (rollup.Version != before)
         {
@@ -324,7 +331,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
         if (_sinceCheckpoint > 0)
         {
-            _lastCommit = Stopwatch.GetTimestamp();
+            _lastCommit = _time.GetTimestamp();
             ArmCheckpoint();
         }
 
@@ -379,7 +386,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
         // Spread over a second interval by the unit's key, so that units activated or loaded together
         // (a cold start, a bulk load) do not all write at once: a cold-start profile showed ten
         // thousand checkpoint writes 30 s in, competing with the activations still under way.
-        var quiet = Stopwatch.GetElapsedTime(_lastCommit);
+        var quiet = _time.GetElapsedTime(_lastCommit);
         var spread = _options.CheckpointWhenIdle * ((uint)StringComparer.Ordinal.GetHashCode(_unit.Key.GrainKey) % 1000 / 1000.0);
         var due = quiet >= _options.CheckpointWhenIdle ? spread : _options.CheckpointWhenIdle - quiet + spread;
         _checkpointTimer = this.RegisterGrainTimer(CheckpointWhenIdleAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = false });
@@ -394,7 +401,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
             return;
         }
 
-        if (Stopwatch.GetElapsedTime(_lastCommit) < _options.CheckpointWhenIdle)
+        if (_time.GetElapsedTime(_lastCommit) < _options.CheckpointWhenIdle)
         {
             ArmCheckpoint();
             return;
@@ -483,13 +490,13 @@ public sealed class UnitGrain : Grain, IUnitGrain
             return;
         }
 
-        var now = DateTime.UtcNow;
+        var now = _time.GetUtcNow().UtcDateTime;
         foreach (var expired in _observers.Where(o => o.Value < now).Select(o => o.Key).ToList())
         {
             _observers.Remove(expired);
         }
 
-        foreach (var programme in _changed)
+        foreach (var programme in _changed.Where(_rollups.ContainsKey))
         {
             var version = PublicVersion(_rollups[programme]);
             foreach (var observer in _observers.Keys)
@@ -511,7 +518,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
         // Leading edge: a change after a quiet interval goes up at once; changes that follow within
         // the interval wait for the next slot, so a parent hears from a child at most once per interval.
-        var sinceLast = Stopwatch.GetElapsedTime(_lastFlush);
+        var sinceLast = _time.GetElapsedTime(_lastFlush);
         var due = sinceLast >= _options.FlushInterval ? TimeSpan.Zero : _options.FlushInterval - sinceLast;
 
         // Interleaved so that reports keep being applied while a flush waits on the parent.
@@ -532,24 +539,28 @@ public sealed class UnitGrain : Grain, IUnitGrain
         NotifyObservers();
         if (_dirty.Count == 0 || _parent is null)
         {
-            _lastFlush = Stopwatch.GetTimestamp();
+            _lastFlush = _time.GetTimestamp();
             return;
         }
 
+        // Everything that can throw stays inside the try: a flag left set would stop every later flush.
         _flushing = true;
-        _lastFlush = Stopwatch.GetTimestamp();
-        var programmes = _dirty.ToArray();
-        _dirty.Clear();
-        var batch = programmes.Select(p => _rollups[p].ToContribution(_incarnation)).ToImmutableArray();
         try
         {
-            await _parent.ApplyChildAsync(_unit.Key.GrainKey, batch);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The parent keeps the last contribution it accepted; the next flush sends the whole total again.
-            _logger.LogWarning(ex, "Flush of {Unit} to its parent failed; retrying", _unit.Key);
-            _dirty.UnionWith(programmes);
+            _lastFlush = _time.GetTimestamp();
+            var programmes = _dirty.Where(_rollups.ContainsKey).ToArray();
+            _dirty.Clear();
+            var batch = programmes.Select(p => _rollups[p].ToContribution(_incarnation)).ToImmutableArray();
+            try
+            {
+                await _parent.ApplyChildAsync(_unit.Key.GrainKey, batch);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The parent keeps the last contribution it accepted; the next flush sends the whole total again.
+                _logger.LogWarning(ex, "Flush of {Unit} to its parent failed; retrying", _unit.Key);
+                _dirty.UnionWith(programmes);
+            }
         }
         finally
         {
