@@ -5,7 +5,8 @@ namespace Aggregation.Grains.Tests;
 
 /// <summary>
 /// A unit grain's timers and turns, on a silo whose grain clock the test moves: when a child's
-/// figures reach its parent, what a rebuild and a lost ledger answer do to the unit.
+/// figures reach its parent, what a rebuild, a lost ledger answer and a taken
+/// sequence number do to the unit.
 /// </summary>
 [Collection(GrainCluster.Name)]
 public sealed class UnitGrainTests(GrainClusterFixture cluster)
@@ -84,5 +85,26 @@ public sealed class UnitGrainTests(GrainClusterFixture cluster)
         Assert.Equal(7, await s.ComplaintsAsync(t.CommuneA));
         cluster.Clock.Advance(GrainClusterFixture.FlushInterval);
         await s.WaitForComplaintsAsync(t.District, 7);
+    }
+
+    [Fact]
+    public async Task A_sequence_number_taken_by_another_writer_is_unavailable_not_a_key_conflict_and_the_retry_is_accepted()
+    {
+        var s = new UnitScenario(cluster, "clash");
+        var t = s.Tree;
+        await s.ApplyAsync(t.CommuneA, s.Complaints(2));
+
+        // Another activation of the unit (a silo that has not yet learnt it lost the unit) records
+        // the next sequence number first.
+        Assert.Equal([LedgerOutcome.Inserted], await cluster.Ledger.AppendDirectlyAsync(s.AsLedgerEntry(t.CommuneA, 2, s.Complaints(5))));
+
+        // The client's report is not lost, nor its key called used: it is told to retry.
+        var report = s.Complaints(9);
+        await Assert.ThrowsAsync<LedgerUnavailableException>(() => s.ApplyAsync(t.CommuneA, report));
+
+        var retry = await s.RetryUntilServedAsync(t.CommuneA, report);
+
+        Assert.Equal(UnitOutcomeKind.Accepted, retry.Kind);
+        Assert.Equal(9, await s.ComplaintsAsync(t.CommuneA));
     }
 }

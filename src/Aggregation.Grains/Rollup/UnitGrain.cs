@@ -132,6 +132,16 @@ public sealed class UnitGrain : Grain, IUnitGrain
                 throw ex as LedgerUnavailableException ?? new LedgerUnavailableException("The ledger could not be written.", ex);
             }
 
+            if (written.Contains(LedgerOutcome.SequenceTaken))
+            {
+                // Another activation of this unit wrote first: this one's figures and sequence are
+                // stale. Rows of the batch that were inserted are in the ledger and come back with
+                // the reload; the caller's retry finds them duplicates and records the rest.
+                var stale = new LedgerUnavailableException($"Unit {_unit.Key} was written by another activation; it reloads from the ledger; retry.");
+                Reload(stale);
+                throw stale;
+            }
+
             for (var j = 0; j < prepared.Count; j++)
             {
                 var (index, report, rollup) = prepared[j];
@@ -139,7 +149,8 @@ public sealed class UnitGrain : Grain, IUnitGrain
                 {
                     LedgerOutcome.Inserted => Committed(report, rollup),
                     LedgerOutcome.Duplicate => new UnitOutcome(UnitOutcomeKind.Duplicate, [], [], PublicVersion(rollup)),
-                    _ => new UnitOutcome(UnitOutcomeKind.KeyConflict, [], [], PublicVersion(rollup)),
+                    LedgerOutcome.Conflict => new UnitOutcome(UnitOutcomeKind.KeyConflict, [], [], PublicVersion(rollup)),
+                    var other => throw new InvalidOperationException($"Unknown ledger outcome {other}."),
                 };
             }
 
