@@ -34,7 +34,7 @@ public sealed class InMemoryReportLedger(InMemoryAuditTrail audit) : IReportLedg
 
                 if (list.Count > 0 && list[^1].UnitSeq >= e.UnitSeq)
                 {
-                    outcomes[i] = LedgerOutcome.Conflict;
+                    outcomes[i] = LedgerOutcome.SequenceTaken;
                     continue;
                 }
 

@@ -24,8 +24,20 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
         INSERT INTO report_ledger (tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, source_system, report_values, recorded_at)
         SELECT t, k, h, u, s, p, d, r, src, v, coalesce(rec, now())
         FROM unnest(@tenant, @key, @hash, @unit, @seq, @programme, @period, @reported_at, @source, @values, @received) AS x(t, k, h, u, s, p, d, r, src, v, rec)
-        ON CONFLICT DO NOTHING
+        ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
         RETURNING tenant_id, idempotency_key
+        """;
+
+    /// <summary>The unique index on (tenant_id, unit_code, unit_seq): a clash means another activation of the unit wrote first.</summary>
+    private const string UnitSeqIndex = "report_ledger_unit_seq";
+
+    /// <summary>How often a round is written again without the rows whose sequence was taken before it gives up.</summary>
+    private const int SequenceClashRetries = 3;
+
+    private const string TakenSql = """
+        SELECT l.tenant_id, l.unit_code, l.unit_seq
+        FROM report_ledger l
+        JOIN unnest(@tenant, @unit, @seq) AS s(tenant_id, unit_code, unit_seq) USING (tenant_id, unit_code, unit_seq)
         """;
 
     private const string ExistingSql = """
@@ -222,7 +234,74 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Writes a round. Only the idempotency key is the conflict target, so a row whose unit sequence
+    /// is taken fails the statement by the unit_seq index instead of passing for a used key: those
+    /// rows are told <see cref="LedgerOutcome.SequenceTaken"/> and the others are written again.
+    /// </summary>
     private async Task<LedgerOutcome[]> WriteRoundAsync(List<LedgerEntry> entries)
+    {
+        var outcomes = new LedgerOutcome[entries.Count];
+        var remaining = Enumerable.Range(0, entries.Count).ToList();
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var written = await InsertRoundAsync(remaining.Select(i => entries[i]).ToList());
+                for (var j = 0; j < remaining.Count; j++)
+                {
+                    outcomes[remaining[j]] = written[j];
+                }
+
+                return outcomes;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == UnitSeqIndex && attempt < SequenceClashRetries)
+            {
+                var taken = await TakenSequencesAsync(remaining.Select(i => entries[i]).ToList());
+                _logger.LogWarning("{Count} ledger rows have a unit sequence another writer took first; their units reload", taken.Count);
+                foreach (var j in taken)
+                {
+                    outcomes[remaining[j]] = LedgerOutcome.SequenceTaken;
+                }
+
+                remaining = remaining.Where((_, j) => !taken.Contains(j)).ToList();
+                if (remaining.Count == 0)
+                {
+                    return outcomes;
+                }
+            }
+        }
+    }
+
+    /// <summary>Positions of the rows whose (tenant, unit, sequence) is in the ledger already or earlier in the same round.</summary>
+    private async Task<HashSet<int>> TakenSequencesAsync(List<LedgerEntry> entries)
+    {
+        var recorded = new HashSet<(string, string, long)>();
+        await using (var command = _dataSource.CreateCommand(TakenSql))
+        {
+            command.Parameters.Add(TextArray("tenant", entries.Select(e => e.Tenant)));
+            command.Parameters.Add(TextArray("unit", entries.Select(e => e.UnitCode)));
+            command.Parameters.Add(new NpgsqlParameter("seq", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = entries.Select(e => e.UnitSeq).ToArray() });
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                recorded.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            }
+        }
+
+        var taken = new HashSet<int>();
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (!recorded.Add((entries[i].Tenant, entries[i].UnitCode, entries[i].UnitSeq)))
+            {
+                taken.Add(i);
+            }
+        }
+
+        return taken;
+    }
+
+    private async Task<LedgerOutcome[]> InsertRoundAsync(List<LedgerEntry> entries)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
         var audited = entries.Any(e => e.Audit is { Count: > 0 });

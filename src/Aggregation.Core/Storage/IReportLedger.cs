@@ -22,8 +22,15 @@ public enum LedgerOutcome
     /// <summary>The same key with the same payload was committed before.</summary>
     Duplicate,
 
-    /// <summary>The key was committed before with another payload, or the unit sequence is taken.</summary>
+    /// <summary>The key was committed before with another payload.</summary>
     Conflict,
+
+    /// <summary>
+    /// Nothing was written: the unit's sequence number is already taken, so another activation of
+    /// the unit wrote first and this one's view of the unit is stale. The report itself was not
+    /// judged; it can be sent again once the unit has reloaded.
+    /// </summary>
+    SequenceTaken,
 }
 
 /// <summary>

@@ -1,10 +1,11 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Aggregation.Hierarchy;
 using Aggregation.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Runtime;
+using Orleans.Utilities;
 
 namespace Aggregation.Rollup;
 
@@ -18,6 +19,9 @@ namespace Aggregation.Rollup;
 /// pushes its own up, which is how acknowledged reports are recovered after a crash. A child that
 /// cannot answer during the activation (its own activation failed or timed out) does not fail it:
 /// the unit asks it again on a timer until it answers or pushes its total by itself.
+/// The grain orchestrates; when to flush is <see cref="FlushScheduler"/>'s call, when to write a
+/// checkpoint <see cref="CheckpointPolicy"/>'s, asking children <see cref="ChildPuller"/>'s, and the
+/// audit records of a report are built by <see cref="ReportAudit"/>.
 /// </summary>
 [GrainType("unit")]
 [CollectionAgeLimit(AlwaysActive = true)]
@@ -32,30 +36,24 @@ public sealed class UnitGrain : Grain, IUnitGrain
     /// </summary>
     public const string CheckpointStateName = "unit-rollup-checkpoint-v1";
 
-    private const int CheckpointEvery = 1000;
     private static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(2);
-    private readonly Dictionary<IUnitObserver, DateTime> _observers = [];
-    private readonly HashSet<string> _changed = new(StringComparer.Ordinal);
+    private readonly ObserverManager<IUnitObserver> _observers;
     private readonly Catalog _catalog;
     private readonly IPersistentState<UnitCheckpoint> _checkpoint;
     private readonly IReportLedger _ledger;
     private readonly RollupOptions _options;
     private readonly ILogger<UnitGrain> _logger;
+    private readonly TimeProvider _time;
     private readonly Dictionary<string, ProgrammeRollup> _rollups = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _unanswered = new(StringComparer.Ordinal);
     private AdminUnit _unit = null!;
     private IUnitGrain? _parent;
-    private IGrainTimer? _flushTimer;
-    private IGrainTimer? _checkpointTimer;
+    private FlushScheduler _flush = null!;
+    private CheckpointPolicy _checkpoints = null!;
+    private ChildPuller _children = null!;
     private IGrainTimer? _childRetryTimer;
-    private long _lastCommit;
-    private bool _flushing;
     private bool _reloading;
-    private long _lastFlush = long.MinValue / 2;
     private long _seq;
     private long _appliedSeq;
-    private int _sinceCheckpoint;
     private long _incarnation;
 
     public UnitGrain(
@@ -63,6 +61,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
         IReportLedger ledger,
         IOptions<RollupOptions> options,
         ILogger<UnitGrain> logger,
+        [FromKeyedServices(TimeProviderNames.Grains)] TimeProvider time,
         [PersistentState(CheckpointStateName, CheckpointStorage)] IPersistentState<UnitCheckpoint> checkpoint)
     {
         _catalog = catalog;
@@ -70,19 +69,31 @@ public sealed class UnitGrain : Grain, IUnitGrain
         _ledger = ledger;
         _options = options.Value;
         _logger = logger;
+        _time = time;
+
+        // IUnitGrain.ObserveAsync's promise: a registration not renewed within two minutes is dropped at the next notice.
+        _observers = new ObserverManager<IUnitObserver>(ObserverLifetime, logger) { GetDateTime = () => _time.GetUtcNow().UtcDateTime };
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _unit = _catalog.GetUnit(UnitKey.FromGrainKey(this.GetPrimaryKeyString()));
         _parent = _unit.Parent is { } parent ? GrainFactory.GetGrain<IUnitGrain>(parent.GrainKey) : null;
-        _incarnation = DateTime.UtcNow.Ticks;
+        _incarnation = _time.GetUtcNow().UtcTicks;
+
+        // Flushes interleave so that reports keep being applied while a flush waits on the parent;
+        // checkpoints do not, so a checkpoint is a consistent picture of the unit.
+        _flush = new FlushScheduler(_time, _options.FlushInterval, due =>
+            this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true }));
+        _checkpoints = new CheckpointPolicy(_time, _options.CheckpointWhenIdle, _unit.Key.GrainKey, due =>
+            this.RegisterGrainTimer(CheckpointWhenIdleAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = false }));
+        _children = new ChildPuller(_unit.Key, GrainFactory, ApplyContributions, _logger);
         await LoadAsync(useCheckpoint: true);
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (!_reloading && _sinceCheckpoint > 0)
+        if (!_reloading && _checkpoints is { SinceCheckpoint: > 0 })
         {
             await SaveCheckpointAsync();
         }
@@ -116,7 +127,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
         if (prepared.Count > 0)
         {
-            var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Key.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report, AuditOf(p.Report, p.Rollup, submissions[p.Index].Submitter), submissions[p.Index].WireHash)).ToList();
+            var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Key.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report, ReportAudit.RecordsOf(_unit, p.Rollup.Programme, p.Report, submissions[p.Index].Submitter), submissions[p.Index].WireHash)).ToList();
             LedgerOutcome[] written;
             try
             {
@@ -129,6 +140,16 @@ public sealed class UnitGrain : Grain, IUnitGrain
                 throw ex as LedgerUnavailableException ?? new LedgerUnavailableException("The ledger could not be written.", ex);
             }
 
+            if (written.Contains(LedgerOutcome.SequenceTaken))
+            {
+                // Another activation of this unit wrote first: this one's figures and sequence are
+                // stale. Rows of the batch that were inserted are in the ledger and come back with
+                // the reload; the caller's retry finds them duplicates and records the rest.
+                var stale = new LedgerUnavailableException($"Unit {_unit.Key} was written by another activation; it reloads from the ledger; retry.");
+                Reload(stale);
+                throw stale;
+            }
+
             for (var j = 0; j < prepared.Count; j++)
             {
                 var (index, report, rollup) = prepared[j];
@@ -136,13 +157,14 @@ public sealed class UnitGrain : Grain, IUnitGrain
                 {
                     LedgerOutcome.Inserted => Committed(report, rollup),
                     LedgerOutcome.Duplicate => new UnitOutcome(UnitOutcomeKind.Duplicate, [], [], PublicVersion(rollup)),
-                    _ => new UnitOutcome(UnitOutcomeKind.KeyConflict, [], [], PublicVersion(rollup)),
+                    LedgerOutcome.Conflict => new UnitOutcome(UnitOutcomeKind.KeyConflict, [], [], PublicVersion(rollup)),
+                    var other => throw new InvalidOperationException($"Unknown ledger outcome {other}."),
                 };
             }
 
             // Everything up to _seq is now committed and applied (or was a duplicate, not this unit's row).
             _appliedSeq = _seq;
-            if (_sinceCheckpoint >= CheckpointEvery)
+            if (_checkpoints.IsDue)
             {
                 await SaveCheckpointAsync();
             }
@@ -174,15 +196,8 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
     public Task ApplyChildAsync(string childKey, ImmutableArray<Contribution> contributions)
     {
-        _unanswered.Remove(childKey);
-        foreach (var contribution in contributions)
-        {
-            if (RollupFor(contribution.ProgrammeId).ApplyChild(childKey, contribution))
-            {
-                MarkDirty(contribution.ProgrammeId);
-            }
-        }
-
+        _children.Answered(childKey);
+        ApplyContributions(childKey, contributions);
         return Task.CompletedTask;
     }
 
@@ -200,20 +215,23 @@ public sealed class UnitGrain : Grain, IUnitGrain
 
     public Task ObserveAsync(IUnitObserver observer)
     {
-        _observers[observer] = DateTime.UtcNow + ObserverLifetime;
+        _observers.Subscribe(observer, observer);
         return Task.CompletedTask;
     }
 
     public Task UnobserveAsync(IUnitObserver observer)
     {
-        _observers.Remove(observer);
+        _observers.Unsubscribe(observer);
         return Task.CompletedTask;
     }
 
     public async Task<long> RebuildAsync()
     {
+        // Pending changes name figures that are about to be replaced: the load marks everything it
+        // rebuilds as changed, and a flush that runs while it loads has nothing to send.
         _rollups.Clear();
-        _incarnation = Math.Max(_incarnation + 1, DateTime.UtcNow.Ticks);
+        _flush.Clear();
+        _incarnation = Math.Max(_incarnation + 1, _time.GetUtcNow().UtcTicks);
         var replayed = await LoadAsync(useCheckpoint: false);
         await SaveCheckpointAsync();
         return replayed;
@@ -228,47 +246,11 @@ public sealed class UnitGrain : Grain, IUnitGrain
     private long PublicVersion(ProgrammeRollup rollup) =>
         ((_incarnation - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond * 1_000_000_000) + rollup.Version;
 
-    /// <summary>What the report changes, value by value, for the audit trail (written with the ledger row).</summary>
-    private List<AuditRecord> AuditOf(PreparedReport prepared, ProgrammeRollup rollup, Submitter? submitter)
-    {
-        var report = prepared.Report;
-        var who = submitter ?? Submitter.None;
-        var period = report.Period.ToString();
-        AuditRecord Record(string element, AuditAction action, string? old, string? @new) =>
-            new(_unit.Tenant, who, report.Source, report.IdempotencyKey, _unit.Key.Code, report.ProgrammeId, period, element, action, old, @new, null);
-
-        var records = new List<AuditRecord>(prepared.Values.Count);
-        for (var i = 0; i < prepared.Values.Count; i++)
-        {
-            var (element, _, slot) = prepared.Values[i];
-            var old = i < prepared.Previous.Count ? prepared.Previous[i] : null;
-            var action = slot.Withdrawn ? AuditAction.Withdrawn : old is { HasValue: true } ? AuditAction.Corrected : AuditAction.Accepted;
-            records.Add(Record(element.Id, action, old?.Describe(element.Type), slot.Describe(element.Type)));
-        }
-
-        foreach (var id in prepared.Result.SupersededElements)
-        {
-            var element = rollup.Programme.ElementsById[id];
-            var value = report.Values.First(v => v.Element == id);
-            var sent = value.Kind switch
-            {
-                ValueKind.Withdrawn => null,
-                ValueKind.Entities => new ValueSlot(value.Entities.Length, value.Entities, false, report.ReportedAt, report.IdempotencyKey),
-                _ => new ValueSlot(value.Number, [], false, report.ReportedAt, report.IdempotencyKey),
-            };
-            records.Add(Record(id, AuditAction.Superseded, null, sent?.Describe(element.Type)) with { Reason = "a report with a later reported_at holds this value" });
-        }
-
-        return records;
-    }
-
     private UnitOutcome Committed(PreparedReport report, ProgrammeRollup rollup)
     {
         var before = rollup.Version;
         var result = rollup.Commit(report);
-        _sinceCheckpoint++;
-        _lastCommit = Stopwatch.GetTimestamp();
-        ArmCheckpoint();
+        _checkpoints.Committed();
         if (rollup.Version != before)
         {
             MarkDirty(rollup.Programme.Id);
@@ -312,21 +294,15 @@ public sealed class UnitGrain : Grain, IUnitGrain
         }
 
         _appliedSeq = _seq;
-        _sinceCheckpoint = (int)Math.Min(replayed, int.MaxValue);
 
-        _unanswered.Clear();
-        await Task.WhenAll(_catalog.ChildrenOf(_unit.Key).Select(c => PullChildAsync(c.Key.GrainKey)));
-        if (_unanswered.Count > 0)
+        await _children.PullAllAsync(_catalog.ChildrenOf(_unit.Key).Select(c => c.Key.GrainKey));
+        if (_children.Unanswered > 0)
         {
-            _logger.LogWarning("{Unit} activated without the totals of {Count} children; asking them again every {Interval}", _unit.Key, _unanswered.Count, _options.ChildRetryInterval);
+            _logger.LogWarning("{Unit} activated without the totals of {Count} children; asking them again every {Interval}", _unit.Key, _children.Unanswered, _options.ChildRetryInterval);
             _childRetryTimer ??= this.RegisterGrainTimer(RetryChildrenAsync, new GrainTimerCreationOptions(_options.ChildRetryInterval, _options.ChildRetryInterval) { Interleave = true });
         }
 
-        if (_sinceCheckpoint > 0)
-        {
-            _lastCommit = Stopwatch.GetTimestamp();
-            ArmCheckpoint();
-        }
+        _checkpoints.Loaded(replayed);
 
         foreach (var programme in _rollups.Keys)
         {
@@ -336,71 +312,34 @@ public sealed class UnitGrain : Grain, IUnitGrain
         return replayed;
     }
 
-    /// <summary>Asks a child for its totals; a child that cannot answer is asked again later.</summary>
-    private async Task PullChildAsync(string childKey)
+    /// <summary>Folds a child's contributions in; those newer than what the unit holds are changes to send up.</summary>
+    private void ApplyContributions(string childKey, ImmutableArray<Contribution> contributions)
     {
-        try
+        foreach (var contribution in contributions)
         {
-            var contributions = await GrainFactory.GetGrain<IUnitGrain>(childKey).GetContributionsAsync();
-            _unanswered.Remove(childKey);
-            foreach (var contribution in contributions)
+            if (RollupFor(contribution.ProgrammeId).ApplyChild(childKey, contribution))
             {
-                if (RollupFor(contribution.ProgrammeId).ApplyChild(childKey, contribution))
-                {
-                    MarkDirty(contribution.ProgrammeId);
-                }
+                MarkDirty(contribution.ProgrammeId);
             }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            _logger.LogDebug(ex, "Child {Child} of {Unit} did not answer", childKey, _unit.Key);
-            _unanswered.Add(childKey);
         }
     }
 
     private async Task RetryChildrenAsync(CancellationToken cancellationToken)
     {
-        await Task.WhenAll(_unanswered.ToList().Select(PullChildAsync));
-        if (_unanswered.Count == 0)
+        await _children.RetryAsync();
+        if (_children.Unanswered == 0)
         {
             _childRetryTimer?.Dispose();
             _childRetryTimer = null;
         }
     }
 
-    /// <summary>A one-shot timer that writes a checkpoint once the unit has been quiet for <see cref="RollupOptions.CheckpointWhenIdle"/>.</summary>
-    private void ArmCheckpoint()
-    {
-        if (_checkpointTimer is not null || _reloading)
-        {
-            return;
-        }
-
-        // Spread over a second interval by the unit's key, so that units activated or loaded together
-        // (a cold start, a bulk load) do not all write at once: a cold-start profile showed ten
-        // thousand checkpoint writes 30 s in, competing with the activations still under way.
-        var quiet = Stopwatch.GetElapsedTime(_lastCommit);
-        var spread = _options.CheckpointWhenIdle * ((uint)StringComparer.Ordinal.GetHashCode(_unit.Key.GrainKey) % 1000 / 1000.0);
-        var due = quiet >= _options.CheckpointWhenIdle ? spread : _options.CheckpointWhenIdle - quiet + spread;
-        _checkpointTimer = this.RegisterGrainTimer(CheckpointWhenIdleAsync, new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = false });
-    }
-
     private async Task CheckpointWhenIdleAsync(CancellationToken cancellationToken)
     {
-        _checkpointTimer?.Dispose();
-        _checkpointTimer = null;
-        if (_sinceCheckpoint == 0 || _reloading)
+        if (_checkpoints.IdleTimerFired() && !_reloading)
         {
-            return;
+            await SaveCheckpointAsync();
         }
-
-        if (Stopwatch.GetElapsedTime(_lastCommit) < _options.CheckpointWhenIdle)
-        {
-            ArmCheckpoint();
-            return;
-        }
-
-        await SaveCheckpointAsync();
     }
 
     /// <summary>Best effort: a missing or stale checkpoint only means a longer replay.</summary>
@@ -411,7 +350,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
             .ToList();
         if (values.Count == 0 && !_checkpoint.RecordExists)
         {
-            _sinceCheckpoint = 0;
+            _checkpoints.Written();
             return;
         }
 
@@ -419,7 +358,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
         try
         {
             await _checkpoint.WriteStateAsync();
-            _sinceCheckpoint = 0;
+            _checkpoints.Written();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -431,6 +370,8 @@ public sealed class UnitGrain : Grain, IUnitGrain
     {
         _logger.LogWarning(cause, "Ledger write for {Unit} failed; the unit reloads from the ledger", _unit.Key);
         _reloading = true;
+        _flush.Stop();
+        _checkpoints.Stop();
         DeactivateOnIdle();
     }
 
@@ -458,107 +399,44 @@ public sealed class UnitGrain : Grain, IUnitGrain
     }
 
     /// <summary>Schedules the change for the parent and for observers, on the same leading-edge timer.</summary>
-    private void MarkDirty(string programmeId)
-    {
-        if (_parent is not null)
-        {
-            _dirty.Add(programmeId);
-        }
-
-        if (_observers.Count > 0)
-        {
-            _changed.Add(programmeId);
-        }
-
-        if (_dirty.Count > 0 || _changed.Count > 0)
-        {
-            ArmFlush();
-        }
-    }
-
-    private void NotifyObservers()
-    {
-        if (_changed.Count == 0)
-        {
-            return;
-        }
-
-        var now = DateTime.UtcNow;
-        foreach (var expired in _observers.Where(o => o.Value < now).Select(o => o.Key).ToList())
-        {
-            _observers.Remove(expired);
-        }
-
-        foreach (var programme in _changed)
-        {
-            var version = PublicVersion(_rollups[programme]);
-            foreach (var observer in _observers.Keys)
-            {
-                // One-way: a slow or vanished subscriber costs the unit nothing.
-                observer.RollupChanged(_unit.Key.GrainKey, programme, version);
-            }
-        }
-
-        _changed.Clear();
-    }
-
-    private void ArmFlush()
-    {
-        if (_flushTimer is not null || _flushing || _reloading)
-        {
-            return;
-        }
-
-        // Leading edge: a change after a quiet interval goes up at once; changes that follow within
-        // the interval wait for the next slot, so a parent hears from a child at most once per interval.
-        var sinceLast = Stopwatch.GetElapsedTime(_lastFlush);
-        var due = sinceLast >= _options.FlushInterval ? TimeSpan.Zero : _options.FlushInterval - sinceLast;
-
-        // Interleaved so that reports keep being applied while a flush waits on the parent.
-        _flushTimer = this.RegisterGrainTimer(
-            FlushAsync,
-            new GrainTimerCreationOptions(due, Timeout.InfiniteTimeSpan) { Interleave = true });
-    }
+    private void MarkDirty(string programmeId) =>
+        _flush.Changed(programmeId, forParent: _parent is not null, forObservers: _observers.Count > 0);
 
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
-        _flushTimer?.Dispose();
-        _flushTimer = null;
-        if (_reloading)
-        {
-            return;
-        }
-
-        NotifyObservers();
-        if (_dirty.Count == 0 || _parent is null)
-        {
-            _lastFlush = Stopwatch.GetTimestamp();
-            return;
-        }
-
-        _flushing = true;
-        _lastFlush = Stopwatch.GetTimestamp();
-        var programmes = _dirty.ToArray();
-        _dirty.Clear();
-        var batch = programmes.Select(p => _rollups[p].ToContribution(_incarnation)).ToImmutableArray();
+        var batch = _flush.Begin();
+        IReadOnlyList<string> notTaken = [];
         try
         {
-            await _parent.ApplyChildAsync(_unit.Key.GrainKey, batch);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The parent keeps the last contribution it accepted; the next flush sends the whole total again.
-            _logger.LogWarning(ex, "Flush of {Unit} to its parent failed; retrying", _unit.Key);
-            _dirty.UnionWith(programmes);
+            // A rebuild may have dropped a programme since it was marked: what no longer exists is not sent.
+            foreach (var programme in batch.ForObservers.Where(_rollups.ContainsKey))
+            {
+                var version = PublicVersion(_rollups[programme]);
+
+                // One-way: a slow or vanished subscriber costs the unit nothing.
+                _observers.Notify(observer => observer.RollupChanged(_unit.Key.GrainKey, programme, version));
+            }
+
+            var programmes = batch.ForParent.Where(_rollups.ContainsKey).ToArray();
+            if (programmes.Length > 0 && _parent is not null)
+            {
+                var contributions = programmes.Select(p => _rollups[p].ToContribution(_incarnation)).ToImmutableArray();
+                try
+                {
+                    await _parent.ApplyChildAsync(_unit.Key.GrainKey, contributions);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The parent keeps the last contribution it accepted; the next flush sends the whole total again.
+                    _logger.LogWarning(ex, "Flush of {Unit} to its parent failed; retrying", _unit.Key);
+                    notTaken = programmes;
+                }
+            }
         }
         finally
         {
-            _flushing = false;
-        }
-
-        if (_dirty.Count > 0 || _changed.Count > 0)
-        {
-            ArmFlush();
+            // Whatever happened, the flush is over: a flush left open would stop every later one.
+            _flush.End(notTaken);
         }
     }
 }
