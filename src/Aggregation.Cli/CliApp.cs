@@ -519,17 +519,20 @@ public static class CliApp
                 new ListColumn("idempotency_key", "khóa", "key"));
             foreach (var d in response.Deliveries)
             {
-                var state = d.State switch
+                // The CSV and JSON values are the words scripts have read since these were text on the wire.
+                var state = d.Status switch
                 {
-                    "sent" => new ListCell(Ui.T("đã gửi", "sent"), d.State, "green"),
-                    "failed" => new ListCell(Ui.T("thất bại", "failed"), d.State, "red"),
-                    _ => new ListCell(Ui.T("chờ gửi", "pending"), d.State, "yellow"),
+                    DeliveryStatus.Sent => new ListCell(Ui.T("đã gửi", "sent"), "sent", "green"),
+                    DeliveryStatus.Failed => new ListCell(Ui.T("thất bại", "failed"), "failed", "red"),
+                    DeliveryStatus.Pending => new ListCell(Ui.T("chờ gửi", "pending"), "pending", "yellow"),
+                    _ => UnknownValue((int)d.Status),
                 };
-                var payload = d.Payload switch
+                var payload = d.PayloadKind switch
                 {
-                    "dhis2-data-values" => new ListCell(Ui.T("số liệu DHIS2", "DHIS2 values"), d.Payload),
-                    "dhis2-registrations" => new ListCell(Ui.T("báo cáo đủ (DHIS2)", "DHIS2 completeness"), d.Payload),
-                    _ => new ListCell("ADX", d.Payload),
+                    PayloadKind.Adx => new ListCell("ADX", "adx"),
+                    PayloadKind.Dhis2DataValues => new ListCell(Ui.T("số liệu DHIS2", "DHIS2 values"), "dhis2-data-values"),
+                    PayloadKind.Dhis2Registrations => new ListCell(Ui.T("báo cáo đủ (DHIS2)", "DHIS2 completeness"), "dhis2-registrations"),
+                    _ => UnknownValue((int)d.PayloadKind),
                 };
                 listing.Add(d.Period, d.UnitCode, ListCell.Of(d.Revision), payload, state, ListCell.Of(d.Attempts), ListCell.Time(d.NextAttemptAt), ListCell.Time(d.SentAt), d.LastError, d.IdempotencyKey);
             }
@@ -538,12 +541,12 @@ public static class CliApp
             listing.Write(format);
             if (format == OutputFormat.Table)
             {
-                var circuit = response.CircuitState switch
+                var circuit = response.Circuit switch
                 {
-                    "closed" => Ui.T("bình thường", "closed (sending)"),
-                    "open" => Ui.T("tạm ngừng gửi", "open (not sending for now)"),
-                    "half-open" or "halfopen" => Ui.T("đang thử lại", "half-open (trying again)"),
-                    var other => other,
+                    CircuitState.Closed => Ui.T("bình thường", "closed (sending)"),
+                    CircuitState.Open => Ui.T("tạm ngừng gửi", "open (not sending for now)"),
+                    CircuitState.HalfOpen => Ui.T("đang thử lại", "half-open (trying again)"),
+                    var other => UnknownValue((int)other).Text,
                 };
                 Ui.Out.MarkupLineInterpolated($"{Ui.Count(listing.Count, "báo cáo", "report", "reports")}. {Ui.T("Kết nối tới Bộ", "Link to the ministry")}: {circuit}; {Ui.T("đã ngắt", "opened")} {Ui.Count(response.CircuitOpenings, "lần kể từ khi máy chủ khởi động", "time since the server started", "times since the server started")}");
             }
@@ -573,6 +576,9 @@ public static class CliApp
         list.Subcommands.Add(resend);
         list.Subcommands.Add(produce);
         return list;
+
+        // A value this client does not know (unset, or added by a newer server): its number, so it can be looked up.
+        static ListCell UnknownValue(int value) => new(Ui.T($"không rõ ({value})", $"unknown ({value})"), null);
     }
 
     private static Command ProgrammesCommand()
