@@ -8,14 +8,14 @@ public sealed record CliRun(int Exit, string Out, string Err)
     public string All => Out + Err;
 }
 
-/// <summary>Runs the built <c>aggregation</c> in its own process with its output piped, as scripts run it.</summary>
+/// <summary>Runs the built <c>aggregation</c> (its own build output, copied to cli/) in its own process with its output piped, as scripts run it.</summary>
 public static class CliProcess
 {
     /// <param name="environment">Variables to set; a null value removes the variable the test process has.</param>
     public static async Task<CliRun> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aggregation.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cli", "aggregation.dll"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

@@ -8,8 +8,8 @@ public sealed class CliRuntimeTests
     [Fact]
     public void The_cli_runs_on_the_plain_dotnet_runtime_without_asp_net_core()
     {
-        using var runtimeConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "aggregation.runtimeconfig.json")));
-        using var deps = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "aggregation.deps.json")));
+        using var runtimeConfig = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "cli", "aggregation.runtimeconfig.json")));
+        using var deps = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "cli", "aggregation.deps.json")));
 
         var options = runtimeConfig.RootElement.GetProperty("runtimeOptions");
         var frameworks = options.TryGetProperty("frameworks", out var several)
