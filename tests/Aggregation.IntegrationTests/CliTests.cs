@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -237,38 +236,12 @@ public sealed class CliTests(ServerFixture server) : IClassFixture<ServerFixture
     }
 
     /// <summary>Runs the built <c>aggregation</c> with its output piped; the token and server come from the environment, as in the README.</summary>
-    private async Task<(int Exit, string Out, string Err, string All)> RunAsync(string[] args, string? token = "", string? serverAddress = null, string? dataHome = null, int? columns = null)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aggregation.dll"));
-        foreach (var arg in args)
+    private Task<CliRun> RunAsync(string[] args, string? token = "", string? serverAddress = null, string? dataHome = null, int? columns = null) =>
+        CliProcess.RunAsync(args, new Dictionary<string, string?>
         {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var variable in new[] { "AGGREGATION_TOKEN", "AGGREGATION_SERVER", "COLUMNS" })
-        {
-            start.Environment.Remove(variable);
-        }
-
-        start.Environment["AGGREGATION_SERVER"] = serverAddress ?? server.Address;
-        start.Environment["XDG_DATA_HOME"] = dataHome ?? _dataHome;
-        if ((token == "" ? _token : token) is { } sent)
-        {
-            start.Environment["AGGREGATION_TOKEN"] = sent;
-        }
-
-        if (columns is { } width)
-        {
-            start.Environment["COLUMNS"] = width.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-        var (o, e) = (await output, await error);
-        return (process.ExitCode, o, e, o + e);
-    }
+            ["AGGREGATION_SERVER"] = serverAddress ?? server.Address,
+            ["XDG_DATA_HOME"] = dataHome ?? _dataHome,
+            ["AGGREGATION_TOKEN"] = token == "" ? _token : token,
+            ["COLUMNS"] = columns?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
 }

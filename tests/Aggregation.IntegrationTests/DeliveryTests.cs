@@ -62,10 +62,10 @@ public sealed class DeliveryTests(DeliveryServerFixture server) : IClassFixture<
         // document and its completeness registrations; attempts fail and the circuit opens.
         var down = await Eventually.WaitAsync(
             () => reporting.ListDeliveriesAsync(new ListDeliveriesRequest()).ResponseAsync,
-            d => d.Deliveries.Count(x => x.Payload == "adx") == 15 && d.Deliveries.Count(x => x.Payload == "dhis2-registrations") == 15 && d.CircuitOpenings >= 1 && d.Deliveries.Any(x => x.LastError.Length > 0),
+            d => d.Deliveries.Count(x => x.PayloadKind == PayloadKind.Adx) == 15 && d.Deliveries.Count(x => x.PayloadKind == PayloadKind.Dhis2Registrations) == 15 && d.CircuitOpenings >= 1 && d.Deliveries.Any(x => x.LastError.Length > 0),
             TimeSpan.FromSeconds(30),
             d => $"{d.Deliveries.Count} deliveries, circuit opened {d.CircuitOpenings} times");
-        Assert.All(down.Deliveries, d => Assert.Equal("pending", d.State));
+        Assert.All(down.Deliveries, d => Assert.Equal(DeliveryStatus.Pending, d.Status));
 
         // Ingestion does not wait for the ministry.
         var generator = new ReportGenerator(seed: 11);
@@ -87,7 +87,7 @@ public sealed class DeliveryTests(DeliveryServerFixture server) : IClassFixture<
             () => reporting.ListDeliveriesAsync(new ListDeliveriesRequest()).ResponseAsync,
             d => d.Deliveries.Any(x => x.LastError.StartsWith("no answer within", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(30),
-            d => $"{server.Receiver.Requests} requests, circuit {d.CircuitState}: " + string.Join("; ", d.Deliveries.Select(x => $"{x.Attempts} {x.LastError} next {x.NextAttemptAt}").Distinct()));
+            d => $"{server.Receiver.Requests} requests, circuit {d.Circuit}: " + string.Join("; ", d.Deliveries.Select(x => $"{x.Attempts} {x.LastError} next {x.NextAttemptAt}").Distinct()));
 
         // Failing: 500s.
         server.Receiver.Mode = MinistryReceiver.Behaviour.Failing;
@@ -102,9 +102,9 @@ public sealed class DeliveryTests(DeliveryServerFixture server) : IClassFixture<
         server.Receiver.Mode = MinistryReceiver.Behaviour.Healthy;
         var done = await Eventually.WaitAsync(
             () => reporting.ListDeliveriesAsync(new ListDeliveriesRequest { Limit = 1000 }).ResponseAsync,
-            d => d.Deliveries.All(x => x.State == "sent") && d.CircuitState == "closed",
+            d => d.Deliveries.All(x => x.Status == DeliveryStatus.Sent) && d.Circuit == CircuitState.Closed,
             TimeSpan.FromSeconds(60),
-            d => $"{d.Deliveries.Count(x => x.State == "sent")} of {d.Deliveries.Count} sent, circuit {d.CircuitState}");
+            d => $"{d.Deliveries.Count(x => x.Status == DeliveryStatus.Sent)} of {d.Deliveries.Count} sent, circuit {d.Circuit}");
 
         var keys = done.Deliveries.Select(d => d.IdempotencyKey).Order().ToList();
         // Bắc Kạn (its own tenant until 2025-06-30) delivers too; these are Thái Nguyên's.
@@ -120,9 +120,9 @@ public sealed class DeliveryTests(DeliveryServerFixture server) : IClassFixture<
         await reporting.ResendDeliveryAsync(new ResendDeliveryRequest { IdempotencyKey = key });
         await Eventually.WaitAsync(
             () => reporting.ListDeliveriesAsync(new ListDeliveriesRequest { Limit = 1000 }).ResponseAsync,
-            d => d.Deliveries.Single(x => x.IdempotencyKey == key).State == "sent" && server.Receiver.Requests > requests,
+            d => d.Deliveries.Single(x => x.IdempotencyKey == key).Status == DeliveryStatus.Sent && server.Receiver.Requests > requests,
             TimeSpan.FromSeconds(30),
-            d => d.Deliveries.Single(x => x.IdempotencyKey == key).State);
+            d => d.Deliveries.Single(x => x.IdempotencyKey == key).Status.ToString());
         Assert.Equal(keys.Count, ThaiNguyens(server.Receiver.Received.Keys).Count());
         var missing = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => reporting.ResendDeliveryAsync(new ResendDeliveryRequest { IdempotencyKey = "nope" }).ResponseAsync);
         Assert.Equal(Grpc.Core.StatusCode.NotFound, missing.StatusCode);

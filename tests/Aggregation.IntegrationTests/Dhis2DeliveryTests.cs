@@ -58,23 +58,40 @@ public sealed class Dhis2DeliveryTests(Dhis2DeliveryServerFixture server) : ICla
 
         var done = await Eventually.WaitAsync(
             () => reporting.ListDeliveriesAsync(new ListDeliveriesRequest { Limit = 1000 }).ResponseAsync,
-            d => d.Deliveries.Count(x => x.UnitCode == "19") == 4 && d.Deliveries.Where(x => x.UnitCode == "19").All(x => x.State != "pending"),
+            d => d.Deliveries.Count(x => x.UnitCode == "19") == 4 && d.Deliveries.Where(x => x.UnitCode == "19").All(x => x.Status != DeliveryStatus.Pending),
             TimeSpan.FromSeconds(30),
-            d => string.Join("; ", d.Deliveries.Select(x => $"{x.Period} {x.Payload} {x.State} {x.LastError}")));
+            d => string.Join("; ", d.Deliveries.Select(x => $"{x.Period} {x.PayloadKind} {x.Status} {x.LastError}")));
 
         // The half and the year: their data values refused in part (failed, with the conflict), their registrations taken whole.
         var province = done.Deliveries.Where(x => x.UnitCode == "19").ToList();
-        Assert.Equal(["2025", "2025S1"], province.Where(x => x.Payload == "dhis2-data-values").Select(x => x.Period).Order());
-        Assert.All(province.Where(x => x.Payload == "dhis2-data-values"), x =>
+        Assert.Equal(["2025", "2025S1"], province.Where(x => x.PayloadKind == PayloadKind.Dhis2DataValues).Select(x => x.Period).Order());
+        Assert.All(province.Where(x => x.PayloadKind == PayloadKind.Dhis2DataValues), x =>
         {
-            Assert.Equal("failed", x.State);
+            Assert.Equal(DeliveryStatus.Failed, x.Status);
             Assert.Contains("WARNING", x.LastError, StringComparison.Ordinal);
             // The half's refused value, and for the year also the month the half already delivered (unchanged).
             Assert.Matches(@"[1-9]\d* ignored", x.LastError);
             Assert.Contains("E7610", x.LastError, StringComparison.Ordinal);
             Assert.Contains("AWARENESS_UNKNOWN_TO_DHIS2", x.LastError, StringComparison.Ordinal);
         });
-        Assert.All(province.Where(x => x.Payload == "dhis2-registrations"), x => Assert.Equal("sent", x.State));
+        Assert.All(province.Where(x => x.PayloadKind == PayloadKind.Dhis2Registrations), x => Assert.Equal(DeliveryStatus.Sent, x.Status));
         Assert.Contains(server.Receiver.Registrations.Keys, k => k == ("commune-monthly", "202503", "05446"));
+
+        // Scripts read the same listing from the CLI: the state and payload as the words they always were.
+        var cli = new Dictionary<string, string?> { ["AGGREGATION_SERVER"] = server.Address, ["AGGREGATION_TOKEN"] = TestCredentials.Token(TestCredentials.Operator) };
+        var json = await CliProcess.RunAsync(["deliveries", "--limit", "1000", "--output", "json"], cli);
+        var csv = await CliProcess.RunAsync(["deliveries", "--limit", "1000", "--output", "csv"], cli);
+
+        Assert.True(json.Exit == 0, json.All);
+        using var listed = System.Text.Json.JsonDocument.Parse(json.Out);
+        var rows = listed.RootElement.EnumerateArray()
+            .Where(r => r.GetProperty("unit_code").GetString() == "19")
+            .Select(r => (Payload: r.GetProperty("payload").GetString(), State: r.GetProperty("state").GetString()));
+        Assert.Equal([("dhis2-data-values", "failed"), ("dhis2-data-values", "failed"), ("dhis2-registrations", "sent"), ("dhis2-registrations", "sent")], rows.Order());
+        Assert.True(csv.Exit == 0, csv.All);
+        // Columns: period, unit_code, revision, payload, state, …
+        var lines = csv.Out.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("2025S1,19,", StringComparison.Ordinal) && l.Contains(",dhis2-data-values,failed,", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("2025S1,19,", StringComparison.Ordinal) && l.Contains(",dhis2-registrations,sent,", StringComparison.Ordinal));
     }
 }

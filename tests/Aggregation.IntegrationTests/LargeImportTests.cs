@@ -87,7 +87,7 @@ public sealed class LargeImportTests(CountryTenantServerFixture server, Xunit.Ab
     private async Task<long> ImportAsync(string file, TimeSpan bound)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "aggregation.dll"), "import", file, "--batch", "1000", "--en", "--server", server.Address, "--token", TestCredentials.Token(CountryTenantServerFixture.Importer) })
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "cli", "aggregation.dll"), "import", file, "--batch", "1000", "--en", "--server", server.Address, "--token", TestCredentials.Token(CountryTenantServerFixture.Importer) })
         {
             start.ArgumentList.Add(arg);
         }

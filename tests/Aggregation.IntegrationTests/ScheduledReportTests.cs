@@ -61,8 +61,8 @@ public sealed class ScheduledReportTests
 
             // Each report goes out as its ADX document and its completeness registrations.
             var deliveries = (await new Protos.V1.Reporting.ReportingClient(second.Channel).ListDeliveriesAsync(new ListDeliveriesRequest { Limit = 1000 })).Deliveries;
-            Assert.Equal(reports.Count, deliveries.Count(d => d.Payload == "adx"));
-            Assert.Equal(reports.Select(r => r.Period).Distinct().Order(), deliveries.Where(d => d.Payload == "dhis2-registrations").Select(d => d.Period).Order());
+            Assert.Equal(reports.Count, deliveries.Count(d => d.PayloadKind == PayloadKind.Adx));
+            Assert.Equal(reports.Select(r => r.Period).Distinct().Order(), deliveries.Where(d => d.PayloadKind == PayloadKind.Dhis2Registrations).Select(d => d.Period).Order());
         }
     }
 

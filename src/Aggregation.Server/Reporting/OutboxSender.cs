@@ -71,14 +71,8 @@ public sealed class OutboxSender : BackgroundService
             .Build();
     }
 
-    /// <summary>closed, open, half-open or isolated.</summary>
-    public string CircuitState => _circuit.CircuitState switch
-    {
-        Polly.CircuitBreaker.CircuitState.Closed => "closed",
-        Polly.CircuitBreaker.CircuitState.Open => "open",
-        Polly.CircuitBreaker.CircuitState.HalfOpen => "half-open",
-        _ => "isolated",
-    };
+    /// <summary>Whether the circuit to the ministry endpoint lets deliveries through.</summary>
+    public Polly.CircuitBreaker.CircuitState CircuitState => _circuit.CircuitState;
 
     /// <summary>How many times the circuit has opened since this silo started.</summary>
     public int CircuitOpenings => Volatile.Read(ref _circuitOpenings);

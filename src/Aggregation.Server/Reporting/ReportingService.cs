@@ -22,7 +22,7 @@ public sealed class ReportingService(AccessControl access, IServiceProvider serv
         }
 
         var (store, sender) = Outbox();
-        var response = new ListDeliveriesResponse { CircuitState = sender?.CircuitState ?? "closed", CircuitOpenings = sender?.CircuitOpenings ?? 0 };
+        var response = new ListDeliveriesResponse { Circuit = Circuit(sender), CircuitOpenings = sender?.CircuitOpenings ?? 0 };
         foreach (var row in await store.ListAsync(tenant.Id, request.Limit == 0 ? 100 : request.Limit, context.CancellationToken))
         {
             response.Deliveries.Add(new Delivery
@@ -32,8 +32,8 @@ public sealed class ReportingService(AccessControl access, IServiceProvider serv
                 UnitCode = row.UnitCode,
                 Period = row.Period,
                 Revision = row.Revision,
-                Payload = row.Payload,
-                State = row.State,
+                PayloadKind = PayloadKindOf(row.Payload),
+                Status = StatusOf(row.State),
                 Attempts = row.Attempts,
                 CreatedAt = Timestamp.FromDateTimeOffset(row.CreatedAt),
                 NextAttemptAt = row.NextAttemptAt is { } next ? Timestamp.FromDateTimeOffset(next) : null,
@@ -60,6 +60,33 @@ public sealed class ReportingService(AccessControl access, IServiceProvider serv
         Outbox();
         return new ProduceReportsResponse { Produced = await grains.GetGrain<IReportingGrain>(tenant.Id).ProduceDueAsync() };
     }
+
+    // A server without a sender (none started yet) holds nothing back: its circuit is closed.
+    private static CircuitState Circuit(OutboxSender? sender) => sender?.CircuitState switch
+    {
+        null or Polly.CircuitBreaker.CircuitState.Closed => CircuitState.Closed,
+        Polly.CircuitBreaker.CircuitState.HalfOpen => CircuitState.HalfOpen,
+        // Open, or isolated by hand: either way nothing is being sent.
+        _ => CircuitState.Open,
+    };
+
+    // The outbox's CHECK constraints (deploy/sql/004, 005) hold these columns to the values below;
+    // another value means the schema moved without the contract, which no listing should hide.
+    private static DeliveryStatus StatusOf(string state) => state switch
+    {
+        "pending" => DeliveryStatus.Pending,
+        "sent" => DeliveryStatus.Sent,
+        "failed" => DeliveryStatus.Failed,
+        _ => throw new InvalidOperationException($"The outbox holds a delivery state the contract does not know: '{state}'."),
+    };
+
+    private static PayloadKind PayloadKindOf(string payload) => payload switch
+    {
+        Payloads.Adx => PayloadKind.Adx,
+        Payloads.Dhis2DataValues => PayloadKind.Dhis2DataValues,
+        Payloads.Dhis2Registrations => PayloadKind.Dhis2Registrations,
+        _ => throw new InvalidOperationException($"The outbox holds a payload the contract does not know: '{payload}'."),
+    };
 
     private (ReportStore Store, OutboxSender? Sender) Outbox() =>
         services.GetService<ReportStore>() is { } store
