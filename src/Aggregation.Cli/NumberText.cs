@@ -35,6 +35,10 @@ public static partial class NumberText
         return option;
     }
 
+    /// <summary>The format the option <see cref="CreateOption"/> names; the parser has already refused any other value.</summary>
+    public static NumberFormat FormatOf(string? option) =>
+        TryParseFormat(option, out var format) ? format : throw new ArgumentException($"'{option}' is not a number format (vi or en)", nameof(option));
+
     /// <summary>"vi" or "en" (case-insensitive) as the option <c>--number-format</c> takes them.</summary>
     public static bool TryParseFormat(string? text, out NumberFormat format)
     {

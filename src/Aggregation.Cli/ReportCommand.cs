@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using Aggregation.Protos.V1;
 using Spectre.Console;
@@ -23,13 +24,13 @@ internal static class ReportCommand
             var asked = parse.GetValue(format);
             if (path is not null && named is null && asked is null)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]--output '{path}' should end in .docx (the document to sign) or .xlsx (the figures), or give --format docx|xlsx[/]");
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]--output '{path}' should end in .docx (the document to sign) or .xlsx (the figures), or give --format docx|xlsx[/]");
                 return 2;
             }
 
             if (named is not null && asked is not null && named != asked)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]--format {asked} does not match --output '{path}'; give a file name ending in .{asked}[/]");
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"[red]--format {asked} does not match --output '{path}'; give a file name ending in .{asked}[/]");
                 return 2;
             }
 

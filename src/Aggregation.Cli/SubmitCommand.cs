@@ -69,7 +69,7 @@ internal static class SubmitCommand
                 return 2;
             }
 
-            NumberText.TryParseFormat(parse.GetValue(numbers), out var format);
+            var format = NumberText.FormatOf(parse.GetValue(numbers));
             var typedValues = new List<DataValue>();
             foreach (var (element, text) in pairs)
             {

@@ -11,7 +11,7 @@ namespace Aggregation.Storage;
 /// advisory lock; the scripts themselves are idempotent too. The server, the tests and deploy/ all
 /// use this one step.
 /// </summary>
-public static class DatabaseMigrator
+public static partial class DatabaseMigrator
 {
     private const long LockId = 0x4147_4752_4547_4154; // "AGGREGAT"
 
@@ -59,7 +59,7 @@ public static class DatabaseMigrator
                 {
                     if (recorded != checksum)
                     {
-                        logger.LogWarning("Schema script {Version} changed after it was applied; add a new script instead of editing an applied one", version);
+                        LogScriptChanged(logger, version);
                     }
 
                     continue;
@@ -80,7 +80,7 @@ public static class DatabaseMigrator
 
                 await transaction.CommitAsync(cancellationToken);
                 applied.Add(version);
-                logger.LogInformation("Applied schema script {Version}", version);
+                LogApplied(logger, version);
             }
         }
         finally
@@ -109,4 +109,10 @@ public static class DatabaseMigrator
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    [LoggerMessage(EventId = 5102, Level = LogLevel.Warning, Message = "Schema script {Version} changed after it was applied; add a new script instead of editing an applied one")]
+    private static partial void LogScriptChanged(ILogger logger, string version);
+
+    [LoggerMessage(EventId = 5103, Level = LogLevel.Information, Message = "Applied schema script {Version}")]
+    private static partial void LogApplied(ILogger logger, string version);
 }

@@ -102,7 +102,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     /// Takes the data folder (waiting up to <paramref name="lockWait"/> for a previous owner that is
     /// still stopping), stops a PostgreSQL left running in it by a killed server, and starts it.
     /// </summary>
-    public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, ILogger logger, CancellationToken cancellationToken = default, TimeSpan? lockWait = null, string? binaries = null)
+    public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, ILogger logger, TimeSpan? lockWait = null, string? binaries = null, CancellationToken cancellationToken = default)
     {
         var server = Reserve(dataDirectory);
         await server.StartAsync(logger, binaries, lockWait, cancellationToken);
@@ -445,7 +445,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     }
 
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Started a private PostgreSQL server on 127.0.0.1:{Port} with data in {DataDirectory} (pid {Pid})")]
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Started a private PostgreSQL server on 127.0.0.1:{Port} with data in {DataDirectory} (pid {Pid})")]
     private static partial void LogStarted(ILogger logger, int port, string dataDirectory, int pid);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Stopped the private PostgreSQL server of {DataDirectory}")]

@@ -15,7 +15,7 @@ namespace Aggregation.Storage;
 /// round holding its rows has committed. The writers run from <see cref="Start"/> (once the
 /// database is up) to <see cref="StopAsync"/> (before it goes down), which the host calls.
 /// </summary>
-public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
+public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposable
 {
     private const int MaxRowsPerRound = 2000;
     private const int Writers = 2;
@@ -224,7 +224,7 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
                     _availability?.ReportDown(ex.Message);
                 }
 
-                _logger.LogWarning(ex, "A ledger round of {Rows} rows failed; its reports are not acknowledged", rows);
+                LogRoundFailed(_logger, ex, rows);
                 var failure = new LedgerUnavailableException("The ledger could not be written: " + ex.Message);
                 foreach (var p in round)
                 {
@@ -258,7 +258,7 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == UnitSeqIndex && attempt < SequenceClashRetries)
             {
                 var taken = await TakenSequencesAsync(remaining.Select(i => entries[i]).ToList());
-                _logger.LogWarning("{Count} ledger rows have a unit sequence another writer took first; their units reload", taken.Count);
+                LogSequencesTaken(_logger, taken.Count);
                 foreach (var j in taken)
                 {
                     outcomes[remaining[j]] = LedgerOutcome.SequenceTaken;
@@ -387,4 +387,10 @@ public sealed class PostgresReportLedger : IReportLedger, IAsyncDisposable
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
 
     private sealed record Pending(IReadOnlyList<LedgerEntry> Entries, TaskCompletionSource<LedgerOutcome[]> Done);
+
+    [LoggerMessage(EventId = 5104, Level = LogLevel.Warning, Message = "A ledger round of {Rows} rows failed; its reports are not acknowledged")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception, int rows);
+
+    [LoggerMessage(EventId = 5105, Level = LogLevel.Warning, Message = "{Count} ledger rows have a unit sequence another writer took first; their units reload")]
+    private static partial void LogSequencesTaken(ILogger logger, int count);
 }

@@ -174,7 +174,7 @@ internal sealed class Oracle
         }
     }
 
-    private bool ReadableIndicator(string id, Period read) => id switch
+    private static bool ReadableIndicator(string id, Period read) => id switch
     {
         "T1.3b" or "T1.3c" or "T2.1" or "T2.2" or "T4.1" or "T5.1a" or "T5.1b" => read.Type >= PeriodType.SixMonthly,
         _ => true,

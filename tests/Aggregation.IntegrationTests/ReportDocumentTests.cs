@@ -216,7 +216,7 @@ public sealed class ReportDocumentTests(ServerFixture server) : IClassFixture<Se
         var text = Squeeze(string.Join(" ", pages.Select(p => p.Text)));
         Assert.Contains("Bảng 2a.", text, StringComparison.Ordinal);
         Assert.Contains("Bảng 2b.", text, StringComparison.Ordinal);
-        Assert.Equal(2, Regex.Matches(text, "Huyện Thử Nghiệm 30 ").Count);
+        Assert.Equal(2, Regex.Count(text, "Huyện Thử Nghiệm 30 "));
     }
 
     private static void AssertA4LandscapeWithNothingOffThePage(IReadOnlyList<PrintedPage> pages)

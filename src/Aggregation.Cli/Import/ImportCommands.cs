@@ -28,6 +28,9 @@ public static partial class ImportCommands
 
     private const int MaxErrorsShown = 200;
 
+    /// <summary>The widths GSO codes are written in (province 2, district 3, commune 5 digits): where a lost leading zero is looked for.</summary>
+    private static readonly int[] CodeWidths = [2, 3, 5];
+
     public static Command Build(Func<ParseResult, (GrpcChannel Channel, Metadata Headers)> connect, Option<string> programmeOption, Func<RpcException, int> report)
     {
         var file = new Argument<string>("file") { Description = "A .csv or .xlsx file: a header row of column ids (unit_code, period, one per data element) or the template's headings, then a row per unit and period (see `import template`)" };
@@ -51,7 +54,7 @@ public static partial class ImportCommands
                 var (channel, headers) = connect(parse);
                 using (channel)
                 {
-                    NumberText.TryParseFormat(parse.GetValue(numbers), out var format);
+                    var format = NumberText.FormatOf(parse.GetValue(numbers));
                     var programme = await ProgrammeAsync(channel, headers, parse.GetValue(programmeOption)!, ct);
                     var importer = new SpreadsheetImport(channel, headers, programme, path, Math.Clamp(parse.GetValue(batch), 1, 1000), format);
                     return await importer.RunAsync(parse.GetValue(validOnly), ct);
@@ -532,7 +535,7 @@ public static partial class ImportCommands
 
             var asOf = PeriodDates.TryLastDay(period, out var last) ? PeriodDates.Iso(last) : "";
             var found = new List<string>();
-            foreach (var width in new[] { 2, 3, 5 }.Where(w => w > code.Length))
+            foreach (var width in CodeWidths.Where(w => w > code.Length))
             {
                 var candidate = code.PadLeft(width, '0');
                 try

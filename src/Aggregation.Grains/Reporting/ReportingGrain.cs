@@ -10,7 +10,7 @@ namespace Aggregation.Reporting;
 /// plus a grace period), so a tick missed while no silo ran is made up by the next one.
 /// </summary>
 [GrainType("tenant-reporting")]
-public sealed class ReportingGrain(IReportProducer producer, ILogger<ReportingGrain> logger) : Grain, IReportingGrain, IRemindable
+public sealed partial class ReportingGrain(IReportProducer producer, ILogger<ReportingGrain> logger) : Grain, IReportingGrain, IRemindable
 {
     public const string ReminderName = "ministry-reports";
 
@@ -29,18 +29,25 @@ public sealed class ReportingGrain(IReportProducer producer, ILogger<ReportingGr
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        var tenant = this.GetPrimaryKeyString();
         try
         {
             var produced = await ProduceDueAsync();
             if (produced > 0)
             {
-                logger.LogInformation("Tenant {Tenant}: {Count} reports to the ministry produced or revised", this.GetPrimaryKeyString(), produced);
+                LogProduced(logger, tenant, produced);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The next tick tries again; nothing was half-written (each report commits with its outbox row).
-            logger.LogWarning(ex, "Tenant {Tenant}: producing reports to the ministry failed", this.GetPrimaryKeyString());
+            LogProduceFailed(logger, ex, tenant);
         }
     }
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Tenant {Tenant}: {Count} reports to the ministry produced or revised")]
+    private static partial void LogProduced(ILogger logger, string tenant, int count);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Tenant {Tenant}: producing reports to the ministry failed")]
+    private static partial void LogProduceFailed(ILogger logger, Exception exception, string tenant);
 }

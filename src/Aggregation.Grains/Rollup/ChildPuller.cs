@@ -13,7 +13,7 @@ namespace Aggregation.Rollup;
 /// <param name="grains">Where the children are.</param>
 /// <param name="apply">Folds a child's contributions into the unit.</param>
 /// <param name="logger">The unit's logger.</param>
-public sealed class ChildPuller(UnitKey unit, IGrainFactory grains, Action<string, ImmutableArray<Contribution>> apply, ILogger logger)
+public sealed partial class ChildPuller(UnitKey unit, IGrainFactory grains, Action<string, ImmutableArray<Contribution>> apply, ILogger logger)
 {
     private readonly HashSet<string> _unanswered = new(StringComparer.Ordinal);
 
@@ -43,8 +43,11 @@ public sealed class ChildPuller(UnitKey unit, IGrainFactory grains, Action<strin
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            logger.LogDebug(ex, "Child {Child} of {Unit} did not answer", childKey, unit);
+            LogNoAnswer(logger, ex, childKey, unit);
             _unanswered.Add(childKey);
         }
     }
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Debug, Message = "Child {Child} of {Unit} did not answer")]
+    private static partial void LogNoAnswer(ILogger logger, Exception exception, string child, UnitKey unit);
 }

@@ -25,7 +25,7 @@ namespace Aggregation.Rollup;
 /// </summary>
 [GrainType("unit")]
 [CollectionAgeLimit(AlwaysActive = true)]
-public sealed class UnitGrain : Grain, IUnitGrain
+public sealed partial class UnitGrain : Grain, IUnitGrain
 {
     /// <summary>Grain storage provider of unit checkpoints.</summary>
     public const string CheckpointStorage = "checkpoints";
@@ -298,7 +298,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
         await _children.PullAllAsync(_catalog.ChildrenOf(_unit.Key).Select(c => c.Key.GrainKey));
         if (_children.Unanswered > 0)
         {
-            _logger.LogWarning("{Unit} activated without the totals of {Count} children; asking them again every {Interval}", _unit.Key, _children.Unanswered, _options.ChildRetryInterval);
+            LogChildrenMissing(_logger, _unit.Key, _children.Unanswered, _options.ChildRetryInterval);
             _childRetryTimer ??= this.RegisterGrainTimer(RetryChildrenAsync, new GrainTimerCreationOptions(_options.ChildRetryInterval, _options.ChildRetryInterval) { Interleave = true });
         }
 
@@ -362,13 +362,13 @@ public sealed class UnitGrain : Grain, IUnitGrain
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _logger.LogWarning(ex, "Checkpoint of {Unit} could not be written; activation will replay more of the ledger", _unit.Key);
+            LogCheckpointFailed(_logger, ex, _unit.Key);
         }
     }
 
     private void Reload(Exception cause)
     {
-        _logger.LogWarning(cause, "Ledger write for {Unit} failed; the unit reloads from the ledger", _unit.Key);
+        LogLedgerFailed(_logger, cause, _unit.Key);
         _reloading = true;
         _flush.Stop();
         _checkpoints.Stop();
@@ -428,7 +428,7 @@ public sealed class UnitGrain : Grain, IUnitGrain
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // The parent keeps the last contribution it accepted; the next flush sends the whole total again.
-                    _logger.LogWarning(ex, "Flush of {Unit} to its parent failed; retrying", _unit.Key);
+                    LogFlushFailed(_logger, ex, _unit.Key);
                     notTaken = programmes;
                 }
             }
@@ -439,4 +439,16 @@ public sealed class UnitGrain : Grain, IUnitGrain
             _flush.End(notTaken);
         }
     }
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Warning, Message = "{Unit} activated without the totals of {Count} children; asking them again every {Interval}")]
+    private static partial void LogChildrenMissing(ILogger logger, UnitKey unit, int count, TimeSpan interval);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Checkpoint of {Unit} could not be written; activation will replay more of the ledger")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception exception, UnitKey unit);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Ledger write for {Unit} failed; the unit reloads from the ledger")]
+    private static partial void LogLedgerFailed(ILogger logger, Exception exception, UnitKey unit);
+
+    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Flush of {Unit} to its parent failed; retrying")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception, UnitKey unit);
 }
