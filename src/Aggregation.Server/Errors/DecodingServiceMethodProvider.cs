@@ -7,6 +7,17 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Aggregation.Server.Errors;
 
+/// <summary>Puts <see cref="DecodingServiceMethodProvider{TService}"/> in place of grpc-dotnet's binder.</summary>
+public static class DecodingServiceMethodProvider
+{
+    /// <summary>Replaces grpc-dotnet's binder in the service collection (call after AddGrpc).</summary>
+    public static void Register(IServiceCollection services)
+    {
+        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(DecodingServiceMethodProvider<>)));
+    }
+}
+
 /// <summary>
 /// Binds every gRPC service as grpc-dotnet's own binder does, but with request deserializers that
 /// turn bytes that are not the expected protobuf message into INVALID_ARGUMENT naming the message
@@ -21,13 +32,6 @@ public sealed class DecodingServiceMethodProvider<TService> : IServiceMethodProv
         ArgumentNullException.ThrowIfNull(context);
         var bind = BindMethod(typeof(TService));
         bind?.Invoke(null, [new Binder(context), null]);
-    }
-
-    /// <summary>Replaces grpc-dotnet's binder in the service collection (call after AddGrpc).</summary>
-    public static void Register(IServiceCollection services)
-    {
-        services.RemoveAll(typeof(IServiceMethodProvider<>));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(DecodingServiceMethodProvider<>)));
     }
 
     /// <summary>The generated static BindService(ServiceBinderBase, TBase) named by [BindServiceMethod] on the service's generated base.</summary>

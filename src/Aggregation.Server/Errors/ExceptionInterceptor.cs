@@ -8,7 +8,7 @@ namespace Aggregation.Server.Errors;
 /// become their status with its details; services that build an <see cref="RpcException"/> themselves
 /// are passed through; anything else is logged and answered without internal detail.
 /// </summary>
-public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) : Interceptor
+public sealed partial class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -88,11 +88,17 @@ public sealed class ExceptionInterceptor(ILogger<ExceptionInterceptor> logger) :
                 return new RpcException(new Status(StatusCode.Cancelled, "The call was cancelled."));
             case TimeoutException or Aggregation.Storage.LedgerUnavailableException or System.Data.Common.DbException or Orleans.Runtime.SiloUnavailableException or Orleans.Runtime.OrleansMessageRejectionException:
             case Orleans.Runtime.OrleansException when Transient(ex):
-                logger.LogWarning(ex, "{Method} failed transiently", context.Method);
+                LogTransientFailure(logger, ex, context.Method);
                 return RpcErrors.Unavailable("The service is temporarily unavailable; retry with the same idempotency key.");
             default:
-                logger.LogError(ex, "{Method} failed", context.Method);
+                LogFailure(logger, ex, context.Method);
                 return RpcErrors.Internal();
         }
     }
+
+    [LoggerMessage(EventId = 4601, Level = LogLevel.Warning, Message = "{Method} failed transiently")]
+    private static partial void LogTransientFailure(ILogger logger, Exception exception, string method);
+
+    [LoggerMessage(EventId = 4602, Level = LogLevel.Error, Message = "{Method} failed")]
+    private static partial void LogFailure(ILogger logger, Exception exception, string method);
 }

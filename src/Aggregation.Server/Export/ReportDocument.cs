@@ -1,3 +1,4 @@
+using System.Globalization;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Wordprocessing;
@@ -98,8 +99,8 @@ public static class ReportDocument
         const int left = 6237;
         const int right = TextWidth - left;
         var table = new Table(
-            new TableProperties(new TableWidth { Width = TextWidth.ToString(), Type = TableWidthUnitValues.Dxa }, new TableLayout { Type = TableLayoutValues.Fixed }, NoBorders()),
-            new TableGrid(new GridColumn { Width = left.ToString() }, new GridColumn { Width = right.ToString() }));
+            new TableProperties(new TableWidth { Width = TextWidth.ToString(CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa }, new TableLayout { Type = TableLayoutValues.Fixed }, NoBorders()),
+            new TableGrid(new GridColumn { Width = left.ToString(CultureInfo.InvariantCulture) }, new GridColumn { Width = right.ToString(CultureInfo.InvariantCulture) }));
         table.Append(new TableRow(
             Cell(left, [
                 Text(letterhead.GoverningBody, 26, align: JustificationValues.Center),
@@ -176,7 +177,7 @@ public static class ReportDocument
                 table.Append(new TableRow(
                     new TableRowProperties(new CantSplit()),
                     new TableCell(
-                        new TableCellProperties(new TableCellWidth { Width = TextWidth.ToString(), Type = TableWidthUnitValues.Dxa }, new GridSpan { Val = widths.Count }),
+                        new TableCellProperties(new TableCellWidth { Width = TextWidth.ToString(CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa }, new GridSpan { Val = widths.Count }),
                         Text(heading, NarrowTableText, bold: true, italic: true))));
             }
 
@@ -184,7 +185,7 @@ public static class ReportDocument
             {
                 var cells = new List<(string, JustificationValues, bool)>
                 {
-                    ((++row).ToString(System.Globalization.CultureInfo.InvariantCulture), JustificationValues.Center, false),
+                    ((++row).ToString(CultureInfo.InvariantCulture), JustificationValues.Center, false),
                     (unit.Unit.Name, JustificationValues.Left, false),
                 };
                 foreach (var id in targets)
@@ -217,7 +218,7 @@ public static class ReportDocument
         foreach (var set in report.Unit.Completeness)
         {
             table.Append(BodyRow(widths, TableText, [
-                ((++row).ToString(System.Globalization.CultureInfo.InvariantCulture), JustificationValues.Center, false),
+                ((++row).ToString(CultureInfo.InvariantCulture), JustificationValues.Center, false),
                 (set.NameVi, JustificationValues.Left, false),
                 (ReportText.Number(set.Expected), JustificationValues.Right, false),
                 (ReportText.Number(set.Reported), JustificationValues.Right, false),
@@ -230,7 +231,7 @@ public static class ReportDocument
         if (row == 0)
         {
             table.Append(new TableRow(new TableCell(
-                new TableCellProperties(new TableCellWidth { Width = TextWidth.ToString(), Type = TableWidthUnitValues.Dxa }, new GridSpan { Val = widths.Length }),
+                new TableCellProperties(new TableCellWidth { Width = TextWidth.ToString(CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa }, new GridSpan { Val = widths.Length }),
                 Text("Chưa nhận được báo cáo nào trong kỳ.", TableText, italic: true))));
         }
 
@@ -247,8 +248,8 @@ public static class ReportDocument
         var signature = new List<OpenXmlElement> { Text(letterhead.SignerTitle, Body, bold: true, align: JustificationValues.Center, before: 240) };
         signature.AddRange(Enumerable.Range(0, 5).Select(_ => Text("", Body)));
         var table = new Table(
-            new TableProperties(new TableWidth { Width = TextWidth.ToString(), Type = TableWidthUnitValues.Dxa }, new TableLayout { Type = TableLayoutValues.Fixed }, NoBorders()),
-            new TableGrid(new GridColumn { Width = left.ToString() }, new GridColumn { Width = right.ToString() }),
+            new TableProperties(new TableWidth { Width = TextWidth.ToString(CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa }, new TableLayout { Type = TableLayoutValues.Fixed }, NoBorders()),
+            new TableGrid(new GridColumn { Width = left.ToString(CultureInfo.InvariantCulture) }, new GridColumn { Width = right.ToString(CultureInfo.InvariantCulture) }),
             new TableRow(new TableRowProperties(new CantSplit()), Cell(left, recipients), Cell(right, signature)));
         return table;
     }
@@ -258,7 +259,7 @@ public static class ReportDocument
         var border = (BorderType b) => { b.Val = BorderValues.Single; b.Size = 4; b.Color = "000000"; return b; };
         return new Table(
             new TableProperties(
-                new TableWidth { Width = TextWidth.ToString(), Type = TableWidthUnitValues.Dxa },
+                new TableWidth { Width = TextWidth.ToString(CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa },
                 new TableLayout { Type = TableLayoutValues.Fixed },
                 new TableBorders(
                     border(new TopBorder()), border(new LeftBorder()), border(new BottomBorder()), border(new RightBorder()),
@@ -268,7 +269,7 @@ public static class ReportDocument
                     new TableCellLeftMargin { Width = 70, Type = TableWidthValues.Dxa },
                     new BottomMargin { Width = "30", Type = TableWidthUnitValues.Dxa },
                     new TableCellRightMargin { Width = 70, Type = TableWidthValues.Dxa })),
-            new TableGrid(widths.Select(w => new GridColumn { Width = w.ToString(System.Globalization.CultureInfo.InvariantCulture) })));
+            new TableGrid(widths.Select(w => new GridColumn { Width = w.ToString(CultureInfo.InvariantCulture) })));
     }
 
     /// <summary>A header row repeated at the top of every page the table runs onto.</summary>
@@ -279,7 +280,7 @@ public static class ReportDocument
         {
             var lines = titles[i].Split('\n');
             var cell = new TableCell(new TableCellProperties(
-                new TableCellWidth { Width = widths[i].ToString(System.Globalization.CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa },
+                new TableCellWidth { Width = widths[i].ToString(CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa },
                 new Shading { Val = ShadingPatternValues.Clear, Fill = "E7E6E6", Color = "auto" },
                 new TableCellVerticalAlignment { Val = TableVerticalAlignmentValues.Top }));
             cell.Append(lines.Select((l, n) => Text(l, size, bold: n == 0, align: JustificationValues.Center)));
@@ -296,7 +297,7 @@ public static class ReportDocument
         {
             var (text, align, bold) = cells[i];
             var cell = new TableCell(new TableCellProperties(
-                new TableCellWidth { Width = widths[i].ToString(System.Globalization.CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa },
+                new TableCellWidth { Width = widths[i].ToString(CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa },
                 new TableCellVerticalAlignment { Val = TableVerticalAlignmentValues.Top }));
             cell.Append(text.Split('\n').Select(l => Text(l, size, bold: bold, align: align)));
             row.Append(cell);
@@ -307,7 +308,7 @@ public static class ReportDocument
 
     private static TableCell Cell(int width, IEnumerable<OpenXmlElement> content)
     {
-        var cell = new TableCell(new TableCellProperties(new TableCellWidth { Width = width.ToString(System.Globalization.CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa }));
+        var cell = new TableCell(new TableCellProperties(new TableCellWidth { Width = width.ToString(CultureInfo.InvariantCulture), Type = TableWidthUnitValues.Dxa }));
         cell.Append(content);
         return cell;
     }
@@ -322,7 +323,7 @@ public static class ReportDocument
     {
         // Centred in the width it sits in (a cell less its margins, or the text width) by indenting
         // it equally from both sides.
-        var indent = Math.Max(0, (within - length) / 2).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var indent = Math.Max(0, (within - length) / 2).ToString(CultureInfo.InvariantCulture);
         return new Paragraph(
             new ParagraphProperties(
                 new ParagraphBorders(new BottomBorder { Val = BorderValues.Single, Size = 6, Color = "000000", Space = 1 }),
@@ -348,10 +349,10 @@ public static class ReportDocument
             properties.Append(new KeepNext());
         }
 
-        properties.Append(new SpacingBetweenLines { Before = before.ToString(System.Globalization.CultureInfo.InvariantCulture), After = after.ToString(System.Globalization.CultureInfo.InvariantCulture), Line = "264", LineRule = LineSpacingRuleValues.Auto });
+        properties.Append(new SpacingBetweenLines { Before = before.ToString(CultureInfo.InvariantCulture), After = after.ToString(CultureInfo.InvariantCulture), Line = "264", LineRule = LineSpacingRuleValues.Auto });
         if (indent > 0)
         {
-            properties.Append(new Indentation { FirstLine = indent.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            properties.Append(new Indentation { FirstLine = indent.ToString(CultureInfo.InvariantCulture) });
         }
 
         properties.Append(new Justification { Val = align ?? JustificationValues.Left });
@@ -366,7 +367,7 @@ public static class ReportDocument
             run.Append(new Italic());
         }
 
-        run.Append(new FontSize { Val = size.ToString(System.Globalization.CultureInfo.InvariantCulture) }, new FontSizeComplexScript { Val = size.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        run.Append(new FontSize { Val = size.ToString(CultureInfo.InvariantCulture) }, new FontSizeComplexScript { Val = size.ToString(CultureInfo.InvariantCulture) });
         return new Paragraph(properties, new Run(run, new Text(text) { Space = SpaceProcessingModeValues.Preserve }));
     }
 
@@ -383,7 +384,7 @@ public static class ReportDocument
         new DocDefaults(
             new RunPropertiesDefault(new RunPropertiesBaseStyle(
                 new RunFonts { Ascii = Font, HighAnsi = Font, ComplexScript = Font, EastAsia = Font },
-                new FontSize { Val = Body.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                new FontSize { Val = Body.ToString(CultureInfo.InvariantCulture) },
                 new Languages { Val = "vi-VN" })),
             new ParagraphPropertiesDefault(new ParagraphPropertiesBaseStyle(new SpacingBetweenLines { After = "0", Line = "264", LineRule = LineSpacingRuleValues.Auto }))));
 }

@@ -19,7 +19,7 @@ using Npgsql;
 namespace Aggregation.Server.Hosting;
 
 /// <summary>Builds the server: one process that is an Orleans silo and the gRPC endpoint in front of it.</summary>
-public static class AggregationApp
+public static partial class AggregationApp
 {
     /// <summary>ADO.NET invariant name of Npgsql, as the Orleans providers expect it.</summary>
     public const string AdoNetInvariant = "Npgsql";
@@ -52,8 +52,7 @@ public static class AggregationApp
         var app = builder.Build();
         if (connectionString is null)
         {
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aggregation.Database")
-                .LogWarning("Database:Mode is Memory: reports and figures live in this process only and are lost when it stops");
+            LogMemoryDatabase(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aggregation.Database"));
         }
 
         // A bad catalog or mapping file stops the start, every problem listed, rather than the first request.
@@ -206,7 +205,7 @@ public static class AggregationApp
             .AddCheck<SiloHealthCheck>("silo", tags: [LivenessService])
             .AddCheck<DatabaseHealthCheck>("database");
         services.AddGrpcReflection();
-        DecodingServiceMethodProvider<object>.Register(services);
+        DecodingServiceMethodProvider.Register(services);
         services.AddSingleton<ReportValidator>();
         services.AddSingleton<SubmissionPipeline>();
         services.AddSingleton<RollupMaintenance>();
@@ -246,4 +245,7 @@ public static class AggregationApp
         app.MapDashboard();
         return app;
     }
+
+    [LoggerMessage(EventId = 4505, Level = LogLevel.Warning, Message = "Database:Mode is Memory: reports and figures live in this process only and are lost when it stops")]
+    private static partial void LogMemoryDatabase(ILogger logger);
 }

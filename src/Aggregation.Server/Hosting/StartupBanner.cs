@@ -31,7 +31,13 @@ public static partial class StartupBanner
 
             if (keys.KeyFile is { } file)
             {
-                LogTokenFromFile(logger, file, $"aggregation token --tenant {tenant} --role viewer{(file == Aggregation.Security.SigningKeyFile.DefaultPath() ? "" : " --key-file " + file)}");
+                // The token command is built only to be logged. It is a local because CA1873 does not yet
+                // see an IsEnabled guard around a [LoggerMessage] call (dotnet/sdk#50893).
+                if (logger.IsEnabled(LogLevel.Information))
+                {
+                    var command = $"aggregation token --tenant {tenant} --role viewer{(file == Aggregation.Security.SigningKeyFile.DefaultPath() ? "" : " --key-file " + file)}";
+                    LogTokenFromFile(logger, file, command);
+                }
             }
             else
             {

@@ -19,7 +19,7 @@ namespace Aggregation.Server.Ingestion;
 /// tenant + idempotency key makes a retry a duplicate) and applies them. A report is acknowledged
 /// as accepted only after its ledger row is committed.
 /// </summary>
-public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator validator, AccessControl access, IAuditTrail audit, ILogger<SubmissionPipeline> logger)
+public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValidator validator, AccessControl access, IAuditTrail audit, ILogger<SubmissionPipeline> logger)
 {
     public const int MaxBatchSize = 1000;
 
@@ -159,7 +159,7 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
         }
         catch (Exception ex) when (ex is LedgerUnavailableException or System.Data.Common.DbException or TimeoutException)
         {
-            logger.LogError(ex, "{Count} rejected reports of {Subject} could not be written to the audit trail", records.Count, submitter.Subject);
+            LogAuditUnwritten(logger, ex, records.Count, submitter.Subject);
         }
     }
 
@@ -176,4 +176,7 @@ public sealed class SubmissionPipeline(IGrainFactory grains, ReportValidator val
         result.Violations.AddRange(errors.Select(e => new FieldViolation { Field = e.Field, Description = e.Description }));
         return new Outcome(result, why);
     }
+
+    [LoggerMessage(EventId = 4701, Level = LogLevel.Error, Message = "{Count} rejected reports of {Subject} could not be written to the audit trail")]
+    private static partial void LogAuditUnwritten(ILogger logger, Exception exception, int count, string subject);
 }

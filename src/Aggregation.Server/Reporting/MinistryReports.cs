@@ -18,7 +18,7 @@ namespace Aggregation.Server.Reporting;
 /// when its figures differ from the last revision: unchanged data is never sent twice, a late
 /// correction is sent as a new revision.
 /// </summary>
-public sealed class MinistryReports(
+public sealed partial class MinistryReports(
     Hierarchy.Catalog catalog,
     ExportBuilder builder,
     ExportMappings mappings,
@@ -32,7 +32,7 @@ public sealed class MinistryReports(
         var tenant = catalog.Tenants[tenantId];
         if (!mappings.TryGet(tenant.Id, out var mapping))
         {
-            logger.LogError("Tenant {Tenant} has no export mapping (catalog mappings/{Tenant}.json): its reports to the ministry cannot be produced", tenant.Id, tenant.Id);
+            LogNoMapping(logger, tenant.Id);
             return 0;
         }
 
@@ -48,13 +48,13 @@ public sealed class MinistryReports(
                     var export = await builder.BuildAsync(tenant, province, programme, period, subtree: true, mapping.Profile, mapping.Profile.OrgUnitLevel, cancellationToken);
                     if (export.MissingCodes(mapping) is { Count: > 0 } missing)
                     {
-                        logger.LogError("The {Period} report of {Unit} cannot be produced: the mapping of {Tenant} lacks {Missing}", period, province.Code, tenant.Id, string.Join(", ", missing));
+                        LogMissingCodes(logger, period, province.Code, tenant.Id, string.Join(", ", missing));
                         continue;
                     }
 
                     if (export.CodeClashes(mapping) is { Count: > 0 } clashes)
                     {
-                        logger.LogError("The {Period} report of {Unit} cannot be produced: {Clashes}; give one unit a code of its own in the mapping of {Tenant}", period, province.Code, string.Join("; ", clashes), tenant.Id);
+                        LogCodeClashes(logger, period, province.Code, string.Join("; ", clashes), tenant.Id);
                         continue;
                     }
 
@@ -133,4 +133,13 @@ public sealed class MinistryReports(
 
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
+
+    [LoggerMessage(EventId = 4801, Level = LogLevel.Error, Message = "Tenant {Tenant} has no export mapping (catalog mappings/{Tenant}.json): its reports to the ministry cannot be produced")]
+    private static partial void LogNoMapping(ILogger logger, string tenant);
+
+    [LoggerMessage(EventId = 4802, Level = LogLevel.Error, Message = "The {Period} report of {Unit} cannot be produced: the mapping of {Tenant} lacks {Missing}")]
+    private static partial void LogMissingCodes(ILogger logger, Period period, string unit, string tenant, string missing);
+
+    [LoggerMessage(EventId = 4803, Level = LogLevel.Error, Message = "The {Period} report of {Unit} cannot be produced: {Clashes}; give one unit a code of its own in the mapping of {Tenant}")]
+    private static partial void LogCodeClashes(ILogger logger, Period period, string unit, string clashes, string tenant);
 }

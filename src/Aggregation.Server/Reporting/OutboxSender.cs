@@ -17,7 +17,7 @@ namespace Aggregation.Server.Reporting;
 /// fix (4xx) marks it failed with the reason, until an operator re-sends it. Runs beside ingestion
 /// and never blocks it: the outbox is its only link to the rest of the system.
 /// </summary>
-public sealed class OutboxSender : BackgroundService
+public sealed partial class OutboxSender : BackgroundService
 {
     private readonly ReportStore _store;
     private readonly DeliveryOptions _options;
@@ -58,12 +58,12 @@ public sealed class OutboxSender : BackgroundService
                 OnOpened = _ =>
                 {
                     Interlocked.Increment(ref _circuitOpenings);
-                    _logger.LogWarning("The ministry endpoint keeps failing: deliveries pause for {BreakDuration}", _options.BreakDuration);
+                    LogCircuitOpened(_logger, _options.BreakDuration);
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = _ =>
                 {
-                    _logger.LogInformation("The ministry endpoint answers again: deliveries resume");
+                    LogCircuitClosed(_logger);
                     return ValueTask.CompletedTask;
                 },
             })
@@ -87,7 +87,7 @@ public sealed class OutboxSender : BackgroundService
     {
         if (_options.Endpoint is null)
         {
-            _logger.LogWarning("Delivery:Endpoint is not set: reports to the ministry wait in the outbox");
+            LogNoEndpoint(_logger);
             return;
         }
 
@@ -100,7 +100,7 @@ public sealed class OutboxSender : BackgroundService
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                _logger.LogWarning(ex, "The delivery outbox could not be read; trying again in {Interval}", _options.PollInterval);
+                LogOutboxUnreadable(_logger, ex, _options.PollInterval);
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -208,7 +208,7 @@ public sealed class OutboxSender : BackgroundService
                     await _store.MarkSentAsync(item.Id, CancellationToken.None);
                     return true;
                 case DeliveryVerdict.Refused:
-                    _logger.LogError("The ministry refused report {Key}: {Reason}", item.IdempotencyKey, reason);
+                    LogRefused(_logger, item.IdempotencyKey, reason);
                     await _store.MarkFailedAsync(item.Id, reason!, CancellationToken.None);
                     return true;
             }
@@ -227,7 +227,7 @@ public sealed class OutboxSender : BackgroundService
 
         var backoff = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, _options.Backoff.Ticks * (1L << Math.Min(item.Attempts - 1, 20))));
         backoff *= 0.8 + (Random.Shared.NextDouble() * 0.4);
-        _logger.LogWarning("Report {Key} not delivered ({Error}); next attempt in {Backoff}", item.IdempotencyKey, error, backoff);
+        LogNotDelivered(_logger, item.IdempotencyKey, error, backoff);
         await _store.MarkRetryAsync(item.Id, error, backoff, CancellationToken.None);
         return !circuitOpen;
     }
@@ -235,4 +235,22 @@ public sealed class OutboxSender : BackgroundService
     private static bool IsTransient(HttpStatusCode status) =>
         (int)status >= 500 || status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
 
+
+    [LoggerMessage(EventId = 4811, Level = LogLevel.Warning, Message = "The ministry endpoint keeps failing: deliveries pause for {BreakDuration}")]
+    private static partial void LogCircuitOpened(ILogger logger, TimeSpan breakDuration);
+
+    [LoggerMessage(EventId = 4812, Level = LogLevel.Information, Message = "The ministry endpoint answers again: deliveries resume")]
+    private static partial void LogCircuitClosed(ILogger logger);
+
+    [LoggerMessage(EventId = 4813, Level = LogLevel.Warning, Message = "Delivery:Endpoint is not set: reports to the ministry wait in the outbox")]
+    private static partial void LogNoEndpoint(ILogger logger);
+
+    [LoggerMessage(EventId = 4814, Level = LogLevel.Warning, Message = "The delivery outbox could not be read; trying again in {Interval}")]
+    private static partial void LogOutboxUnreadable(ILogger logger, Exception exception, TimeSpan interval);
+
+    [LoggerMessage(EventId = 4815, Level = LogLevel.Error, Message = "The ministry refused report {Key}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string key, string? reason);
+
+    [LoggerMessage(EventId = 4816, Level = LogLevel.Warning, Message = "Report {Key} not delivered ({Error}); next attempt in {Backoff}")]
+    private static partial void LogNotDelivered(ILogger logger, string key, string error, TimeSpan backoff);
 }

@@ -7,7 +7,7 @@ namespace Aggregation.Server.Reporting;
 /// Makes sure every tenant's reporting reminder exists once the silo runs (idempotent, so every
 /// silo may do it; a tenant added to the catalog gets its reminder at the next start).
 /// </summary>
-public sealed class ReportingScheduler(Hierarchy.Catalog catalog, IGrainFactory grains, IOptions<ReportingOptions> options, IHostApplicationLifetime lifetime, ILogger<ReportingScheduler> logger) : BackgroundService
+public sealed partial class ReportingScheduler(Hierarchy.Catalog catalog, IGrainFactory grains, IOptions<ReportingOptions> options, IHostApplicationLifetime lifetime, ILogger<ReportingScheduler> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -26,10 +26,13 @@ public sealed class ReportingScheduler(Hierarchy.Catalog catalog, IGrainFactory 
                 }
                 catch (Exception ex) when (attempt < 10 && ex is not OperationCanceledException)
                 {
-                    logger.LogWarning(ex, "The reporting reminder of {Tenant} could not be registered yet (attempt {Attempt})", tenant, attempt);
+                    LogReminderNotRegistered(logger, ex, tenant, attempt);
                     await Task.Delay(TimeSpan.FromSeconds(attempt), stoppingToken);
                 }
             }
         }
     }
+
+    [LoggerMessage(EventId = 4821, Level = LogLevel.Warning, Message = "The reporting reminder of {Tenant} could not be registered yet (attempt {Attempt})")]
+    private static partial void LogReminderNotRegistered(ILogger logger, Exception exception, string tenant, int attempt);
 }

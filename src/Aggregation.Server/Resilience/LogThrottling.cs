@@ -135,10 +135,12 @@ public sealed class ThrottlingLoggerProvider : ILoggerProvider, ISupportExternal
         var count = window.Suppressed;
         window.Suppressed = 0;
         var seconds = (int)Math.Round(_interval.TotalSeconds);
-        window.Target.Log(
-            kind.Level,
-            new EventId(kind.EventId, kind.EventName),
-            $"{count.ToString("N0", CultureInfo.InvariantCulture)} more times in the last {seconds} s, not written one by one: {kind.Template}{(kind.ExceptionType is null ? "" : $" ({kind.ExceptionType})")}");
+        var summary = $"{count.ToString("N0", CultureInfo.InvariantCulture)} more times in the last {seconds} s, not written one by one: {kind.Template}{(kind.ExceptionType is null ? "" : $" ({kind.ExceptionType})")}";
+
+        // Written with the repeated message's own level and event id, so a filter or alert on that
+        // event sees its summary too; a [LoggerMessage] has one fixed event id, so the line goes to
+        // ILogger.Log as it is. The repeated template is quoted as text, its placeholders unfilled.
+        window.Target.Log(kind.Level, new EventId(kind.EventId, kind.EventName), summary, null, static (line, _) => line);
     }
 
     private readonly record struct Kind(string Category, int EventId, string? EventName, LogLevel Level, string Template, string? ExceptionType);

@@ -12,7 +12,7 @@ namespace Aggregation.Server.Rollup;
 /// to its parent. Sweeps once the silo has started, whenever a silo is declared dead, and
 /// periodically as a safety net.
 /// </summary>
-public sealed class RollupRecoveryService(
+public sealed partial class RollupRecoveryService(
     Hierarchy.Catalog catalog,
     IGrainFactory grains,
     IClusterMembershipService membership,
@@ -53,12 +53,12 @@ public sealed class RollupRecoveryService(
             {
                 var started = DateTime.UtcNow;
                 await SweepAsync(stoppingToken);
-                logger.LogInformation("Rollup sweep ({Reason}) touched {Units} units in {Ms:0} ms", reason, catalog.UnitCount, (DateTime.UtcNow - started).TotalMilliseconds);
+                LogSwept(logger, reason, catalog.UnitCount, (DateTime.UtcNow - started).TotalMilliseconds);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
                 // Includes activations the runtime cancelled (a busy cold start): never stop the host for it.
-                logger.LogWarning(ex, "Rollup sweep ({Reason}) failed; the next one retries", reason);
+                LogSweepFailed(logger, ex, reason);
             }
         }
     }
@@ -92,14 +92,14 @@ public sealed class RollupRecoveryService(
                 // must not stop the sweep of the others; the next sweep touches it again.
                 if (Interlocked.Increment(ref failed) == 1)
                 {
-                    logger.LogWarning(ex, "Unit {Unit} could not be activated by the sweep", unit.Key);
+                    LogUnitNotActivated(logger, ex, unit.Key);
                 }
             }
         });
 
         if (failed > 0)
         {
-            logger.LogWarning("Rollup sweep could not activate {Failed} of {Units} units; the next sweep retries them", failed, units.Count);
+            LogUnitsNotActivated(logger, failed, units.Count);
         }
     }
 
@@ -136,4 +136,16 @@ public sealed class RollupRecoveryService(
         {
         }
     }
+
+    [LoggerMessage(EventId = 4901, Level = LogLevel.Information, Message = "Rollup sweep ({Reason}) touched {Units} units in {Ms:0} ms")]
+    private static partial void LogSwept(ILogger logger, string reason, int units, double ms);
+
+    [LoggerMessage(EventId = 4902, Level = LogLevel.Warning, Message = "Rollup sweep ({Reason}) failed; the next one retries")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception, string reason);
+
+    [LoggerMessage(EventId = 4903, Level = LogLevel.Warning, Message = "Unit {Unit} could not be activated by the sweep")]
+    private static partial void LogUnitNotActivated(ILogger logger, Exception exception, UnitKey unit);
+
+    [LoggerMessage(EventId = 4904, Level = LogLevel.Warning, Message = "Rollup sweep could not activate {Failed} of {Units} units; the next sweep retries them")]
+    private static partial void LogUnitsNotActivated(ILogger logger, int failed, int units);
 }

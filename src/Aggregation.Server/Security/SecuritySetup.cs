@@ -48,7 +48,7 @@ public static class SecuritySetup
             .AddPolicyScheme(Scheme, "Access token or client certificate", o =>
             {
                 o.ForwardDefaultSelector = http =>
-                    certificates is not null && http.Connection.ClientCertificate is not null && !http.Request.Headers.Authorization.Any()
+                    certificates is not null && http.Connection.ClientCertificate is not null && http.Request.Headers.Authorization.Count == 0
                         ? CertificateScheme
                         : JwtBearerDefaults.AuthenticationScheme;
 

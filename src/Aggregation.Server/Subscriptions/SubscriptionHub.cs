@@ -9,7 +9,7 @@ namespace Aggregation.Server.Subscriptions;
 /// the units expire them, which also re-registers with units that were reactivated elsewhere after a
 /// failure; every renewal makes subscriptions re-check, so a change missed meanwhile is still sent.
 /// </summary>
-public sealed class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionOptions> options, ILogger<SubscriptionHub> logger) : IUnitObserver, IHostedService
+public sealed partial class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionOptions> options, ILogger<SubscriptionHub> logger) : IUnitObserver, IHostedService, IDisposable
 {
     private readonly Lock _referenceLock = new();
     private IUnitObserver? _reference;
@@ -72,9 +72,14 @@ public sealed class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionO
         {
             await _stopping.CancelAsync();
             await (_renewal ?? Task.CompletedTask);
-            _stopping.Dispose();
         }
     }
+
+    /// <summary>
+    /// Releases the renewal's cancellation source when the container disposes the hub (a singleton),
+    /// which also covers a host that was disposed without being stopped.
+    /// </summary>
+    public void Dispose() => _stopping?.Dispose();
 
     private IUnitObserver Reference()
     {
@@ -103,7 +108,7 @@ public sealed class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionO
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        logger.LogWarning(ex, "Renewing the subscription to {Unit} failed; the next renewal retries", key);
+                        LogRenewalFailed(logger, ex, key);
                     }
                 }
             }
@@ -112,4 +117,7 @@ public sealed class SubscriptionHub(IGrainFactory grains, IOptions<SubscriptionO
         {
         }
     }
+
+    [LoggerMessage(EventId = 4951, Level = LogLevel.Warning, Message = "Renewing the subscription to {Unit} failed; the next renewal retries")]
+    private static partial void LogRenewalFailed(ILogger logger, Exception exception, string unit);
 }
