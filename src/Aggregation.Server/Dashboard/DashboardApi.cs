@@ -133,6 +133,12 @@ public static class DashboardApi
                     await http.Response.Body.FlushAsync(http.RequestAborted);
                 }
             }
+            catch (RequestRefusedException refused) when (!http.Response.HasStarted)
+            {
+                // Refused before the first event (the server holds as many subscriptions as it may):
+                // an answer the page acts on, instead of an internal error.
+                await DashboardErrors.ToHttp(refused).ExecuteAsync(http);
+            }
             catch (OperationCanceledException)
             {
                 // The page went away, or the server is stopping: the browser's EventSource reconnects.

@@ -25,6 +25,25 @@ public static class DashboardErrors
     public static IResult ToHttp(RequestRefusedException refused)
     {
         ArgumentNullException.ThrowIfNull(refused);
-        return Results.Json(new { error = refused.Message }, statusCode: StatusOf(refused));
+        var answer = Results.Json(new { error = refused.Message }, statusCode: StatusOf(refused));
+        return RetryAfterOf(refused) is { } after ? new WithRetryAfter(answer, after) : answer;
+    }
+
+    /// <summary>When the page should come back: a limit's own delay; for a server that cannot serve now, the outage gate's.</summary>
+    private static TimeSpan? RetryAfterOf(RequestRefusedException refused) => refused switch
+    {
+        LimitReachedException limit => limit.RetryAfter,
+        UnavailableException => Resilience.StorageGateInterceptor.RetryDelay,
+        _ => null,
+    };
+
+    /// <summary>An answer with a Retry-After header in whole seconds (at least one).</summary>
+    private sealed class WithRetryAfter(IResult answer, TimeSpan after) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return answer.ExecuteAsync(httpContext);
+        }
     }
 }
