@@ -27,7 +27,7 @@ catch (PostgresUnavailableException ex)
     Console.Error.WriteLine(ex.Message);
     return 1;
 }
-catch (IOException ex) when (ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
 {
     // Never two servers on one port: the other is still running (or still stopping; it stops within Shutdown:Timeout).
     Console.Error.WriteLine($"{ex.Message} Another process holds the port: stop it (a stopping server exits within Shutdown:Timeout) or configure other endpoints.");

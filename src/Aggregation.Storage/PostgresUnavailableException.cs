@@ -25,4 +25,13 @@ public sealed class PostgresUnavailableException : InvalidOperationException
         : base(message, innerException)
     {
     }
+
+    /// <summary>The configured server at <paramref name="connectionString"/> did not answer (<paramref name="cause"/>).</summary>
+    public static PostgresUnavailableException Unreachable(string connectionString, Exception cause)
+    {
+        ArgumentNullException.ThrowIfNull(cause);
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        return new PostgresUnavailableException(
+            $"PostgreSQL at {server.Host}:{server.Port} cannot be reached ({cause.Message}). Start it, or set Database:ConnectionString to a running server.", cause);
+    }
 }

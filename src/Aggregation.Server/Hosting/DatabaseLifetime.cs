@@ -56,9 +56,7 @@ public sealed partial class DatabaseLifetime(
         }
         catch (Exception ex) when (StorageAvailability.IsUnreachable(ex))
         {
-            var server = new NpgsqlConnectionStringBuilder(endpoint.ConnectionString);
-            throw new PostgresUnavailableException(
-                $"PostgreSQL at {server.Host}:{server.Port} cannot be reached ({ex.Message}). Start it, or set Database:ConnectionString to a running server.", ex);
+            throw PostgresUnavailableException.Unreachable(endpoint.ConnectionString, ex);
         }
 
         ledger.Start();

@@ -21,7 +21,17 @@ public static class MigrateCommand
         }
 
         using var loggers = LoggerFactory.Create(b => b.AddConsole());
-        var applied = await DatabaseMigrator.MigrateAsync(connectionString, loggers.CreateLogger("Aggregation.Migrate"));
+        IReadOnlyList<string> applied;
+        try
+        {
+            applied = await DatabaseMigrator.MigrateAsync(connectionString, loggers.CreateLogger("Aggregation.Migrate"));
+        }
+        catch (Exception ex) when (StorageAvailability.IsUnreachable(ex))
+        {
+            // Program.cs prints the sentence and exits 1; the deployment's job retries.
+            throw PostgresUnavailableException.Unreachable(connectionString, ex);
+        }
+
         Console.WriteLine(applied.Count == 0 ? "Schema up to date." : $"Applied: {string.Join(", ", applied)}");
         return 0;
     }
