@@ -45,4 +45,22 @@ public sealed class CatalogFileTests
         var error = Assert.Throws<CatalogException>(() => Catalog.Load(directory));
         Assert.Contains(error.Errors, e => e.Contains("tenants[1].id", StringComparison.Ordinal) && e.Contains("'thai-nguyen' is defined twice", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("\"mapping\": \"reorganisations/2025-07-01.csv\"", "\"mapping\": \"reorganisations\"", "reorganisations")]
+    [InlineData("\"hierarchy\": \"units-2025-07.csv\"", "\"hierarchy\": \"reorganisations\"", "reorganisations")]
+    [InlineData("\"programmes/prostitution-prevention-2021-2025.json\" ]", "\"programmes\" ]", "programmes")]
+    [InlineData("\"hierarchy\": \"units-2021-2025.csv\"", "\"hierarchy\": \"programmes\"", "programmes")]
+    public void A_file_of_the_catalog_that_names_a_folder_is_refused_naming_it(string written, string mistaken, string named)
+    {
+        var directory = TestCatalog.CopyWith("tenants.json", json =>
+        {
+            Assert.Contains(written, json, StringComparison.Ordinal);
+            var at = json.IndexOf(written, StringComparison.Ordinal);
+            return json[..at] + mistaken + json[(at + written.Length)..];
+        });
+
+        var error = Assert.Throws<CatalogException>(() => Catalog.Load(directory));
+        Assert.Contains($"{named}: is a folder; name a file", error.Errors);
+    }
 }

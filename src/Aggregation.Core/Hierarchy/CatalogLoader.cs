@@ -28,7 +28,15 @@ internal static class CatalogLoader
             throw new CatalogException($"{path}: 'hierarchy' must name the administrative-units CSV.");
         }
 
-        var rows = AdminUnitsCsv.Read(Path.Combine(directory, file.Hierarchy));
+        IReadOnlyList<AdminUnitRow> rows;
+        try
+        {
+            rows = AdminUnitsCsv.Read(Path.Combine(directory, file.Hierarchy));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CatalogException(Unreadable(directory, file.Hierarchy, ex));
+        }
         var errors = new List<string>();
         var reorganisations = ReadReorganisations(file, directory, path, errors);
         var levels = new List<string> { Catalog.NationLevel };
@@ -99,9 +107,9 @@ internal static class CatalogLoader
             {
                 errors.AddRange(ex.Errors);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                errors.Add($"{r.Mapping}: {ex.Message}");
+                errors.Add(Unreadable(directory, Directory.Exists(Path.Combine(directory, r.Hierarchy)) ? r.Hierarchy : r.Mapping, ex));
             }
         }
 
@@ -139,9 +147,9 @@ internal static class CatalogLoader
             {
                 errors.AddRange(ex.Errors);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                errors.Add($"{programmeFile}: {ex.Message}");
+                errors.Add(Unreadable(directory, programmeFile, ex));
             }
         }
 
@@ -221,4 +229,8 @@ internal static class CatalogLoader
         var name = Path.GetFileNameWithoutExtension(hierarchyFile);
         return name.StartsWith("units-", StringComparison.Ordinal) ? name["units-".Length..] : name;
     }
+
+    /// <summary>Why a file the catalog names cannot be read, said of the name as the operator wrote it (a folder is not "access denied").</summary>
+    private static string Unreadable(string directory, string named, Exception ex) =>
+        Directory.Exists(Path.Combine(directory, named)) ? $"{named}: is a folder; name a file" : $"{named}: {ex.Message}";
 }
