@@ -37,8 +37,9 @@ public sealed class UnitScenario(GrainClusterFixture cluster, string tenant)
         (await Unit(code).ApplyBatchAsync([submission])).Single();
 
     /// <summary>
-    /// Sends the report until the unit takes it: a unit that is reloading from the ledger answers
-    /// "unavailable, retry", as it tells a client.
+    /// Sends the report until the unit takes it: a unit reloading from the ledger answers
+    /// "unavailable, retry", as it tells a client, until its deactivation (already under way) ends and
+    /// the next call reaches a fresh activation. Each attempt is a call answered by the silo; none waits on a clock.
     /// </summary>
     public async Task<UnitOutcome> RetryUntilServedAsync(string code, UnitSubmission submission)
     {
@@ -51,7 +52,7 @@ public sealed class UnitScenario(GrainClusterFixture cluster, string tenant)
             }
             catch (LedgerUnavailableException) when (DateTime.UtcNow < deadline)
             {
-                await Task.Delay(10);
+                // Retried at once: the answer itself is the wait.
             }
         }
     }
@@ -68,19 +69,29 @@ public sealed class UnitScenario(GrainClusterFixture cluster, string tenant)
     public async Task<ImmutableArray<string>> ReportedChildrenAsync(string code) =>
         (await Unit(code).GetSnapshotAsync(GrainClusterFixture.ProgrammeId)).ReportedChildren;
 
-    /// <summary>Waits (in real time: the fake clock is moved only by the test) until the unit shows <paramref name="expected"/> complaints.</summary>
+    /// <summary>
+    /// Waits until the unit shows <paramref name="expected"/> complaints: reads, and reads again each
+    /// time a grain timer tick has finished (see <see cref="TimerTickSignal"/>), for at most <see cref="WaitLimit"/>
+    /// of real time (the fake clock is moved only by the test).
+    /// </summary>
     public async Task WaitForComplaintsAsync(string code, long expected)
     {
+        using var ticks = new TimerTickSignal();
         var deadline = DateTime.UtcNow + WaitLimit;
-        long? seen;
-        while ((seen = await ComplaintsAsync(code)) != expected)
+        while (true)
         {
-            if (DateTime.UtcNow > deadline)
+            var tick = ticks.Next();
+            var seen = await ComplaintsAsync(code);
+            if (seen == expected)
+            {
+                return;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || await Task.WhenAny(tick, Task.Delay(left)) != tick)
             {
                 throw new TimeoutException($"{Tree.Tenant}/{code} still shows {seen?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"} complaints after {WaitLimit.TotalSeconds} s; expected {expected}.");
             }
-
-            await Task.Delay(10);
         }
     }
 }
