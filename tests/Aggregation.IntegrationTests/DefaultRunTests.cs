@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Aggregation.IntegrationTests;
 
 /// <summary>
@@ -41,20 +39,10 @@ public sealed class DefaultRunTests
         try
         {
             var arguments = SiloProcess.CommandLine(out _, null, "no-install", $"--Database:DataDirectory={Path.Combine(root.FullName, "pg")}", "--Database:InstallServer=false");
-            var start = new ProcessStartInfo("unshare") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = SiloProcess.ServerDirectory };
-            foreach (var a in WithoutPostgres(arguments))
-            {
-                start.ArgumentList.Add(a);
-            }
+            var (exit, errors, output) = await SiloProcess.RunToExitAsync(WithoutPostgres(arguments), program: "unshare");
 
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(timeout.Token);
-
-            Assert.Equal(1, process.ExitCode);
-            var message = await stderr + await stdout;
+            Assert.Equal(1, exit);
+            var message = errors + output;
             Assert.Contains("apt-get install postgresql", message, StringComparison.Ordinal);
             Assert.Contains("Database:ConnectionString", message, StringComparison.Ordinal);
         }

@@ -102,6 +102,26 @@ internal sealed class SiloProcess : IAsyncDisposable
         ];
     }
 
+    /// <summary>
+    /// Runs <paramref name="program"/> with <paramref name="arguments"/> from the server's folder until it exits
+    /// (a server that refuses to start), for at most a minute; its exit code and what it wrote.
+    /// </summary>
+    public static async Task<(int Exit, string Errors, string Output)> RunToExitAsync(IEnumerable<string> arguments, string program = "dotnet")
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = ServerDirectory };
+        foreach (var a in arguments)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stderr, await stdout);
+    }
+
     /// <summary>Starts the server with exactly <paramref name="arguments"/> (another's <see cref="Arguments"/>: the same command again).</summary>
     public static async Task<SiloProcess> StartWithAsync(IReadOnlyList<string> arguments, string address, TimeSpan? healthyWithin = null, string program = "dotnet")
     {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Aggregation.Storage;
@@ -13,7 +12,7 @@ public sealed class StartupFailureTests
     {
         var port = LoopbackPorts.Take();
         var arguments = SiloProcess.CommandLine(out _, $"Host=127.0.0.1;Port={port};Username=postgres;Database=aggregation", "refused");
-        var (exit, errors, output) = await RunAsync(arguments);
+        var (exit, errors, output) = await SiloProcess.RunToExitAsync(arguments);
 
         Assert.True(exit == 1, $"exit {exit}:{Environment.NewLine}{errors}{output}");
         Assert.Contains($"PostgreSQL at 127.0.0.1:{port} cannot be reached", errors, StringComparison.Ordinal);
@@ -29,7 +28,7 @@ public sealed class StartupFailureTests
         using var holder = new TcpListener(IPAddress.Loopback, port);
         holder.Start();
 
-        var (exit, errors, output) = await RunAsync(arguments);
+        var (exit, errors, output) = await SiloProcess.RunToExitAsync(arguments);
 
         Assert.True(exit == 1, $"exit {exit}:{Environment.NewLine}{errors}{output}");
         Assert.Contains($"127.0.0.1:{port}", errors, StringComparison.Ordinal);
@@ -41,28 +40,10 @@ public sealed class StartupFailureTests
     public async Task Migrate_against_a_PostgreSQL_that_refuses_connections_exits_saying_which_server()
     {
         var port = LoopbackPorts.Take();
-        var (exit, errors, output) = await RunAsync([Path.Combine(SiloProcess.ServerDirectory, "Aggregation.Server.dll"), "migrate", $"--Database:ConnectionString=Host=127.0.0.1;Port={port};Username=postgres;Database=aggregation"]);
+        var (exit, errors, output) = await SiloProcess.RunToExitAsync([Path.Combine(SiloProcess.ServerDirectory, "Aggregation.Server.dll"), "migrate", $"--Database:ConnectionString=Host=127.0.0.1;Port={port};Username=postgres;Database=aggregation"]);
 
         Assert.True(exit == 1, $"exit {exit}:{Environment.NewLine}{errors}{output}");
         Assert.Contains($"PostgreSQL at 127.0.0.1:{port} cannot be reached", errors, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", errors, StringComparison.Ordinal);
-    }
-
-    /// <summary>Runs <c>dotnet</c> with <paramref name="arguments"/> until it exits (at most a minute).</summary>
-    private static async Task<(int Exit, string Errors, string Output)> RunAsync(IEnumerable<string> arguments)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false, WorkingDirectory = SiloProcess.ServerDirectory };
-        foreach (var a in arguments)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-
-        return (process.ExitCode, await stderr, await stdout);
     }
 }
