@@ -21,6 +21,14 @@ const STATUS = {
 };
 const DATA_CHECK = STATUS.INDICATOR_STATUS_DATA_TO_CHECK;
 
+// Approval levels of UnitRollup.approvals, written out (never colour alone): [css class, Vietnamese, English, rank].
+const APPROVAL = {
+  APPROVAL_LEVEL_DISTRICT: ['district', 'Đã phê duyệt cấp huyện', 'Approved at district level', 1],
+  APPROVAL_LEVEL_PROVINCE: ['province', 'Đã phê duyệt cấp tỉnh', 'Approved at province level', 2],
+};
+const PROVISIONAL = ['provisional', 'Tạm thời, chưa phê duyệt', 'Provisional, not approved', 0];
+const approvalLevel = (a) => APPROVAL[a.level] || PROVISIONAL;
+
 const $ = (sel) => document.querySelector(sel);
 const tr = (vi, en) => (state.lang === 'vi' ? vi : en);
 const name = (x) => (state.lang === 'vi' ? x.nameVi : (x.nameEn || x.nameVi));
@@ -254,7 +262,7 @@ function renderChildren() {
   section.hidden = children.length === 0;
   if (children.length === 0) return;
   const ids = state.rollup.indicators.map((i) => i.indicatorId);
-  $('#children thead').innerHTML = `<tr><th scope="col">${tr('Đơn vị', 'Unit')}</th>${ids.map((id) => `<th scope="col">${id}</th>`).join('')}<th scope="col">${tr('Đã báo cáo', 'Reported')}</th></tr>`;
+  $('#children thead').innerHTML = `<tr><th scope="col">${tr('Đơn vị', 'Unit')}</th>${ids.map((id) => `<th scope="col">${id}</th>`).join('')}<th scope="col">${tr('Đã báo cáo', 'Reported')}</th><th scope="col">${tr('Phê duyệt', 'Approval')}</th></tr>`;
   const body = $('#children tbody');
   const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest('#children tr[data-unit]')?.dataset.unit : undefined;
   body.innerHTML = '';
@@ -262,7 +270,7 @@ function renderChildren() {
   const group = (text, cls) => {
     const row = document.createElement('tr');
     row.className = `group ${cls}`;
-    row.innerHTML = `<th scope="rowgroup" colspan="${ids.length + 2}">${escape(text)}</th>`;
+    row.innerHTML = `<th scope="rowgroup" colspan="${ids.length + 3}">${escape(text)}</th>`;
     body.append(row);
   };
   children.forEach((child, k) => {
@@ -279,7 +287,7 @@ function renderChildren() {
       return `<td class="value cell ${status[0]}" title="${escape(tr(status[1], status[2]))}">${formatValue(i)} <span class="mark" aria-hidden="true">${status[3]}</span><span class="visually-hidden">${escape(tr(status[1], status[2]))}</span></td>`;
     });
     const reported = child.completeness.filter((c) => Number(c.reported) > 0).length;
-    row.innerHTML = `<th scope="row">${escape(child.unit.name)}</th>${cells.join('')}<td class="num">${number(reported)}/${number(child.completeness.length)}</td>`;
+    row.innerHTML = `<th scope="row">${escape(child.unit.name)}</th>${cells.join('')}<td class="num">${number(reported)}/${number(child.completeness.length)}</td><td class="approval-cell">${approvalSummary(child)}</td>`;
     // A child that no longer exists (a district, a commune merged on 1 July 2025) is opened as of its
     // last day: its code may name another unit today.
     const open = () => navigate(child.unit.code, lastDay(child.unit));
@@ -288,6 +296,45 @@ function renderChildren() {
     body.append(row);
   });
   if (focused) body.querySelector(`tr[data-unit="${focused}"]`)?.focus();
+}
+
+/**
+ * A unit's approval state over its data sets in one phrase: one level when all agree, otherwise each
+ * level with how many of the unit's data sets hold it ("Approved at district level 2/3; Provisional 1/3").
+ */
+function approvalText(rollup) {
+  const approvals = rollup.approvals || [];
+  if (approvals.length === 0) return tr(PROVISIONAL[1], PROVISIONAL[2]);
+  const counts = new Map();
+  for (const a of approvals) {
+    const level = approvalLevel(a);
+    counts.set(level, (counts.get(level) || 0) + 1);
+  }
+  const levels = [...counts.entries()].sort(([a], [b]) => b[3] - a[3]);
+  if (levels.length === 1) return tr(levels[0][0][1], levels[0][0][2]);
+  return levels.map(([level, n]) => `${tr(level[1], level[2])} ${number(n)}/${number(approvals.length)}`).join('; ');
+}
+
+function approvalSummary(rollup) {
+  const approvals = rollup.approvals || [];
+  const lowest = approvals.length === 0 ? PROVISIONAL : approvals.map(approvalLevel).sort((a, b) => a[3] - b[3])[0];
+  return `<span class="approval ${lowest[0]}">${escape(approvalText(rollup))}</span>`;
+}
+
+/** The opened unit's state per data set: provisional, or approved at a level, by whom and when. */
+function renderApprovalState() {
+  const list = $('#approval-state ul');
+  list.innerHTML = '';
+  const dataSets = new Map(state.programme.dataSets.map((d) => [d.id, d]));
+  for (const a of state.rollup.approvals || []) {
+    const level = approvalLevel(a);
+    const item = document.createElement('li');
+    item.dataset.dataSet = a.dataSet;
+    item.dataset.state = level[0];
+    const by = level === PROVISIONAL ? '' : ` (${escape(a.approvedBy)}, ${escape(vietnamTime(a.approvedAt))})`;
+    item.innerHTML = `${escape(dataSets.has(a.dataSet) ? name(dataSets.get(a.dataSet)) : a.dataSet)}: <span class="approval ${level[0]}">${escape(tr(level[1], level[2]))}</span>${by}`;
+    list.append(item);
+  }
 }
 
 function trendPeriods() {
@@ -423,7 +470,7 @@ function downloadChildren() {
   const ids = state.rollup.indicators.map((i) => i.indicatorId);
   const rows = [[tr('Mã', 'Code'), tr('Đơn vị', 'Unit'), tr('Có báo cáo trong kỳ', 'With reports in the period'),
     ...ids.flatMap((id) => [id, `${id} ${tr('đơn vị tính', 'unit')}`, `${id} ${tr('đánh giá', 'status')}`]),
-    tr('Số loại báo cáo đã nộp', 'Report kinds received'), tr('Số loại báo cáo', 'Report kinds')]];
+    tr('Số loại báo cáo đã nộp', 'Report kinds received'), tr('Số loại báo cáo', 'Report kinds'), tr('Phê duyệt', 'Approval')]];
   for (const child of orderedChildren()) {
     const byId = new Map(child.indicators.map((i) => [i.indicatorId, i]));
     rows.push([child.unit.code, child.unit.name, hasReports(child) ? tr('Có', 'Yes') : tr('Không', 'No'),
@@ -433,7 +480,7 @@ function downloadChildren() {
         const status = statusOf(i);
         return [...valueCells(i), tr(status[1], status[2])];
       }),
-      csvNumber(child.completeness.filter((c) => Number(c.reported) > 0).length), csvNumber(child.completeness.length)]);
+      csvNumber(child.completeness.filter((c) => Number(c.reported) > 0).length), csvNumber(child.completeness.length), approvalText(child)]);
   }
   saveCsv(`${tr('don-vi', 'units')}-${fileStem()}.csv`, rows);
 }
@@ -451,6 +498,7 @@ function applyRollups(rollups, flash) {
     else state.children.set(r.unit.code, r);
   }
   renderIndicators(flash);
+  renderApprovalState();
   renderCompleteness();
   renderChildren();
   const times = [state.rollup, ...state.children.values()].map((r) => r.readAt).filter(Boolean).sort();
