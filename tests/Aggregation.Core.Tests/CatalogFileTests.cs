@@ -63,4 +63,23 @@ public sealed class CatalogFileTests
         var error = Assert.Throws<CatalogException>(() => Catalog.Load(directory));
         Assert.Contains($"{named}: is a folder; name a file", error.Errors);
     }
+    [Fact]
+    public void A_tenant_sends_only_approved_figures_to_the_ministry_unless_its_entry_says_provisional()
+    {
+        var directory = TestCatalog.CopyWith("tenants.json", json => json.Replace("\"id\": \"bac-kan\",", "\"id\": \"bac-kan\", \"ministryReports\": \"provisional\",", StringComparison.Ordinal));
+
+        var catalog = Catalog.Load(directory);
+
+        Assert.Equal(MinistryFigures.Approved, catalog.Tenants["thai-nguyen"].MinistryFigures);
+        Assert.Equal(MinistryFigures.Provisional, catalog.Tenants["bac-kan"].MinistryFigures);
+    }
+
+    [Fact]
+    public void An_unknown_ministry_reports_setting_is_refused_with_the_tenant_and_the_two_choices()
+    {
+        var directory = TestCatalog.CopyWith("tenants.json", json => json.Replace("\"id\": \"bac-kan\",", "\"id\": \"bac-kan\", \"ministryReports\": \"draft\",", StringComparison.Ordinal));
+
+        var error = Assert.Throws<CatalogException>(() => Catalog.Load(directory));
+        Assert.Contains(error.Errors, e => e.Contains("tenants[1].ministryReports: 'draft' must be \"approved\"", StringComparison.Ordinal) && e.Contains("\"provisional\"", StringComparison.Ordinal));
+    }
 }

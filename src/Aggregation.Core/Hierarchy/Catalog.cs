@@ -2,8 +2,21 @@ using Aggregation.Programmes;
 
 namespace Aggregation.Hierarchy;
 
-/// <summary>A province's programme office: its part of the hierarchy and the programmes it runs.</summary>
-public sealed record Tenant(string Id, LocalizedText Name, IReadOnlyList<string> ProvinceCodes, IReadOnlyList<string> ProgrammeIds);
+/// <summary>
+/// A province's programme office: its part of the hierarchy, the programmes it runs, and which figures
+/// its reports to the ministry carry.
+/// </summary>
+public sealed record Tenant(string Id, LocalizedText Name, IReadOnlyList<string> ProvinceCodes, IReadOnlyList<string> ProgrammeIds, MinistryFigures MinistryFigures = MinistryFigures.Approved);
+
+/// <summary>Which figures a tenant sends to the ministry (tenants.json <c>"ministryReports"</c>).</summary>
+public enum MinistryFigures
+{
+    /// <summary>"approved" (the default): a half or year is sent only once the province has approved its figures.</summary>
+    Approved = 0,
+
+    /// <summary>"provisional": figures not yet approved are sent too, marked as provisional; the approved revision follows.</summary>
+    Provisional = 1,
+}
 
 /// <summary>
 /// Everything that is data rather than code: tenants, their administrative units in every hierarchy

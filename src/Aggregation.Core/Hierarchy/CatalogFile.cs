@@ -29,4 +29,7 @@ internal sealed class TenantFile
     public Programmes.LocalizedText? Name { get; set; }
     public List<string>? Provinces { get; set; }
     public List<string>? Programmes { get; set; }
+
+    /// <summary>"approved" (default) or "provisional": see <see cref="MinistryFigures"/>.</summary>
+    public string? MinistryReports { get; set; }
 }

@@ -188,7 +188,21 @@ internal static class CatalogLoader
                 continue;
             }
 
-            tenants.Add(new Tenant(t.Id, t.Name ?? new LocalizedText(t.Id, t.Id), t.Provinces ?? [], t.Programmes ?? []));
+            MinistryFigures figures;
+            switch (t.MinistryReports)
+            {
+                case null or "approved":
+                    figures = MinistryFigures.Approved;
+                    break;
+                case "provisional":
+                    figures = MinistryFigures.Provisional;
+                    break;
+                default:
+                    errors.Add($"{path}: tenants[{i}].ministryReports: '{t.MinistryReports}' must be \"approved\" (send province-approved figures only) or \"provisional\" (send figures not yet approved, marked as provisional)");
+                    continue;
+            }
+
+            tenants.Add(new Tenant(t.Id, t.Name ?? new LocalizedText(t.Id, t.Id), t.Provinces ?? [], t.Programmes ?? [], figures));
         }
 
         return tenants;
@@ -217,10 +231,11 @@ internal static class CatalogLoader
     private static void AddUnclaimedProvincesAsTenants(List<Tenant> tenants, IReadOnlyList<AdminUnitRow> rows, string? defaultTenant)
     {
         var claimed = tenants.SelectMany(t => t.ProvinceCodes).ToHashSet(StringComparer.Ordinal);
-        var defaultProgrammes = tenants.FirstOrDefault(t => t.Id == defaultTenant)?.ProgrammeIds ?? [];
+        var template = tenants.FirstOrDefault(t => t.Id == defaultTenant);
+        var defaultProgrammes = template?.ProgrammeIds ?? [];
         foreach (var province in rows.Where(r => r.ParentCode.Length == 0 && !claimed.Contains(r.Code)))
         {
-            tenants.Add(new Tenant($"province-{province.Code}", new LocalizedText(province.Name, province.Name), [province.Code], defaultProgrammes));
+            tenants.Add(new Tenant($"province-{province.Code}", new LocalizedText(province.Name, province.Name), [province.Code], defaultProgrammes, template?.MinistryFigures ?? MinistryFigures.Approved));
         }
     }
 
