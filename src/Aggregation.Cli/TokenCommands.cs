@@ -18,7 +18,7 @@ public static class TokenCommands
     {
         ArgumentNullException.ThrowIfNull(connect);
         ArgumentNullException.ThrowIfNull(report);
-        var roles = new Option<string[]>("--role") { Description = "submitter, viewer, admin or ministry (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var roles = new Option<string[]>("--role") { Description = "submitter, viewer, approver, admin or ministry (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
         var units = new Option<string[]>("--unit") { Description = "GSO code the token covers, with everything below it (repeatable; default: the whole tenant)" };
         var dataSets = new Option<string[]>("--dataset") { Description = "Data set a submitter may send (repeatable; default: all)" };
         var subject = new Option<string>("--subject") { Description = "Who the token is for (shows in the audit trail)", DefaultValueFactory = _ => Environment.UserName };

@@ -1,6 +1,6 @@
 namespace Aggregation.Storage;
 
-/// <summary>What became of one value (or, for a rejection, a whole report).</summary>
+/// <summary>What became of one value (or, for a rejection, a whole report; or an approval of a data set).</summary>
 public enum AuditAction
 {
     Accepted = 1,
@@ -8,6 +8,12 @@ public enum AuditAction
     Withdrawn = 3,
     Superseded = 4,
     Rejected = 5,
+
+    /// <summary>A data set's figures approved (DataElement holds the data set, Reason the comment).</summary>
+    Approved = 6,
+
+    /// <summary>An approval withdrawn (DataElement holds the data set, Reason why).</summary>
+    ApprovalWithdrawn = 7,
 }
 
 /// <summary>Who sent a submission and from where, as authenticated at the edge.</summary>

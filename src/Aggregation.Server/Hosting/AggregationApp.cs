@@ -1,6 +1,7 @@
 using System.Net;
 using Aggregation.Reporting;
 using Aggregation.Rollup;
+using Aggregation.Server.Approvals;
 using Aggregation.Server.Catalog;
 using Aggregation.Server.Dashboard;
 using Aggregation.Server.Errors;
@@ -46,6 +47,7 @@ public static partial class AggregationApp
         builder.AddAggregationSecurity();
         var connectionString = builder.AddDatabase();
         builder.AddSilo(connectionString);
+        builder.AddApprovals(withDatabase: connectionString is not null);
         builder.Services.AddAggregationGrpc(builder.Configuration);
         builder.AddLogThrottling();
 

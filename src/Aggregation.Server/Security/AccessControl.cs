@@ -18,7 +18,11 @@ public sealed class AccessControl(Hierarchy.Catalog catalog, Hosting.ReportingCl
     /// <summary>Metadata with which a ministry credential picks the tenant to read; anyone else must omit it or name their own.</summary>
     public const string TenantHeader = "x-tenant-id";
 
-    public static readonly string[] Readers = [Roles.Viewer, Roles.Admin, Roles.Ministry];
+    // Approvers review before they approve: they read what they may approve.
+    public static readonly string[] Readers = [Roles.Viewer, Roles.Approver, Roles.Admin, Roles.Ministry];
+
+    /// <summary>Who approves a unit's figures and withdraws an approval.</summary>
+    public static readonly string[] Approvers = [Roles.Approver, Roles.Admin];
 
     public static readonly string[] Anyone = [.. Roles.All];
 

@@ -12,7 +12,7 @@ namespace Aggregation.Server.Security;
 /// <summary>gRPC <c>aggregation.v1.Credentials</c>: a tenant admin issues tokens for its own tenant's systems and officers.</summary>
 public sealed class CredentialsService(Hierarchy.Catalog catalog, AccessControl access, TokenKeys keys, IOptions<SecurityOptions> options, TimeProvider time) : Protos.V1.Credentials.CredentialsBase
 {
-    private static readonly string[] Issuable = [Roles.Submitter, Roles.Viewer, Roles.Admin];
+    private static readonly string[] Issuable = [Roles.Submitter, Roles.Viewer, Roles.Approver, Roles.Admin];
 
     public override Task<IssueTokenResponse> IssueToken(IssueTokenRequest request, ServerCallContext context)
     {
