@@ -80,6 +80,13 @@ internal static class DeliveriesCommands
             using var channel = CliApp.Channel(parse);
             var response = await new Protos.V1.Reporting.ReportingClient(channel).ProduceReportsAsync(new ProduceReportsRequest(), CliApp.Headers(parse), cancellationToken: ct);
             Ui.Out.MarkupLine(Markup.Escape(Ui.Count(response.Produced, "báo cáo được lập hoặc sửa", "report produced or revised", "reports produced or revised")));
+            foreach (var waiting in response.Waiting)
+            {
+                Ui.Out.MarkupLine(Markup.Escape(Ui.T(
+                    $"Báo cáo {waiting.Period} của {waiting.UnitCode} chờ cấp tỉnh phê duyệt: {waiting.Reason}",
+                    $"The {waiting.Period} report of {waiting.UnitCode} waits for province approval: {waiting.Reason}")));
+            }
+
             return 0;
         }));
 

@@ -25,17 +25,17 @@ public sealed partial class ReportingGrain(IReportProducer producer, ILogger<Rep
         }
     }
 
-    public Task<int> ProduceDueAsync() => producer.ProduceDueAsync(this.GetPrimaryKeyString(), CancellationToken.None);
+    public Task<ReportRun> ProduceDueAsync() => producer.ProduceDueAsync(this.GetPrimaryKeyString(), CancellationToken.None);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         var tenant = this.GetPrimaryKeyString();
         try
         {
-            var produced = await ProduceDueAsync();
-            if (produced > 0)
+            var run = await ProduceDueAsync();
+            if (run.Produced > 0)
             {
-                LogProduced(logger, tenant, produced);
+                LogProduced(logger, tenant, run.Produced);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

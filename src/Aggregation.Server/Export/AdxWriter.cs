@@ -72,6 +72,15 @@ public static class AdxWriter
                     xml.WriteStartElement("dataValue", Namespace);
                     xml.WriteAttributeString("dataElement", mapping.DataElements[value.Element.Id]);
                     xml.WriteAttributeString("value", ValueOf(value));
+                    if (export.Provisional)
+                    {
+                        // Not an annotation: a DHIS2 reads a yes/no value from the annotation, and
+                        // from 2.43 any value. The schema lets a dataValue carry other attributes
+                        // (anyAttribute), and DHIS2 2.40–2.41 pass a dataValue's attributes on to the
+                        // data value, whose comment this is.
+                        xml.WriteAttributeString("comment", AggregateExport.ProvisionalNote);
+                    }
+
                     if (AnnotationOf(value) is { } annotation)
                     {
                         xml.WriteElementString("annotation", Namespace, annotation);

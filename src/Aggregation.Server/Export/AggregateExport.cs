@@ -28,6 +28,12 @@ public sealed record ExportGroup(AdminUnit Unit, DataSet DataSet, Period Period,
 /// <summary>What an export holds, before it is written in a receiver's format and codes.</summary>
 public sealed record AggregateExport(Tenant Tenant, Programme Programme, Period Period, string OrgUnitLevel, DateTimeOffset Exported, IReadOnlyList<ExportGroup> Groups)
 {
+    /// <summary>How a provisional value is marked: a DHIS2 data value's comment, an ADX dataValue's comment, a line of the officials' report.</summary>
+    public const string ProvisionalNote = "Số liệu tạm thời, chưa được phê duyệt (provisional figures, not yet approved)";
+
+    /// <summary>Figures not (all) approved at province level, sent because the tenant sends provisional figures: every writer marks them.</summary>
+    public bool Provisional { get; init; }
+
     public int ValueCount => Groups.Sum(g => g.Values.Count);
 
     /// <summary>Groups with values: what an ADX document or a DHIS2 data value set carries.</summary>

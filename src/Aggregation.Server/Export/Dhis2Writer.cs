@@ -58,6 +58,11 @@ public static class Dhis2Writer
                     json.WriteString("period", period);
                     json.WriteString("orgUnit", orgUnit);
                     json.WriteString("value", ValueOf(value));
+                    if (export.Provisional)
+                    {
+                        json.WriteString("comment", AggregateExport.ProvisionalNote);
+                    }
+
                     json.WriteEndObject();
                 }
             }

@@ -134,6 +134,7 @@ public static partial class AggregationApp
         var silo = builder.Configuration.GetSection(SiloOptions.Section).Get<SiloOptions>() ?? new SiloOptions();
         builder.Services.AddOptions<RollupOptions>().BindConfiguration(RollupOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<ReportingOptions>().BindConfiguration(ReportingOptions.Section);
+        builder.Services.AddSingleton<ProvinceSignOff>();
         builder.Services.AddSingleton<IReportProducer, MinistryReports>();
         var reporting = builder.Configuration.GetSection(ReportingOptions.Section).Get<ReportingOptions>() ?? new ReportingOptions();
         builder.UseOrleans(orleans =>

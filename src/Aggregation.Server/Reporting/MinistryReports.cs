@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Security.Cryptography;
 using System.Text;
 using Aggregation.Hierarchy;
@@ -17,26 +19,45 @@ namespace Aggregation.Server.Reporting;
 /// has passed (by the reporting clock). Each due report is rebuilt on every check and recorded only
 /// when its figures differ from the last revision: unchanged data is never sent twice, a late
 /// correction is sent as a new revision.
+/// <para>
+/// The ministry receives province-approved figures (<see cref="ProvinceSignOff"/>): a report whose
+/// figures are not all approved at province level waits, unless the tenant sends provisional
+/// figures (<see cref="MinistryFigures.Provisional"/>); then it goes out marked as provisional in
+/// every value, and the approval, once given, makes a new revision without the mark.
+/// </para>
 /// </summary>
 public sealed partial class MinistryReports(
     Hierarchy.Catalog catalog,
     ExportBuilder builder,
     ExportMappings mappings,
     ReportStore store,
+    ProvinceSignOff signOff,
     ReportingClock clock,
     IOptions<ReportingOptions> options,
     ILogger<MinistryReports> logger) : IReportProducer
 {
-    public async Task<int> ProduceDueAsync(string tenantId, CancellationToken cancellationToken)
+    // What each waiting report last waited for, so that a report waiting at every check is logged
+    // once, and again only when what it waits for changes.
+    private readonly ConcurrentDictionary<(string Tenant, string Programme, string Unit, string Period), string> _waiting = new();
+
+    public async Task<ReportRun> ProduceDueAsync(string tenantId, CancellationToken cancellationToken)
     {
         var tenant = catalog.Tenants[tenantId];
         if (!mappings.TryGet(tenant.Id, out var mapping))
         {
             LogNoMapping(logger, tenant.Id);
-            return 0;
+            return new ReportRun(0, []);
+        }
+
+        // Before the approvals are read, every report would look unapproved: the next check decides.
+        if (!signOff.IsKnown)
+        {
+            LogApprovalsNotRead(logger, tenant.Id);
+            return new ReportRun(0, []);
         }
 
         var produced = 0;
+        var waiting = ImmutableArray.CreateBuilder<WaitingReport>();
         foreach (var programme in tenant.ProgrammeIds.Select(id => catalog.Programmes[id]))
         {
             foreach (var period in DuePeriods(programme.Calendar))
@@ -58,6 +79,29 @@ public sealed partial class MinistryReports(
                         continue;
                     }
 
+                    if (export.ValueCount == 0 && !export.Complete.Any())
+                    {
+                        continue;
+                    }
+
+                    var unapproved = await signOff.UnapprovedAsync(tenant, province, programme, period);
+                    var key = (tenant.Id, programme.Id, province.Code, period.ToString());
+                    if (unapproved.Count > 0 && tenant.MinistryFigures == MinistryFigures.Approved)
+                    {
+                        var reason = Summary(unapproved);
+                        waiting.Add(new WaitingReport(programme.Id, province.Code, period.ToString(), reason));
+                        if (_waiting.TryGetValue(key, out var before) is false || before != reason)
+                        {
+                            _waiting[key] = reason;
+                            LogWaitingForApproval(logger, period, province.Code, tenant.Id, reason);
+                        }
+
+                        continue;
+                    }
+
+                    _waiting.TryRemove(key, out _);
+                    export = export with { Provisional = unapproved.Count > 0 };
+
                     // A period without data sends nothing: no empty document is queued.
                     foreach (var draft in Drafts(tenant.Id, programme.Id, province.Code, period, export, mapping))
                     {
@@ -70,8 +114,14 @@ public sealed partial class MinistryReports(
             }
         }
 
-        return produced;
+        return new ReportRun(produced, waiting.ToImmutable());
     }
+
+    /// <summary>The first few parts not yet approved and how many more: a sentence for a log line or the CLI.</summary>
+    private static string Summary(IReadOnlyList<string> unapproved) =>
+        unapproved.Count <= 5
+            ? string.Join("; ", unapproved)
+            : $"{string.Join("; ", unapproved.Take(5))}; and {unapproved.Count - 5} more";
 
     /// <summary>Halves and years of the programme that closed at least the grace period ago.</summary>
     public IEnumerable<Period> DuePeriods(ProgrammeCalendar calendar)
@@ -116,7 +166,9 @@ public sealed partial class MinistryReports(
     /// <summary>The figures alone (not the export time): equal figures, equal hash.</summary>
     private static string Hash(AggregateExport export, bool values, bool complete)
     {
-        var text = new StringBuilder();
+        // Provisional and approved figures are different revisions even when the numbers agree: the
+        // approval is news to the ministry.
+        var text = new StringBuilder(export.Provisional ? "provisional\n" : "");
         foreach (var group in export.Groups)
         {
             var head = $"{group.Unit.Key.GrainKey}|{group.DataSet.Id}|{group.Period}";
@@ -133,6 +185,12 @@ public sealed partial class MinistryReports(
 
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
+
+    [LoggerMessage(EventId = 4804, Level = LogLevel.Information, Message = "The {Period} report of {Unit} (tenant {Tenant}) waits for province approval: {Unapproved}")]
+    private static partial void LogWaitingForApproval(ILogger logger, Period period, string unit, string tenant, string unapproved);
+
+    [LoggerMessage(EventId = 4805, Level = LogLevel.Information, Message = "Reports of tenant {Tenant} wait until the approvals are read from the database")]
+    private static partial void LogApprovalsNotRead(ILogger logger, string tenant);
 
     [LoggerMessage(EventId = 4801, Level = LogLevel.Error, Message = "Tenant {Tenant} has no export mapping (catalog mappings/{Tenant}.json): its reports to the ministry cannot be produced")]
     private static partial void LogNoMapping(ILogger logger, string tenant);

@@ -58,7 +58,10 @@ public sealed class ReportingService(AccessControl access, IServiceProvider serv
     {
         var (_, tenant) = access.Authorize(context, Roles.Admin);
         Outbox();
-        return new ProduceReportsResponse { Produced = await grains.GetGrain<IReportingGrain>(tenant.Id).ProduceDueAsync() };
+        var run = await grains.GetGrain<IReportingGrain>(tenant.Id).ProduceDueAsync();
+        var response = new ProduceReportsResponse { Produced = run.Produced };
+        response.Waiting.AddRange(run.Waiting.Select(w => new Protos.V1.WaitingReport { ProgrammeId = w.ProgrammeId, UnitCode = w.UnitCode, Period = w.Period, Reason = w.Reason }));
+        return response;
     }
 
     // A server without a sender (none started yet) holds nothing back: its circuit is closed.
