@@ -15,8 +15,10 @@ public sealed class DeliveryServerFixture : ServerFixture
 
     protected override DateTimeOffset? Today => new DateTimeOffset(2026, 2, 1, 6, 0, 0, TimeSpan.Zero);
 
+    // Thái Nguyên sends provisional figures: delivery is tested without approving the reports first.
     protected override IEnumerable<string> ExtraArguments =>
     [
+        $"--Catalog:Directory={CatalogCopy.WithProvisionalReports}",
         $"--Delivery:Endpoint={Receiver.Url}",
         $"--Delivery:CompletenessEndpoint={Receiver.RegistrationsUrl}",
         "--Delivery:PollInterval=00:00:00.100",

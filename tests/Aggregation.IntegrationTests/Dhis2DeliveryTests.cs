@@ -5,7 +5,8 @@ namespace Aggregation.IntegrationTests;
 /// <summary>
 /// A server on 1 February 2026 delivering in DHIS2 form (profile format dhis2) to the DHIS2 stand-in,
 /// with a mapping whose code for awareness_activities the receiver does not have: the stand-in
-/// answers as DHIS2 does, 409 with an import summary listing the ignored value.
+/// answers as DHIS2 does, 409 with an import summary listing the ignored value. Thái Nguyên sends
+/// provisional figures, so reports go out without approvals.
 /// </summary>
 public sealed class Dhis2DeliveryServerFixture : ServerFixture
 {
@@ -16,6 +17,7 @@ public sealed class Dhis2DeliveryServerFixture : ServerFixture
             .Replace("\"format\": \"adx\"", "\"format\": \"dhis2\"", StringComparison.Ordinal)
             .Replace("\"awareness_activities\": \"awareness_activities\"", "\"awareness_activities\": \"AWARENESS_UNKNOWN_TO_DHIS2\"", StringComparison.Ordinal);
         File.WriteAllText(path, text);
+        CatalogCopy.SendProvisionalReports(target);
     }));
 
     /// <summary>The receiving DHIS2, knowing the shipped codes; started by the test.</summary>

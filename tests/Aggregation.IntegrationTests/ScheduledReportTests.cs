@@ -124,7 +124,8 @@ public sealed class ScheduledReportTests
 
         public static async Task<ServerWithClock> StartAsync(string db, FakeTimeProvider clock)
         {
-            string[] args = [.. ServerFixture.Arguments(out var address, db), "--Reporting:CheckInterval=00:00:01"];
+            // Thái Nguyên sends provisional figures: the schedule is tested without approving each half.
+            string[] args = [.. ServerFixture.Arguments(out var address, db), "--Reporting:CheckInterval=00:00:01", $"--Catalog:Directory={CatalogCopy.WithProvisionalReports}"];
             var app = await AggregationApp.BuildAsync(args, builder => builder.Services.AddSingleton(new ReportingClock(clock)));
             await app.StartAsync();
             return new ServerWithClock(app, address);

@@ -158,6 +158,28 @@ public class TwoTenantServerFixture : ServerFixture
 /// <summary>A copy of the shipped catalog in a temporary folder, changed by the caller.</summary>
 public static class CatalogCopy
 {
+    private static readonly Lazy<string> Provisional = new(() => Create(SendProvisionalReports));
+
+    /// <summary>
+    /// The shipped catalog with Thái Nguyên sending provisional figures to the ministry: for tests of
+    /// how reports are scheduled, revised and delivered, which need reports without approving them.
+    /// </summary>
+    public static string WithProvisionalReports => Provisional.Value;
+
+    /// <summary>Sets Thái Nguyên's tenants.json entry to send figures not yet approved (marked as provisional).</summary>
+    public static void SendProvisionalReports(string target)
+    {
+        var path = Path.Combine(target, "tenants.json");
+        var text = File.ReadAllText(path);
+        const string entry = "\"id\": \"thai-nguyen\",";
+        if (!text.Contains(entry, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"{path} has no {entry} entry to change.");
+        }
+
+        File.WriteAllText(path, text.Replace(entry, entry + " \"ministryReports\": \"provisional\",", StringComparison.Ordinal));
+    }
+
     public static string Create(Action<string> change)
     {
         ArgumentNullException.ThrowIfNull(change);

@@ -103,6 +103,35 @@ public sealed class ReportContent
         }
     }
 
+    /// <summary>
+    /// Whether the figures are approved, in one sentence above them: "Số liệu tạm thời, chưa được phê
+    /// duyệt" while any data set the unit's area reported lacks an approval in force, otherwise the
+    /// lowest level they are approved at. Null when the period has no reports to approve.
+    /// </summary>
+    public string? ApprovalNote
+    {
+        get
+        {
+            var approvals = Unit.Approvals;
+            if (approvals.Count == 0)
+            {
+                return null;
+            }
+
+            if (approvals.Any(a => a.Level == ApprovalLevel.Unspecified))
+            {
+                return ProvisionalNote;
+            }
+
+            return approvals.All(a => a.Level == ApprovalLevel.Province)
+                ? "Số liệu đã được cấp tỉnh phê duyệt."
+                : "Số liệu đã được cấp huyện phê duyệt, chưa được cấp tỉnh phê duyệt.";
+        }
+    }
+
+    /// <summary>The mark of figures not approved, as the officials read it in the report.</summary>
+    public const string ProvisionalNote = "Số liệu tạm thời, chưa được phê duyệt.";
+
     /// <summary>How many targets stand in each assessment, in words.</summary>
     public string Summary
     {

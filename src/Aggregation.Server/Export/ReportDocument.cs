@@ -48,6 +48,10 @@ public static class ReportDocument
                 Text("BÁO CÁO", Body, bold: true, align: JustificationValues.Center, before: 240),
                 Text(report.Subject, Body, bold: true, align: JustificationValues.Center),
                 Rule(1700, TextWidth));
+            if (report.ApprovalNote is { } approval)
+            {
+                body.Append(Text(approval, Body, bold: true, italic: true, align: JustificationValues.Center));
+            }
 
             body.Append(Paragraph(
                 $"Căn cứ {report.Programme.NameVi}, {report.Letterhead.Issuer} báo cáo kết quả thực hiện {ReportText.PeriodPhrase(report.Period)} (từ ngày {ReportText.Date(report.Period.Start)} đến ngày {ReportText.Date(report.Period.End.AddDays(-1))}) như sau:"));

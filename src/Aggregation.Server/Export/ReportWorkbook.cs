@@ -47,6 +47,11 @@ public static class ReportWorkbook
                 Line(3, ($"Số liệu đến {report.ProducedText}", Plain)),
                 Tall(Line(5, ("Mã", Header), ("Chỉ tiêu", Header), ("Tử số", Header), ("Mẫu số", Header), ("Kết quả đạt được", Header), ("Mục tiêu", Header), ("Đánh giá", Header)), 32),
             };
+            if (report.ApprovalNote is { } approval)
+            {
+                targets.Insert(3, Line(4, (approval, Note)));
+            }
+
             var rowNumber = 6u;
             foreach (var indicator in unit.Indicators)
             {
