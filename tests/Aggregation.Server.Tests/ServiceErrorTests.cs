@@ -31,7 +31,7 @@ public sealed class ServiceErrorTests
     public ServiceErrorTests()
     {
         (_grains, _) = UnitGrainsStandIn.Create();
-        _reads = new RollupReads(Shipped.Catalog, _grains, Shipped.Clock());
+        _reads = new RollupReads(Shipped.Catalog, _grains, Shipped.Clock(), new Aggregation.Server.Approvals.ApprovalRegistry(Shipped.Catalog));
     }
 
     [Fact]

@@ -8,6 +8,7 @@ public static class ApprovalsSetup
     public static WebApplicationBuilder AddApprovals(this WebApplicationBuilder builder, bool withDatabase)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<ApprovalWorkflow>();
         builder.Services.AddOptions<ApprovalOptions>().BindConfiguration(ApprovalOptions.Section);
         builder.Services.AddSingleton(sp =>
         {

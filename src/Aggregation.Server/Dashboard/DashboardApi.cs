@@ -1,5 +1,6 @@
 using Aggregation.Hierarchy;
 using Aggregation.Rollup;
+using Aggregation.Server.Approvals;
 using Aggregation.Protos.V1;
 using Aggregation.Server.Catalog;
 using Aggregation.Server.Errors;
@@ -145,6 +146,7 @@ public static class DashboardApi
             }
         });
 
+        api.MapApprovals();
         return app;
     }
 

@@ -17,7 +17,7 @@ public static class DashboardErrors
         NotFoundException => StatusCodes.Status404NotFound,
         LimitReachedException => StatusCodes.Status429TooManyRequests,
         // As google.rpc's own table: the request cannot be served as the system stands.
-        FailedPreconditionException => StatusCodes.Status400BadRequest,
+        FailedPreconditionException or StateConflictException => StatusCodes.Status400BadRequest,
         UnavailableException => StatusCodes.Status503ServiceUnavailable,
         _ => throw new ArgumentOutOfRangeException(nameof(refused), refused.GetType(), "A refusal without an HTTP status."),
     };
@@ -25,8 +25,32 @@ public static class DashboardErrors
     public static IResult ToHttp(RequestRefusedException refused)
     {
         ArgumentNullException.ThrowIfNull(refused);
-        var answer = Results.Json(new { error = refused.Message }, statusCode: StatusOf(refused));
+        var answer = Results.Json(Body(refused), statusCode: StatusOf(refused));
         return RetryAfterOf(refused) is { } after ? new WithRetryAfter(answer, after) : answer;
+    }
+
+    /// <summary>
+    /// <c>{"error"}</c>; with <c>"vi"</c> and <c>"en"</c> when the refusal has a Vietnamese sentence;
+    /// with <c>"fields": [{"field", "vi", "en"}]</c> for field errors, so a form shows each beside its
+    /// field in the page's language (English twice when a refusal has no translation).
+    /// </summary>
+    private static Dictionary<string, object> Body(RequestRefusedException refused)
+    {
+        var body = new Dictionary<string, object> { ["error"] = refused.Message };
+        if (refused.MessageVi is { } vi)
+        {
+            body["vi"] = vi;
+            body["en"] = refused.Message;
+        }
+
+        if (refused is InvalidRequestException invalid)
+        {
+            body["fields"] = invalid.Localized.Count > 0
+                ? invalid.Localized.Select(f => new { field = f.Field, vi = f.Vi, en = f.En }).ToList()
+                : invalid.Violations.Select(f => new { field = f.Field, vi = f.Description, en = f.Description }).ToList();
+        }
+
+        return body;
     }
 
     /// <summary>When the page should come back: a limit's own delay; for a server that cannot serve now, the outage gate's.</summary>

@@ -9,7 +9,26 @@ namespace Aggregation.Server.Errors;
 /// the dashboard's HTTP in <see cref="Dashboard.DashboardErrors"/>. The message is the sentence the
 /// caller reads, whichever transport carries it.
 /// </summary>
-public abstract class RequestRefusedException(string message) : Exception(message);
+public abstract class RequestRefusedException(string message) : Exception(message)
+{
+    /// <summary>The same sentence in Vietnamese, for the pages (which default to it), when the refusal has one.</summary>
+    public string? MessageVi { get; init; }
+}
+
+/// <summary>A field error in both languages of the pages; its English sentence is the gRPC violation's description.</summary>
+public sealed record LocalizedFieldError(string Field, string Vi, string En);
+
+/// <summary>A google.rpc.PreconditionFailure violation: what kind of state stands in the way, which one, and why.</summary>
+public sealed record PreconditionViolation(string Type, string Subject, string Description);
+
+/// <summary>
+/// The request is well formed but the state of the system forbids it (an approval in force, an
+/// approval missing below, no data): FAILED_PRECONDITION naming the state in <see cref="Violations"/>.
+/// </summary>
+public sealed class StateConflictException(string message, IEnumerable<PreconditionViolation> violations) : RequestRefusedException(message)
+{
+    public IReadOnlyList<PreconditionViolation> Violations { get; } = [.. violations];
+}
 
 /// <summary>Fields of the request are wrong; every problem found is listed, field by field.</summary>
 public sealed class InvalidRequestException : RequestRefusedException
@@ -29,6 +48,20 @@ public sealed class InvalidRequestException : RequestRefusedException
     }
 
     public IReadOnlyList<FieldError> Violations { get; }
+
+    /// <summary>The violations in both languages, when the refusal has them (the pages show the one of their language).</summary>
+    public IReadOnlyList<LocalizedFieldError> Localized { get; private init; } = [];
+
+    /// <summary>A refusal whose every field error is given in Vietnamese and English.</summary>
+    public static InvalidRequestException Of(IReadOnlyCollection<LocalizedFieldError> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        return new InvalidRequestException(errors.Select(e => new FieldError(e.Field, e.En)))
+        {
+            Localized = [.. errors],
+            MessageVi = Describe("Yêu cầu không hợp lệ", [.. errors.Select(e => new FieldError(e.Field, e.Vi))]),
+        };
+    }
 
     public override string Message => Describe(Summary, Violations);
 

@@ -22,6 +22,7 @@ public static class RpcErrors
         UnavailableException => Unavailable(refused.Message),
         LimitReachedException limit => ResourceExhausted(refused.Message, limit.RetryAfter),
         FailedPreconditionException precondition => FailedPrecondition(refused.Message, precondition.Missing),
+        StateConflictException conflict => FailedPrecondition(refused.Message, conflict.Violations),
         _ => throw new ArgumentOutOfRangeException(nameof(refused), refused.GetType(), "A refusal without a gRPC status."),
     };
 
@@ -62,6 +63,14 @@ public static class RpcErrors
     {
         var failure = new PreconditionFailure();
         failure.Violations.AddRange(missing.Select(m => new PreconditionFailure.Types.Violation { Type = "MISSING", Subject = m, Description = "not configured" }));
+        return new Google.Rpc.Status { Code = (int)Code.FailedPrecondition, Message = message, Details = { Any.Pack(failure) } }.ToRpcException();
+    }
+
+    /// <summary>The state of the system forbids the request; each violation names what stands in the way.</summary>
+    public static RpcException FailedPrecondition(string message, IEnumerable<PreconditionViolation> violations)
+    {
+        var failure = new PreconditionFailure();
+        failure.Violations.AddRange(violations.Select(v => new PreconditionFailure.Types.Violation { Type = v.Type, Subject = v.Subject, Description = v.Description }));
         return new Google.Rpc.Status { Code = (int)Code.FailedPrecondition, Message = message, Details = { Any.Pack(failure) } }.ToRpcException();
     }
 

@@ -243,6 +243,7 @@ public static partial class AggregationApp
         app.MapGrpcService<AuditService>().RequireAuthorization();
         app.MapGrpcService<ExportService>().RequireAuthorization();
         app.MapGrpcService<ReportingService>().RequireAuthorization();
+        app.MapGrpcService<ApprovalsService>().RequireAuthorization();
         app.MapGrpcReflectionService().RequireAuthorization();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapDashboard();

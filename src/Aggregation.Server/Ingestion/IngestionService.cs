@@ -1,6 +1,7 @@
 using Aggregation.Protos.V1;
 using Aggregation.Rollup;
 using Aggregation.Security;
+using Aggregation.Server.Approvals;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Security;
 using Grpc.Core;
@@ -25,6 +26,9 @@ public sealed class IngestionService(SubmissionPipeline pipeline, AccessControl 
         {
             SubmissionPipeline.Rejection.None => new SubmitReportResponse { Result = outcome.Result },
             SubmissionPipeline.Rejection.KeyConflict => throw RpcErrors.AlreadyExists(errors[0]),
+            SubmissionPipeline.Rejection.Locked when outcome.LockedBy is { } approval => throw RpcErrors.FailedPrecondition(
+                $"The report was refused: {errors[0].Description}.",
+                [new PreconditionViolation("APPROVAL", ApprovalWorkflow.Subject(approval.Id), ApprovalWorkflow.Describe(approval))]),
             _ => throw RpcErrors.InvalidArgument(errors),
         };
     }

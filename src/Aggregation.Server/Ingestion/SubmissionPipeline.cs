@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Aggregation.Hierarchy;
 using Aggregation.Protos.V1;
 using Aggregation.Rollup;
+using Aggregation.Server.Approvals;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Security;
 using Aggregation.Storage;
@@ -17,9 +18,10 @@ namespace Aggregation.Server.Ingestion;
 /// The path of every report: validate against the catalog, then hand each unit its reports in one
 /// grain call. The unit checks its rules, commits accepted reports to the ledger (where the unique
 /// tenant + idempotency key makes a retry a duplicate) and applies them. A report is acknowledged
-/// as accepted only after its ledger row is committed.
+/// as accepted only after its ledger row is committed. A report with values in figures an approval
+/// locks is refused before any unit is called, naming the approval.
 /// </summary>
-public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValidator validator, AccessControl access, IAuditTrail audit, ILogger<SubmissionPipeline> logger)
+public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValidator validator, AccessControl access, IAuditTrail audit, Hierarchy.Catalog catalog, ApprovalRegistry approvals, ILogger<SubmissionPipeline> logger)
 {
     public const int MaxBatchSize = 1000;
 
@@ -29,9 +31,15 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
         None,
         Invalid,
         KeyConflict,
+
+        /// <summary>Its values fall in figures an approval in force locks (<see cref="Outcome.LockedBy"/>).</summary>
+        Locked,
     }
 
-    public sealed record Outcome(ReportResult Result, Rejection Rejection);
+    public sealed record Outcome(ReportResult Result, Rejection Rejection)
+    {
+        public ApprovalEntry? LockedBy { get; init; }
+    }
 
     /// <summary>
     /// Submits a call's reports. Throws PERMISSION_DENIED, having applied nothing, when any report
@@ -58,6 +66,14 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
             throw RpcErrors.PermissionDenied("The credential may not submit: " + string.Join("; ", denials.Take(5).Select(d => $"{d.Error.Field} {d.Error.Description}")) + (denials.Count > 5 ? $"; and {denials.Count - 5} more" : "") + ". Nothing was applied.");
         }
 
+        // Held until every unit has answered: an approval being recorded waits for the submissions
+        // already past this check, and those arriving after it see the approval (pending or in force).
+        using var inFlight = approvals.EnterSubmission();
+        if (!approvals.IsLoaded)
+        {
+            throw RpcErrors.Unavailable("The server has not read the approvals yet, so it cannot tell which figures are locked; retry with the same idempotency keys.");
+        }
+
         var outcomes = new Outcome[reports.Count];
         var byUnit = new Dictionary<UnitKey, List<(int Index, UnitSubmission Submission)>>();
         for (var i = 0; i < reports.Count; i++)
@@ -68,6 +84,12 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
             if (validated is null)
             {
                 outcomes[i] = Rejected(i, report.IdempotencyKey, errors, Rejection.Invalid);
+                continue;
+            }
+
+            if (LockingApproval(tenant, report, validated) is { } approval)
+            {
+                outcomes[i] = Rejected(i, report.IdempotencyKey, [new FieldError((batchPaths ? $"reports[{i}]." : "") + "period", Locked(report, approval))], Rejection.Locked) with { LockedBy = approval };
                 continue;
             }
 
@@ -133,6 +155,30 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
 
         return outcomes;
     }
+
+    /// <summary>
+    /// The approval that locks some value of the report: one in force (or being recorded) on its unit
+    /// or an ancestor, for a data set the value belongs to, over a period containing the report's.
+    /// A withdrawal changes the figures too, so it is locked alike.
+    /// </summary>
+    private ApprovalEntry? LockingApproval(Tenant tenant, Report report, ReportValidator.Validated validated)
+    {
+        if (!catalog.Programmes.TryGetValue(report.ProgrammeId, out var programme) || !Periods.Period.TryParse(report.Period, out var period, out _))
+        {
+            return null;
+        }
+
+        var unit = catalog.GetUnit(validated.Unit);
+        var dataSets = report.Values
+            .Select(v => programme.ElementsById.TryGetValue(v.DataElement, out var element) ? element : null)
+            .OfType<Programmes.DataElement>()
+            .SelectMany(e => e.DataSets).Select(d => d.Id).Distinct();
+        return dataSets.Select(d => approvals.Locking(tenant.Id, unit, period, d)).OfType<ApprovalEntry>().FirstOrDefault();
+    }
+
+    /// <summary>Why a locked report is refused, naming the approval.</summary>
+    public static string Locked(Report report, ApprovalEntry approval) =>
+        $"the {approval.DataSet} figures of {report.UnitCode} for {report.Period} are {ApprovalWorkflow.Describe(approval)}; a change needs that approval withdrawn first";
 
     /// <summary>
     /// Records refused reports. A refusal changed nothing, so when the trail cannot be written the

@@ -4,6 +4,7 @@ using Aggregation.Programmes;
 using Programme = Aggregation.Programmes.Programme;
 using Aggregation.Protos.V1;
 using Aggregation.Rollup;
+using Aggregation.Server.Approvals;
 using Aggregation.Server.Catalog;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Hosting;
@@ -16,7 +17,7 @@ namespace Aggregation.Server.Rollup;
 /// Reads units' grains and turns their cells into the wire figures: shared by one-off reads
 /// (<see cref="RollupService"/>) and subscriptions, so an update and a read of the same state are equal.
 /// </summary>
-public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains, ReportingClock clock)
+public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains, ReportingClock clock, ApprovalRegistry approvals)
 {
     public const int MaxPeriods = 12;
 
@@ -339,6 +340,31 @@ public sealed class RollupReads(Hierarchy.Catalog catalog, IGrainFactory grains,
             result.Completeness.Add(completeness);
         }
 
+        result.Approvals.AddRange(ApprovalsOf(unit, programme, period));
         return result;
+    }
+
+    /// <summary>
+    /// Per data set reported by the unit or the units below it: the approval in force over the
+    /// period's figures (the highest level), or provisional (level unspecified). The nation spans
+    /// tenants, each approving its own: its figures are provisional.
+    /// </summary>
+    private IEnumerable<DataSetApproval> ApprovalsOf(AdminUnit unit, Programme programme, Period period)
+    {
+        var levels = catalog.Levels.ToList();
+        var own = levels.IndexOf(unit.Level);
+        foreach (var dataSet in programme.DataSets.Where(d => levels.IndexOf(d.Level) >= own))
+        {
+            var state = new DataSetApproval { DataSet = dataSet.Id };
+            if (unit.Key != UnitKey.Nation && approvals.Covering(unit.Tenant, unit, period, dataSet.Id) is { } approval)
+            {
+                state.Level = (Protos.V1.ApprovalLevel)approval.Level;
+                state.ApprovalId = approval.Id;
+                state.ApprovedBy = approval.ApprovedBy;
+                state.ApprovedAt = Timestamp.FromDateTimeOffset(approval.ApprovedAt);
+            }
+
+            yield return state;
+        }
     }
 }
