@@ -15,7 +15,10 @@ public static class Roles
     /// <summary>The national ministry: reads every tenant, the nation included; never writes.</summary>
     public const string Ministry = "ministry";
 
-    public static readonly IReadOnlyList<string> All = [Submitter, Viewer, Admin, Ministry];
+    /// <summary>A district or province reviewer: reads findings and approves the figures of units inside its scope.</summary>
+    public const string Approver = "approver";
+
+    public static readonly IReadOnlyList<string> All = [Submitter, Viewer, Admin, Ministry, Approver];
 }
 
 /// <summary>Claim names of the service's access tokens (JWT, and the principal built from a client certificate).</summary>
