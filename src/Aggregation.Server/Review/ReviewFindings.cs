@@ -339,8 +339,7 @@ public sealed class ReviewFindings(Hierarchy.Catalog catalog, IGrainFactory grai
     /// For each indicator of the area's own unit that is off track (or has no data), the units below
     /// that hold it back: for a share of units (T1.1: communes holding at least one awareness
     /// activity), the units of that level whose own figure does not reach the threshold; for a rate,
-    /// the units whose own rate is off track (or, when the area has no data at all, the lowest units
-    /// with none). Indicators of other shapes (months with a press item) are the area unit's own and
+    /// the units whose own rate is off track. Indicators of other shapes (months with a press item) are the area unit's own and
     /// have no units below to name.
     /// </summary>
     private static IEnumerable<Finding> HeldBack(Scope scope, List<AreaUnit> units)
@@ -385,26 +384,19 @@ public sealed class ReviewFindings(Hierarchy.Catalog catalog, IGrainFactory grai
             {
                 foreach (var u in units.Skip(1))
                 {
+                    // A unit with no data does not pull a rate down (it is not in it); its missing
+                    // reports are findings of their own.
                     var own = u.Rollup.Indicators.FirstOrDefault(i => i.IndicatorId == indicator.IndicatorId);
-                    var lowest = !units.Any(c => c.Unit.Parent == u.Unit.Key);
-                    if (own is null || !(own.Status == Protos.V1.IndicatorStatus.OffTrack || (own.Status == Protos.V1.IndicatorStatus.NoData && !indicator.HasValue && lowest)))
+                    if (own is not { Status: Protos.V1.IndicatorStatus.OffTrack, HasValue: true })
                     {
                         continue;
                     }
 
-                    var finding = own.HasValue
-                        ? Scope.New(FindingKind.TargetHeldBack, u.Unit, scope.Period,
-                            $"{u.Unit.Name}: chỉ tiêu {indicator.IndicatorId} ({indicator.NameVi}) của đơn vị trong kỳ {scope.Period} là {ReviewText.PercentVi(own.Value)} ({ReviewText.NumberVi(own.Numerator)}/{ReviewText.NumberVi(own.Denominator)}), dưới mục tiêu {ReviewText.PercentVi(own.Target)}; chỉ tiêu của {root.Unit.Name}: {standingVi}.",
-                            $"{u.Unit.Name}: its own {indicator.IndicatorId} ({indicator.NameEn}) for {scope.Period} is {ReviewText.PercentEn(own.Value)} ({ReviewText.NumberEn(own.Numerator)}/{ReviewText.NumberEn(own.Denominator)}), below the target of {ReviewText.PercentEn(own.Target)}; {root.Unit.Name}: {standingEn}.")
-                        : Scope.New(FindingKind.TargetHeldBack, u.Unit, scope.Period,
-                            $"{u.Unit.Name}: chưa có số liệu cho chỉ tiêu {indicator.IndicatorId} ({indicator.NameVi}) trong kỳ {scope.Period}; chỉ tiêu của {root.Unit.Name}: {standingVi}.",
-                            $"{u.Unit.Name}: no data for {indicator.IndicatorId} ({indicator.NameEn}) in {scope.Period}; {root.Unit.Name}: {standingEn}.");
+                    var finding = Scope.New(FindingKind.TargetHeldBack, u.Unit, scope.Period,
+                        $"{u.Unit.Name}: chỉ tiêu {indicator.IndicatorId} ({indicator.NameVi}) của đơn vị trong kỳ {scope.Period} là {ReviewText.PercentVi(own.Value)} ({ReviewText.NumberVi(own.Numerator)}/{ReviewText.NumberVi(own.Denominator)}), dưới mục tiêu {ReviewText.PercentVi(own.Target)}; chỉ tiêu của {root.Unit.Name}: {standingVi}.",
+                        $"{u.Unit.Name}: its own {indicator.IndicatorId} ({indicator.NameEn}) for {scope.Period} is {ReviewText.PercentEn(own.Value)} ({ReviewText.NumberEn(own.Numerator)}/{ReviewText.NumberEn(own.Denominator)}), below the target of {ReviewText.PercentEn(own.Target)}; {root.Unit.Name}: {standingEn}.");
                     finding.IndicatorId = indicator.IndicatorId;
-                    if (own.HasValue)
-                    {
-                        finding.Value = own.Value;
-                    }
-
+                    finding.Value = own.Value;
                     yield return finding;
                 }
             }
