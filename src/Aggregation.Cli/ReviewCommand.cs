@@ -29,7 +29,7 @@ internal static class ReviewCommand
                 CliApp.Headers(parse),
                 cancellationToken: ct);
             var format = parse.GetValue(output);
-            Listing(response).Write(format);
+            Rows(response).Write(format);
             if (format == OutputFormat.Table)
             {
                 Ui.Out.MarkupLine(Markup.Escape(response.Findings.Count == 0
@@ -43,7 +43,7 @@ internal static class ReviewCommand
     }
 
     /// <summary>One row per finding; the message in the run's language, the history as "period=value;…" for programs.</summary>
-    internal static Listing Listing(ListFindingsResponse response)
+    internal static Listing Rows(ListFindingsResponse response)
     {
         var listing = new Listing(
             new ListColumn("unit_code", "mã", "code"),
