@@ -68,6 +68,7 @@ public static class CliApp
         root.Options.Add(EnglishOption);
         root.Subcommands.Add(SubmitCommand.Build());
         root.Subcommands.Add(RollupCommand.Build());
+        root.Subcommands.Add(ReviewCommand.Build());
         root.Subcommands.Add(WatchCommand.Build());
         root.Subcommands.Add(UnitsCommand.Build());
         root.Subcommands.Add(ProgrammesCommand.Build());

@@ -8,6 +8,7 @@ using Aggregation.Server.Errors;
 using Aggregation.Server.Export;
 using Aggregation.Server.Reporting;
 using Aggregation.Server.Resilience;
+using Aggregation.Server.Review;
 using Aggregation.Server.Ingestion;
 using Aggregation.Server.Rollup;
 using Aggregation.Server.Security;
@@ -214,6 +215,7 @@ public static partial class AggregationApp
         services.AddSingleton<RollupMaintenance>();
         services.AddSingleton<RollupReads>();
         services.AddSingleton<ExportBuilder>();
+        services.AddSingleton<ReviewFindings>();
         services.AddSingleton(sp =>
         {
             var catalog = sp.GetRequiredService<Hierarchy.Catalog>();
@@ -244,9 +246,11 @@ public static partial class AggregationApp
         app.MapGrpcService<ExportService>().RequireAuthorization();
         app.MapGrpcService<ReportingService>().RequireAuthorization();
         app.MapGrpcService<ApprovalsService>().RequireAuthorization();
+        app.MapGrpcService<ReviewService>().RequireAuthorization();
         app.MapGrpcReflectionService().RequireAuthorization();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapDashboard();
+        app.MapReview();
         return app;
     }
 
