@@ -24,7 +24,7 @@ namespace Aggregation.Server.Approvals;
 /// The rules that depend on other approvals are checked again inside the store's transaction,
 /// against the approvals as they stand there.
 /// </summary>
-public sealed class ApprovalWorkflow(Hierarchy.Catalog catalog, ApprovalRegistry registry, AccessControl access, IGrainFactory grains, ReportingClock clock, IServiceProvider services)
+public sealed class ApprovalWorkflow(Hierarchy.Catalog catalog, ApprovalRegistry registry, AccessControl access, IGrainFactory grains, ReportingClock clock, IServiceProvider services, Review.ReviewFindings findings)
 {
     private const int MaxCommentLength = 2000;
 
@@ -53,6 +53,7 @@ public sealed class ApprovalWorkflow(Hierarchy.Catalog catalog, ApprovalRegistry
         var pending = new ApprovalEntry(0, tenant.Id, programme.Id, dataSet.Id, unit.Key, period, level, caller.Subject, clock.Now, comment);
         using var hold = await registry.HoldAsync(pending, cancellationToken);
         await RequireDataAsync(programme, dataSet, unit, period);
+        await RequireCommentOnOpenFindingsAsync(tenant, programme, dataSet, unit, period, comment, cancellationToken);
 
         var row = new ApprovalRow(0, tenant.Id, programme.Id, dataSet.Id, unit.Code, unit.ValidFrom, period.ToString(), (short)level, caller.Subject, default, comment);
         var (recorded, rows) = await store.ApproveAsync(
@@ -295,6 +296,29 @@ public sealed class ApprovalWorkflow(Hierarchy.Catalog catalog, ApprovalRegistry
 
         RequireAuthority(caller, unit!, level!.Value, withdrawing: false);
         return (programme!, dataSet!, unit!, period, level.Value);
+    }
+
+    /// <summary>
+    /// Figures with findings still open (a rule broken, a value far from its history, a report
+    /// missing or late, a target held back) are approved only with a comment saying why: the next
+    /// reader of the approval sees what the approver knew. Checked on the figures as they are held
+    /// for approval, so the findings are those of what is approved.
+    /// </summary>
+    private async Task RequireCommentOnOpenFindingsAsync(Tenant tenant, Programme programme, DataSet dataSet, AdminUnit unit, Period period, string comment, CancellationToken cancellationToken)
+    {
+        if (comment.Length > 0)
+        {
+            return;
+        }
+
+        var open = await findings.FindAsync(tenant, programme, unit, period, dataSet.Id, cancellationToken);
+        if (open.Count > 0)
+        {
+            throw InvalidRequestException.Of([new LocalizedFieldError(
+                "comment",
+                $"Còn {open.Count.ToString(Vietnamese)} điểm cần xem chưa giải quyết trong số liệu {dataSet.Id} của {unit.Name} kỳ {period}: hãy ghi nhận xét giải thích vì sao vẫn phê duyệt.",
+                $"is required: {open.Count.ToString(CultureInfo.InvariantCulture)} findings are open in {dataSet.Id} of {unit.Name} for {period}; say why the figures are approved as they are")]);
+        }
     }
 
     /// <summary>District level approves communes and districts; province level districts and the province unit.</summary>

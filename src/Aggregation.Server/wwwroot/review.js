@@ -77,13 +77,18 @@ function showSignIn(message) {
 
 /** An answer other than 2xx: the server's sentence (English) and its field errors (both languages). */
 class ApiError extends Error {
-  constructor(status, detail, fields) {
+  constructor(status, detail, fields, vi, en) {
     super(`${status}`);
     this.status = status;
     this.detail = detail || '';
     this.fields = fields || [];
+    this.vi = vi || '';
+    this.en = en || '';
   }
 }
+
+// Field names of the approval requests as the English sentences start them.
+const FIELD_EN = { comment: 'The comment', reason: 'The reason', period: 'The period', unit_code: 'The unit', level: 'The level', data_set: 'The data set' };
 
 async function call(url, body) {
   const init = { headers: { Authorization: `Bearer ${state.token}` } };
@@ -105,7 +110,7 @@ async function call(url, body) {
   if (!response.ok) {
     let answer = {};
     try { answer = await response.json(); } catch { /* not JSON: the status says enough */ }
-    throw new ApiError(response.status, answer.error, answer.fields);
+    throw new ApiError(response.status, answer.error, answer.fields, answer.vi, answer.en);
   }
   return response.json();
 }
@@ -127,7 +132,9 @@ function showDone(text) {
  */
 function refusalSentence(error) {
   if (!(error instanceof ApiError)) return tr('Đã xảy ra lỗi trên trang. Vui lòng tải lại trang.', 'Something went wrong in the page. Please reload it.');
-  if (error.fields.length > 0) return error.fields.map((f) => tr(f.vi, f.en)).join(' ');
+  if (error.fields.length > 0) return error.fields.map((f) => tr(f.vi, `${FIELD_EN[f.field] || f.field} ${f.en}.`)).join(' ');
+  // The server's own sentence, when it has one in both languages (approval order, locks, no data).
+  if (error.vi && error.status !== 0) return tr(error.vi, error.en || error.detail);
   const said = error.detail.toLowerCase();
   switch (error.status) {
     case 0: return tr('Không kết nối được với máy chủ. Vui lòng kiểm tra mạng và thử lại.', 'The server could not be reached. Please check the network and try again.');
