@@ -112,7 +112,9 @@ public sealed class ReportContent
     {
         get
         {
-            var approvals = Unit.Approvals;
+            // Only the data sets with reports in the period: the others have nothing to approve.
+            var reported = Unit.Completeness.Where(c => c.Reported > 0).Select(c => c.DataSet).ToHashSet(StringComparer.Ordinal);
+            var approvals = Unit.Approvals.Where(a => reported.Contains(a.DataSet)).ToList();
             if (approvals.Count == 0)
             {
                 return null;

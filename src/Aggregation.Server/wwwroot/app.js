@@ -303,8 +303,8 @@ function renderChildren() {
  * level with how many of the unit's data sets hold it ("Approved at district level 2/3; Provisional 1/3").
  */
 function approvalText(rollup) {
-  const approvals = rollup.approvals || [];
-  if (approvals.length === 0) return tr(PROVISIONAL[1], PROVISIONAL[2]);
+  const approvals = reportedApprovals(rollup);
+  if (approvals.length === 0) return tr('Chưa có số liệu', 'No data');
   const counts = new Map();
   for (const a of approvals) {
     const level = approvalLevel(a);
@@ -316,9 +316,15 @@ function approvalText(rollup) {
 }
 
 function approvalSummary(rollup) {
-  const approvals = rollup.approvals || [];
-  const lowest = approvals.length === 0 ? PROVISIONAL : approvals.map(approvalLevel).sort((a, b) => a[3] - b[3])[0];
+  const approvals = reportedApprovals(rollup);
+  const lowest = approvals.length === 0 ? ['no-data'] : approvals.map(approvalLevel).sort((a, b) => a[3] - b[3])[0];
   return `<span class="approval ${lowest[0]}">${escape(approvalText(rollup))}</span>`;
+}
+
+/** The approval states of the data sets with reports in the period: the others have nothing to approve. */
+function reportedApprovals(rollup) {
+  const reported = new Set((rollup.completeness || []).filter((c) => Number(c.reported) > 0).map((c) => c.dataSet));
+  return (rollup.approvals || []).filter((a) => reported.has(a.dataSet));
 }
 
 /** The opened unit's state per data set: provisional, or approved at a level, by whom and when. */
@@ -326,7 +332,7 @@ function renderApprovalState() {
   const list = $('#approval-state ul');
   list.innerHTML = '';
   const dataSets = new Map(state.programme.dataSets.map((d) => [d.id, d]));
-  for (const a of state.rollup.approvals || []) {
+  for (const a of reportedApprovals(state.rollup)) {
     const level = approvalLevel(a);
     const item = document.createElement('li');
     item.dataset.dataSet = a.dataSet;
