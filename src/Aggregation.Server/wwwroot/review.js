@@ -198,7 +198,8 @@ async function loadAreas() {
     if (described.unit.level === 'commune') continue;
     areas.push(described.unit);
     if (described.unit.level === 'province') {
-      for (const child of described.children.filter((c) => c.level === 'district' && !c.validTo)) areas.push(child);
+      // Districts closed on 2025-07-01 stay: their earlier halves are still reviewed and approved.
+      for (const child of described.children.filter((c) => c.level === 'district')) areas.push(child);
     }
   }
   state.areas = areas;
@@ -396,7 +397,7 @@ async function askApprove(row) {
   }
   openDecision({
     kind: 'approve', row, level, required: open > 0,
-    heading: `${tr('Phê duyệt', 'Approve')} ${isArea(row) ? `${tr('cả địa bàn', 'the whole area')} ${row.unit.name}` : row.unit.name} (${tr(LEVELS[level][1], LEVELS[level][2]).toLowerCase()})`,
+    heading: `${tr('Phê duyệt', 'Approve')} ${isArea(row) ? `${tr('cả địa bàn', 'the whole area')} ${row.unit.name}` : row.unit.name} ${level === 'APPROVAL_LEVEL_PROVINCE' ? tr('ở cấp tỉnh', 'at province level') : tr('ở cấp huyện', 'at district level')}`,
     hint: open > 0
       ? tr(`Còn ${number(open)} điểm cần xem chưa giải quyết: cần ghi ý kiến giải thích khi phê duyệt.`, `${number(open)} findings are still open: write a comment explaining the approval.`)
       : tr('Không có điểm nào cần xem. Ý kiến là không bắt buộc.', 'Nothing needs a look. A comment is optional.'),
