@@ -31,7 +31,9 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
     private static readonly string[] ChromiumArguments =
         ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-    private static readonly Aggregation.Security.AccessGrant Officer = new("officer-05443", TestCredentials.Tenant, [Aggregation.Security.Roles.Submitter], [Commune]);
+    // The ward's officer in 2025: since 2025-07-01 the code 05443 names another ward, so a credential
+    // scoped by that code would cover today's ward; this one covers the district the ward was in.
+    private static readonly Aggregation.Security.AccessGrant Officer = new("officer-05443", TestCredentials.Tenant, [Aggregation.Security.Roles.Submitter], [District], [DataSet]);
     private static readonly Aggregation.Security.AccessGrant DistrictApprover = new("approver-164", TestCredentials.Tenant, [Aggregation.Security.Roles.Approver], [District]);
     private static readonly Aggregation.Security.AccessGrant ProvinceApprover = new("approver-19", TestCredentials.Tenant, [Aggregation.Security.Roles.Approver], [ServerFixture.ProvinceCode]);
 

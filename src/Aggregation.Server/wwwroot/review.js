@@ -300,13 +300,14 @@ function render() {
       + `<td>${who}</td><td>${escape(detail?.comment || '')}</td>`
       + `<td class="num">${open === 0 ? tr('Không', 'None') : number(open)}</td><td class="actions"></td>`;
     const actions = tr_.querySelector('.actions');
-    const label = `${unitName}`;
+    // Each button's name starts with its visible words (WCAG 2.5.3), then says which unit.
     if (level[3] < wanted) {
-      actions.append(button(isArea(row) ? tr('Phê duyệt cả địa bàn', 'Approve the whole area') : tr('Phê duyệt', 'Approve'),
-        `${tr('Phê duyệt', 'Approve')} ${label}`, 'approve', () => askApprove(row)));
+      const text = isArea(row) ? tr('Phê duyệt cả địa bàn', 'Approve the whole area') : tr('Phê duyệt', 'Approve');
+      actions.append(button(text, `${text}: ${row.unit.name}`, 'approve', () => askApprove(row)));
     }
     if (approval) {
-      actions.append(button(tr('Rút phê duyệt', 'Withdraw'), `${tr('Rút phê duyệt', 'Withdraw the approval of')} ${label}`, 'withdraw', () => askWithdraw(row, approval)));
+      const text = tr('Rút phê duyệt', 'Withdraw');
+      actions.append(button(text, `${text}: ${row.unit.name}`, 'withdraw', () => askWithdraw(row, approval)));
     }
     body.append(tr_);
   }
