@@ -249,7 +249,6 @@ function address() {
 const levelOfArea = () => (state.area.unit.level === 'province' ? 'APPROVAL_LEVEL_PROVINCE' : 'APPROVAL_LEVEL_DISTRICT');
 
 async function load() {
-  showDone('');
   const q = `unit=${encodeURIComponent(state.unit)}&period=${encodeURIComponent(state.period)}`;
   const [area, rollup, approvals, review] = await Promise.all([
     call(`/api/unit/${encodeURIComponent(state.unit)}`),
@@ -488,6 +487,7 @@ async function change(key, value) {
   state[key] = value;
   closeDecision();
   showMessage('');
+  showDone('');
   try {
     if (key === 'dataSet') renderStatic();
     await load();
