@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
 using Aggregation.Protos.V1;
 using Aggregation.Security;
 using Aggregation.Server.Hosting;
@@ -156,6 +159,42 @@ public sealed class ApprovalTests(ServerFixture server) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task The_review_page_s_api_approves_lists_and_withdraws_and_answers_refusals_in_both_languages()
+    {
+        var generator = new ReportGenerator(seed: 74);
+        await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = generator.New(ServerFixture.ProvinceCode, "2025-01", ReportGenerator.Number("press_publications", 2)) });
+        using var http = new HttpClient { BaseAddress = new Uri(server.WebAddress) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestCredentials.Token(ProvinceApprover));
+        const string press = "{\"unitCode\":\"19\",\"dataSet\":\"province-press-monthly\",\"period\":\"2025-01\",\"level\":\"APPROVAL_LEVEL_PROVINCE\"";
+
+        using var approved = await http.PostAsync("/api/approvals", Json(press + ",\"comment\":\"Khớp với sổ theo dõi\"}"));
+        Assert.Equal(HttpStatusCode.Created, approved.StatusCode);
+        var id = JsonDocument.Parse(await approved.Content.ReadAsStringAsync()).RootElement.GetProperty("approval").GetProperty("id").GetString();
+
+        var listed = JsonDocument.Parse(await http.GetStringAsync("/api/approvals?unit=19")).RootElement.GetProperty("approvals");
+        Assert.Contains(listed.EnumerateArray(), a => a.GetProperty("id").GetString() == id && a.GetProperty("comment").GetString() == "Khớp với sổ theo dõi");
+
+        // Field errors come with a sentence in each language, beside the field they concern.
+        using var noReason = await http.PostAsync($"/api/approvals/{id}/withdraw", Json("{\"reason\":\"\"}"));
+        Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
+        var field = Assert.Single(JsonDocument.Parse(await noReason.Content.ReadAsStringAsync()).RootElement.GetProperty("fields").EnumerateArray());
+        Assert.Equal("reason", field.GetProperty("field").GetString());
+        Assert.Contains("lý do", field.GetProperty("vi").GetString(), StringComparison.Ordinal);
+        Assert.Contains("required", field.GetProperty("en").GetString(), StringComparison.Ordinal);
+
+        // A conflict names the approval in both languages.
+        using var twice = await http.PostAsync("/api/approvals", Json(press + "}"));
+        Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
+        var conflict = JsonDocument.Parse(await twice.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains($"approvals/{id}", conflict.GetProperty("en").GetString(), StringComparison.Ordinal);
+        Assert.Contains("phê duyệt cấp tỉnh", conflict.GetProperty("vi").GetString(), StringComparison.Ordinal);
+
+        using var withdrawn = await http.PostAsync($"/api/approvals/{id}/withdraw", Json("{\"reason\":\"Sở TT&TT gửi bổ sung một tin bài\"}"));
+        Assert.Equal(HttpStatusCode.OK, withdrawn.StatusCode);
+        Assert.Empty(await ListAsync(server.Channel, ServerFixture.ProvinceCode, dataSet: "province-press-monthly"));
+    }
+
+    [Fact]
     public async Task An_approval_still_locks_after_the_server_restarts()
     {
         var database = await TestPostgres.CreateDatabaseAsync();
@@ -175,6 +214,8 @@ public sealed class ApprovalTests(ServerFixture server) : IClassFixture<ServerFi
         Assert.Equal(StatusCode.FailedPrecondition, ex.StatusCode);
         Assert.Contains($"approvals/{id}", ex.Status.Detail, StringComparison.Ordinal);
     }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
 
     private static ApproveRequest Approve(string unit, string dataSet, string period, ApprovalLevel level, string comment = "") => new()
     {
