@@ -195,6 +195,34 @@ public sealed class ApprovalTests(ServerFixture server) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task The_cli_approves_lists_and_explains_a_refusal_in_vietnamese()
+    {
+        var generator = new ReportGenerator(seed: 75);
+        using var submitter = server.ChannelFor(CommuneSubmitter);
+        await new Ingestion.IngestionClient(submitter).SubmitReportAsync(new SubmitReportRequest { Report = generator.New("05446", "2025S1", ReportGenerator.Number("local_officials", 9)) });
+        var environment = new Dictionary<string, string?> { ["AGGREGATION_SERVER"] = server.Address, ["AGGREGATION_TOKEN"] = TestCredentials.Token(DistrictApprover), ["COLUMNS"] = null };
+
+        var approved = await CliProcess.RunAsync(["approve", "--unit", "05446", "--dataset", "commune-staff-sixmonthly", "--period", "2025S1", "--level", "district", "--comment", "đã đối chiếu"], environment);
+        Assert.Equal(0, approved.Exit);
+        Assert.Contains("Đã phê duyệt cấp huyện", approved.Out, StringComparison.Ordinal);
+        var id = (await ListAsync(server.Channel, "05446", dataSet: "commune-staff-sixmonthly")).Single().Id;
+
+        var listed = await CliProcess.RunAsync(["approvals", "--unit", "164", "--children", "--output", "csv", "--en"], environment);
+        Assert.Equal(0, listed.Exit);
+        Assert.Contains($"{id},05446,commune-staff-sixmonthly,2025S1,district,approver-164", listed.Out, StringComparison.Ordinal);
+
+        var noReason = await CliProcess.RunAsync(["withdraw-approval", "--id", id.ToString(System.Globalization.CultureInfo.InvariantCulture), "--reason", " "], environment);
+        Assert.Equal(1, noReason.Exit);
+        Assert.Contains("Hãy ghi lý do rút phê duyệt", noReason.Err, StringComparison.Ordinal);
+        Assert.Single(await ListAsync(server.Channel, "05446", dataSet: "commune-staff-sixmonthly"));
+
+        var locked = await CliProcess.RunAsync(["approve", "--unit", "05446", "--dataset", "commune-staff-sixmonthly", "--period", "2025S1", "--level", "district"], environment);
+        Assert.Equal(1, locked.Exit);
+        Assert.Contains($"approvals/{id}", locked.Err, StringComparison.Ordinal);
+        Assert.Contains("đã được phê duyệt cấp huyện", locked.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_approval_still_locks_after_the_server_restarts()
     {
         var database = await TestPostgres.CreateDatabaseAsync();
