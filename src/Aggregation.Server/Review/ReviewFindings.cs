@@ -48,7 +48,7 @@ public sealed class ReviewFindings(Hierarchy.Catalog catalog, IGrainFactory grai
     /// month, every month), and then any change at all would be "infinitely" far: 2 → 3 is not what a
     /// reviewer needs to see. So a value is an outlier only when it is both beyond median ± 3 × MAD and
     /// at least this far from the median, or half the median for larger figures
-    /// (<see cref="RelativeFloor"/>): a stock of 1.000 workers moving to 1.004 is not news either.
+    /// (<see cref="RelativeFloor"/>): a stock of 1,000 workers moving to 1,004 is not news either.
     /// </summary>
     public const double AbsoluteFloor = 3;
 
