@@ -18,6 +18,9 @@ public interface IReportSink
 
     /// <summary>The name of the unit a code names on a day, or null when the tenant has none (for the hint on codes that lost their leading zeros).</summary>
     Task<string?> UnitNameAsync(string code, string asOf, CancellationToken cancellationToken);
+
+    /// <summary>A server's violation in both languages; by default as the server wrote it, in either.</summary>
+    Said Explain(string description) => Said.Same(description);
 }
 
 /// <summary>
@@ -362,7 +365,7 @@ public sealed partial class SpreadsheetImport
             foreach (var violation in result.Violations)
             {
                 var column = ColumnOf(violation.Field, valueColumns);
-                var message = Said.Same(violation.Description);
+                var message = _sink.Explain(violation.Description);
                 if (column == TemplateLayout.UnitColumn && await HintAsync(report.UnitCode, report.Period, cancellationToken) is { } hint)
                 {
                     message = new Said(message.Vi + "; " + hint.Vi, message.En + "; " + hint.En);

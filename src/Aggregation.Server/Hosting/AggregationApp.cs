@@ -221,6 +221,7 @@ public static partial class AggregationApp
         services.AddSingleton<SubscriptionHub>();
         services.AddSingleton<SubscriptionStream>();
         services.AddHostedService(sp => sp.GetRequiredService<SubscriptionHub>());
+        services.AddImportJobs();
         return services;
     }
 
@@ -243,6 +244,7 @@ public static partial class AggregationApp
         app.MapGrpcReflectionService().RequireAuthorization();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapDashboard();
+        app.MapImport();
         return app;
     }
 
