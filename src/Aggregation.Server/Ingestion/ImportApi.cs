@@ -242,7 +242,8 @@ public static class ImportApi
             validRows = checkedYet ? import.RowsToImport : 0,
             headerRefused = import.HeaderRefused,
             errors = checkedYet ? Errors(import.Errors) : Errors([]),
-            refused = Errors(import.RefusedWhenApplied),
+            // Read once the import has ended: the import adds to it while it runs.
+            refused = job.Phase is ImportPhase.Imported or ImportPhase.Failed ? Errors(import.RefusedWhenApplied) : Errors([]),
             validOnly = job.ValidOnly,
             accepted = job.Totals.Accepted,
             duplicates = job.Totals.Duplicates,

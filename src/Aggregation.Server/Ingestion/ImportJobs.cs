@@ -119,9 +119,9 @@ public sealed class ImportJob(string id, Caller caller, Tenant tenant, string pa
 
 /// <summary>
 /// The uploaded spreadsheets being checked or imported, each a file in a folder of this server's own.
-/// Bounded: at most <see cref="MaxJobs"/> at once and <see cref="MaxRunning"/> reading at a time; a job
-/// nobody has looked at for <see cref="Expiry"/> is forgotten and its file deleted, as all are when the
-/// server stops.
+/// Bounded: at most <see cref="MaxJobs"/> at once (<see cref="MaxJobsPerCaller"/> per credential, a
+/// finished one giving way to a new upload) and <see cref="MaxRunning"/> reading at a time; a job nobody
+/// has looked at for <see cref="Expiry"/> is forgotten and its file deleted, as all are when the server stops.
 /// </summary>
 public sealed partial class ImportJobs : IDisposable
 {
@@ -141,7 +141,9 @@ public sealed partial class ImportJobs : IDisposable
         ArgumentNullException.ThrowIfNull(lifetime);
         _time = time;
         _logger = logger;
-        Folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"aggregation-uploads-{Environment.ProcessId}");
+        // A folder of this instance's own: it is deleted whole when the server stops, and another server
+        // in the same process (the tests run several) must not lose its files with it.
+        Folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"aggregation-uploads-{Environment.ProcessId}-{Guid.NewGuid():N}");
         _sweeper = time.CreateTimer(_ => Sweep(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         lifetime.ApplicationStopping.Register(Dispose);
     }
@@ -154,6 +156,11 @@ public sealed partial class ImportJobs : IDisposable
     {
         ArgumentNullException.ThrowIfNull(caller);
         Sweep();
+
+        // A finished upload is kept for the page to show until it expires, but gives way to a new one:
+        // the caller's oldest finished first, then anyone's. Running ones are never dropped.
+        MakeRoom(_jobs.Values.Where(j => j.Caller.LimitKey == caller.LimitKey).ToList(), MaxJobsPerCaller);
+        MakeRoom(_jobs.Values.ToList(), MaxJobs);
         if (_jobs.Count >= MaxJobs || _jobs.Values.Count(j => j.Caller.LimitKey == caller.LimitKey) >= MaxJobsPerCaller)
         {
             throw new LimitReachedException($"The server holds as many uploaded spreadsheets as it may ({MaxJobsPerCaller} per credential, {MaxJobs} in all); try again when one has been imported or in a few minutes.", TimeSpan.FromMinutes(1));
@@ -174,6 +181,7 @@ public sealed partial class ImportJobs : IDisposable
     public ImportJob Get(Caller caller, string id)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        Sweep();
         if (_jobs.TryGetValue(id, out var job) && job.Caller.Subject == caller.Subject && job.Caller.TenantId == caller.TenantId)
         {
             job.Touch(_time.GetUtcNow());
@@ -212,7 +220,9 @@ public sealed partial class ImportJobs : IDisposable
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or CsvHelper.CsvHelperException or DocumentFormat.OpenXml.Packaging.OpenXmlPackageException or System.Xml.XmlException)
             {
-                job.Fail(Said.Both(l => l.T($"Không đọc được tệp {job.FileName}: {ex.Message}", $"The file {job.FileName} cannot be read: {ex.Message}")));
+                // The reader names the file by its path here, which means nothing to the officer.
+                var why = ex.Message.Replace(job.Path, job.FileName, StringComparison.Ordinal);
+                job.Fail(Said.Both(l => l.T($"Không đọc được tệp {job.FileName}: {why}", $"The file {job.FileName} cannot be read: {why}")));
             }
             catch (Exception ex)
             {
@@ -220,6 +230,17 @@ public sealed partial class ImportJobs : IDisposable
                 job.Fail(Said.Both(l => l.T("Máy chủ gặp lỗi khi xử lý tệp; chưa nhập gì thêm. Hãy thử lại.", "The server failed while handling the file; nothing more was imported. Try again.")));
             }
         });
+    }
+
+    private void MakeRoom(List<ImportJob> jobs, int limit)
+    {
+        foreach (var job in jobs.Where(j => !j.Running).OrderBy(j => j.Touched).Take(Math.Max(0, jobs.Count - limit + 1)))
+        {
+            if (_jobs.TryRemove(job.Id, out _))
+            {
+                Forget(job);
+            }
+        }
     }
 
     /// <summary>Forgets jobs not looked at for <see cref="Expiry"/> (a running one is stopped first) and deletes their files.</summary>
