@@ -138,7 +138,20 @@ public static class ImportApi
             }
 
             var path = jobs.Reserve(caller, extension);
-            var size = await SaveAsync(http.Request.Body, path, http.RequestAborted);
+            long? size;
+            try
+            {
+                size = await SaveAsync(http.Request.Body, path, http.RequestAborted);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or BadHttpRequestException)
+            {
+                // The page went away or the connection broke mid-file: nothing of it is kept.
+                File.Delete(path);
+                return Refuse(StatusCodes.Status400BadRequest, Said.Both(l => l.T(
+                    $"Việc tải lên {fileName} bị ngắt giữa chừng; chưa nhận gì. Hãy tải lên lại.",
+                    $"The upload of {fileName} was interrupted; nothing was kept. Upload it again.")), language);
+            }
+
             if (size is null or 0)
             {
                 File.Delete(path);
