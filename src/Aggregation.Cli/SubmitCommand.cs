@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Aggregation.Protos.V1;
+using Aggregation.Spreadsheets;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Spectre.Console;

@@ -49,6 +49,9 @@ public static class Ui
         _error = Create(Console.Error);
     }
 
+    /// <summary>The run's language, for the shared spreadsheet code that is told it rather than reading this class.</summary>
+    public static Aggregation.Spreadsheets.Language Language => new(English);
+
     /// <summary>The text in the run's language.</summary>
     public static string T(string vietnamese, string english) => English ? english : vietnamese;
 

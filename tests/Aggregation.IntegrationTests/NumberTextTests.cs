@@ -1,4 +1,5 @@
 using Aggregation.Cli;
+using Aggregation.Spreadsheets;
 
 namespace Aggregation.IntegrationTests;
 

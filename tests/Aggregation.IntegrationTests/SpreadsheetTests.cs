@@ -1,5 +1,5 @@
 using Aggregation.Cli;
-using Aggregation.Cli.Import;
+using Aggregation.Spreadsheets;
 using Aggregation.Protos.V1;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
@@ -512,40 +512,8 @@ public sealed class SpreadsheetTests(ServerFixture server) : IClassFixture<Serve
         Assert.Contains("Thành phố Thái Nguyên", districts);
     }
 
-    /// <summary>
-    /// What an officer does in a spreadsheet program: types values into the template's rows (a typed
-    /// number is a number cell, anything else a text cell) and saves.
-    /// </summary>
-    private static void Fill(string path, Func<string, string, IEnumerable<(string Column, string Value, bool Typed)>> values)
-    {
-        using var document = SpreadsheetDocument.Open(path, true);
-        var sheet = Sheet(document.WorkbookPart!, 0);
-        var rows = sheet.Worksheet.Descendants<Row>().ToList();
-        var ids = rows.Single(r => r.RowIndex!.Value == 2).Elements<Cell>().Select(c => c.InnerText).ToList();
-        foreach (var row in rows.Where(r => r.RowIndex!.Value > 2))
-        {
-            var cells = row.Elements<Cell>().ToList();
-            foreach (var (column, value, typed) in values(cells[0].InnerText, cells[2].InnerText).OrderBy(v => ids.IndexOf(v.Column)))
-            {
-                var reference = SpreadsheetRows.ColumnName(ids.IndexOf(column)) + row.RowIndex!.Value;
-                Cell cell = typed
-                    ? new Cell { CellReference = reference, CellValue = new CellValue(value) }
-                    : new Cell { CellReference = reference, DataType = CellValues.InlineString, InlineString = new InlineString(new DocumentFormat.OpenXml.Spreadsheet.Text(value)) };
-                if (row.Elements<Cell>().FirstOrDefault(c => c.CellReference?.Value == reference) is { } written)
-                {
-                    // Typed over: what the officer typed replaces the template's cell.
-                    written.InsertAfterSelf(cell);
-                    written.Remove();
-                }
-                else
-                {
-                    row.AppendChild(cell);
-                }
-            }
-        }
-
-        sheet.Worksheet.Save();
-    }
+    /// <summary>What an officer does in a spreadsheet program: types values into the template's rows and saves.</summary>
+    private static void Fill(string path, Func<string, string, IEnumerable<(string Column, string Value, bool Typed)>> values) => OfficerSpreadsheet.Fill(path, values);
 
     private static WorksheetPart Sheet(WorkbookPart workbook, int index) =>
         (WorksheetPart)workbook.GetPartById(workbook.Workbook.Sheets!.Elements<Sheet>().ElementAt(index).Id!);

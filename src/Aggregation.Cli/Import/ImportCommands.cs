@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
 using Aggregation.Protos.V1;
+using Aggregation.Spreadsheets;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -15,21 +14,9 @@ namespace Aggregation.Cli.Import;
 /// <c>aggregation import FILE</c> and <c>aggregation import template</c>: district officers' spreadsheets
 /// (CSV or .xlsx, one row per unit and period, one column per data element) in and out.
 /// </summary>
-public static partial class ImportCommands
+public static class ImportCommands
 {
-    public const string UnitColumn = "unit_code";
-    public const string PeriodColumn = "period";
-    public const string NameColumn = "unit_name";
-
-    /// <summary>The headings of the templates' first three columns (the elements' headings are their Vietnamese names).</summary>
-    public const string UnitHeading = "Mã đơn vị";
-    public const string NameHeading = "Tên đơn vị";
-    public const string PeriodHeading = "Kỳ báo cáo";
-
-    private const int MaxErrorsShown = 200;
-
-    /// <summary>The widths GSO codes are written in (province 2, district 3, commune 5 digits): where a lost leading zero is looked for.</summary>
-    private static readonly int[] CodeWidths = [2, 3, 5];
+    private const int MaxErrorsShown = SpreadsheetImport.MaxErrorsKept;
 
     public static Command Build(Func<ParseResult, (GrpcChannel Channel, Metadata Headers)> connect, Option<string> programmeOption, Func<RpcException, int> report)
     {
@@ -56,7 +43,7 @@ public static partial class ImportCommands
                 {
                     var format = NumberText.FormatOf(parse.GetValue(numbers));
                     var programme = await ProgrammeAsync(channel, headers, parse.GetValue(programmeOption)!, ct);
-                    var importer = new SpreadsheetImport(channel, headers, programme, path, Math.Clamp(parse.GetValue(batch), 1, 1000), format);
+                    var importer = new ImportRun(channel, headers, programme, path, Math.Clamp(parse.GetValue(batch), 1, 1000), format);
                     return await importer.RunAsync(parse.GetValue(validOnly), ct);
                 }
             }
@@ -120,7 +107,7 @@ public static partial class ImportCommands
                         ?? throw new RpcException(new Grpc.Core.Status(StatusCode.InvalidArgument, Ui.T(
                             $"Không có bộ số liệu '{parse.GetValue(dataSet)}' (các bộ có: {string.Join(", ", programme.DataSets.Select(d => d.Id))}).",
                             $"Unknown data set '{parse.GetValue(dataSet)}' (one of {string.Join(", ", programme.DataSets.Select(d => d.Id))}).")));
-                    var template = new Template(new Catalog.CatalogClient(channel), headers, programme, set);
+                    var template = new Template(new GrpcTemplateUnits(new Catalog.CatalogClient(channel), headers), programme, set, Ui.Language);
                     var code = parse.GetValue(district)!;
                     foreach (var (period, last) in wanted)
                     {
@@ -157,48 +144,40 @@ public static partial class ImportCommands
         return command;
     }
 
-    /// <summary>The import itself: a checking pass over the whole file, then (if allowed) an applying pass.</summary>
-    private sealed partial class SpreadsheetImport(GrpcChannel channel, Metadata headers, Protos.V1.Programme programme, string path, int batchSize, NumberFormat numbers)
+    /// <summary>The import itself, as the shared <see cref="SpreadsheetImport"/> runs it over gRPC, with its progress and errors on standard error.</summary>
+    private sealed class ImportRun(GrpcChannel channel, Metadata headers, Protos.V1.Programme programme, string path, int batchSize, NumberFormat numbers)
     {
-        private readonly Ingestion.IngestionClient _client = new(channel);
-        private readonly Dictionary<string, string> _types = programme.DataElements.ToDictionary(e => e.Id, e => e.Type, StringComparer.Ordinal);
-        private readonly Dictionary<string, string> _headings = Headings(programme);
-        private readonly Dictionary<string, string?> _hints = new(StringComparer.Ordinal);
-        private readonly List<ImportError> _errors = [];
-        private readonly List<ImportError> _refusedWhenApplied = [];
-        private readonly HashSet<int> _badRows = [];
-        private readonly List<string> _columns = [];
-        private int _errorCount;
-        private int _blankRows;
-        private SpreadsheetHeader? _header;
-        private bool _headerRefused;
-
         /// <summary>Reports are stamped with the file's time: re-importing the same file repeats the same reports (duplicates), an edited file's reports are later and replace the earlier values.</summary>
-        private readonly Timestamp _reportedAt = Timestamp.FromDateTime(File.GetLastWriteTimeUtc(path));
-
-        private sealed record ImportError(int Row, int Index, string Column, string Message);
+        private readonly SpreadsheetImport _import = new(
+            programme,
+            path,
+            "aggregation import " + Path.GetFileName(path),
+            Timestamp.FromDateTime(File.GetLastWriteTimeUtc(path)),
+            numbers,
+            batchSize,
+            new GrpcReportSink(channel, headers));
 
         public async Task<int> RunAsync(bool validOnly, CancellationToken cancellationToken)
         {
             // Progress on standard error, with the errors: standard output keeps the result alone.
-            var rows = 0;
             await Ui.Error.Status().StartAsync(Ui.T("Đang kiểm tra từng dòng…", "Checking every row…"), async _ =>
-                rows = await PassAsync(validate: true, null, cancellationToken));
+                await _import.ValidateAsync(null, cancellationToken));
 
-            if (_errorCount > 0)
+            var rows = _import.Rows;
+            if (_import.ErrorCount > 0)
             {
-                Print(_errors);
-                if (_errorCount > MaxErrorsShown)
+                Print(_import.Errors);
+                if (_import.ErrorCount > MaxErrorsShown)
                 {
-                    var more = Ui.Number(_errorCount - MaxErrorsShown);
+                    var more = Ui.Number(_import.ErrorCount - MaxErrorsShown);
                     Ui.Error.MarkupLine(Markup.Escape(Ui.T($"… và {more} lỗi khác", $"… and {more} more")));
                 }
 
-                var (errors, bad, all) = (Ui.Count(_errorCount, "lỗi", "error", "errors"), Ui.Number(_badRows.Count), Ui.Count(rows, "dòng", "row", "rows"));
-                Ui.Error.MarkupLineInterpolated($"[red]{(_headerRefused
+                var (errors, bad, all) = (Ui.Count(_import.ErrorCount, "lỗi", "error", "errors"), Ui.Number(_import.BadRows), Ui.Count(rows, "dòng", "row", "rows"));
+                Ui.Error.MarkupLineInterpolated($"[red]{(_import.HeaderRefused
                     ? Ui.T($"{errors} ở dòng tiêu đề; chưa kiểm tra các dòng số liệu.", $"{errors} in the header; the data rows were not checked.")
                     : Ui.T($"{errors} ở {bad} trong số {all}.", $"{errors} in {bad} of {all}."))}[/]");
-                if (_headerRefused)
+                if (_import.HeaderRefused)
                 {
                     // No row is known to be valid while its columns are not: --valid-only cannot help.
                     Ui.Error.MarkupLine(Markup.Escape(Ui.T(
@@ -221,20 +200,14 @@ public static partial class ImportCommands
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async progress =>
                 {
-                    var task = progress.AddTask(Ui.T("Đang nhập", "Importing"), maxValue: Math.Max(1, rows - _badRows.Count - _blankRows));
-                    await PassAsync(validate: false, (response, count) =>
-                    {
-                        totals.Accepted += response.Accepted;
-                        totals.Duplicates += response.Duplicates;
-                        totals.Rejected += response.Rejected;
-                        task.Increment(count);
-                    }, cancellationToken);
+                    var task = progress.AddTask(Ui.T("Đang nhập", "Importing"), maxValue: Math.Max(1, _import.RowsToImport));
+                    totals = await _import.ImportAsync((_, count) => task.Increment(count), cancellationToken);
                 });
 
             // Rows that passed the check but were refused when applied (the values held changed meanwhile).
-            Print(_refusedWhenApplied);
+            Print(_import.RefusedWhenApplied);
             Ui.Out.MarkupLine(Markup.Escape(Summary(totals)));
-            return totals.Rejected > 0 || _errorCount > 0 ? 1 : 0;
+            return totals.Rejected > 0 || _import.ErrorCount > 0 ? 1 : 0;
         }
 
         /// <summary>
@@ -247,358 +220,75 @@ public static partial class ImportCommands
             var text = new StringBuilder(Ui.T(
                 $"Đã nhập {imported}, {before} báo cáo đã nhập từ trước, {rejected} báo cáo bị từ chối.",
                 $"{imported} imported, {before} already imported before, {rejected} rejected"));
-            if (_blankRows > 0)
+            if (_import.BlankRows > 0)
             {
-                var blank = Ui.Count(_blankRows, "dòng", "row", "rows");
+                var blank = Ui.Count(_import.BlankRows, "dòng", "row", "rows");
                 text.Append(Ui.T($" Bỏ qua {blank} không có giá trị.", $", {blank} without values skipped"));
             }
 
-            if (_badRows.Count > 0)
+            if (_import.BadRows > 0)
             {
-                var bad = Ui.Count(_badRows.Count, "dòng", "row", "rows");
+                var bad = Ui.Count(_import.BadRows, "dòng", "row", "rows");
                 text.Append(Ui.T($" Không nhập {bad} có lỗi.", $", {bad} with errors not imported"));
             }
 
             return Ui.English ? text.Append('.').ToString() : text.ToString();
         }
 
-        /// <summary>In row order, then column order; at most <see cref="MaxErrorsShown"/>. Row numbers as the spreadsheet program shows them (no thousands separator).</summary>
-        private static void Print(List<ImportError> errors)
+        /// <summary>In row order, then column order (as kept). Row numbers as the spreadsheet program shows them (no thousands separator).</summary>
+        private static void Print(IReadOnlyList<ImportError> errors)
         {
-            foreach (var error in Sorted(errors))
+            foreach (var error in errors)
             {
                 var row = error.Row.ToString(CultureInfo.InvariantCulture);
-                Ui.Error.MarkupLineInterpolated($"[yellow]{Ui.T($"dòng {row}, cột {error.Column}", $"row {row}, column {error.Column}")}: {error.Message}[/]");
+                Ui.Error.MarkupLineInterpolated($"[yellow]{Ui.T($"dòng {row}, cột {error.Column}", $"row {row}, column {error.Column}")}: {error.Message.In(Ui.Language)}[/]");
             }
         }
+    }
 
-        private static IEnumerable<ImportError> Sorted(IEnumerable<ImportError> errors) =>
-            errors.OrderBy(e => e.Row).ThenBy(e => e.Index).Take(MaxErrorsShown);
+    /// <summary>The server's SubmitReports over gRPC; a code's unit through its Catalog.</summary>
+    private sealed class GrpcReportSink(GrpcChannel channel, Metadata headers) : IReportSink
+    {
+        private readonly Ingestion.IngestionClient _client = new(channel);
 
-        /// <summary>Element names (Vietnamese and English) and the templates' headings, for files whose header is the headings alone.</summary>
-        private static Dictionary<string, string> Headings(Protos.V1.Programme programme)
+        public async Task<SubmitReportsResponse> SubmitAsync(IReadOnlyList<Report> reports, bool validateOnly, CancellationToken cancellationToken)
         {
-            var headings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
-            {
-                [Normalize(UnitHeading)] = UnitColumn,
-                [Normalize(NameHeading)] = NameColumn,
-                [Normalize(PeriodHeading)] = PeriodColumn,
-            };
-            foreach (var e in programme.DataElements)
-            {
-                foreach (var name in new[] { e.NameVi, e.NameEn }.Where(n => n.Length > 0))
-                {
-                    headings.TryAdd(Normalize(name), e.Id);
-                }
-            }
-
-            return headings;
+            var request = new SubmitReportsRequest { ValidateOnly = validateOnly };
+            request.Reports.AddRange(reports);
+            return await _client.SubmitReportsAsync(request, headers, cancellationToken: cancellationToken);
         }
 
-        /// <summary>Composed Unicode and single spaces: the same heading typed on another machine still matches.</summary>
-        private static string Normalize(string text) => string.Join(' ', text.Normalize(NormalizationForm.FormC).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-
-        /// <summary>Streams the file in batches; returns the number of data rows.</summary>
-        private async Task<int> PassAsync(bool validate, Action<SubmitReportsResponse, int>? done, CancellationToken cancellationToken)
+        public async Task<string?> UnitNameAsync(string code, string asOf, CancellationToken cancellationToken)
         {
-            _columns.Clear();
-            var batch = new List<(SpreadsheetRow Row, Report Report, List<string> ValueColumns)>();
-            var rows = 0;
-            var headerChecked = false;
-            foreach (var row in SpreadsheetRows.Read(path, _columns, h => _headings.GetValueOrDefault(Normalize(h)), h => _header = h))
+            try
             {
-                if (!headerChecked)
-                {
-                    headerChecked = true;
-                    if (validate && !CheckHeader())
-                    {
-                        return 0;
-                    }
-                }
-
-                rows++;
-                if (!validate && _badRows.Contains(row.Number))
-                {
-                    continue;
-                }
-
-                var built = ToReport(row, validate, out var blank);
-                if (blank && validate)
-                {
-                    _blankRows++;
-                }
-
-                if (built is { } b)
-                {
-                    batch.Add((row, b.Report, b.Columns));
-                }
-
-                if (batch.Count == batchSize)
-                {
-                    await SendAsync(batch, validate, done, cancellationToken);
-                    batch.Clear();
-                }
+                return (await new Catalog.CatalogClient(channel).GetUnitAsync(new GetUnitRequest { Code = code, AsOf = asOf }, headers, cancellationToken: cancellationToken)).Unit.Name;
             }
-
-            if (batch.Count > 0)
-            {
-                await SendAsync(batch, validate, done, cancellationToken);
-            }
-
-            if (validate && !headerChecked && _header is not null)
-            {
-                // A header without data rows: still said if it is wrong.
-                CheckHeader();
-            }
-
-            return rows;
-        }
-
-        /// <summary>
-        /// The header's columns. An error names the row people read the columns by (a template's
-        /// headings, on its first row) and says where the id is when the ids are on a row of their own
-        /// (a template's second row, hidden in .xlsx).
-        /// </summary>
-        private bool CheckHeader()
-        {
-            var (row, ids) = (_header!.Headings, _header.Ids);
-            var where = ids == row ? "" : Ui.T(
-                $" (mã cột nằm ở dòng {ids}, dòng mã cột của biểu mẫu, được ẩn trong tệp .xlsx)",
-                $" (the column ids are on row {ids}, the template's row of ids, hidden in .xlsx)");
-            foreach (var required in new[] { UnitColumn, PeriodColumn })
-            {
-                if (!_columns.Contains(required))
-                {
-                    Error(row, required, Ui.T(
-                        $"thiếu cột này: dòng tiêu đề phải ghi mã các cột ({UnitColumn}, {PeriodColumn}, rồi mã các chỉ số) hoặc các tiêu đề của biểu mẫu ({UnitHeading}, {PeriodHeading}, rồi tên các chỉ số){where}",
-                        $"this column is missing: the header row names the columns by id ({UnitColumn}, {PeriodColumn}, then data elements) or by the template's headings ({UnitHeading}, {PeriodHeading}, then the elements' names){where}"));
-                }
-            }
-
-            foreach (var column in _columns.Where(c => c.Length > 0 && c is not (UnitColumn or PeriodColumn or NameColumn) && !_types.ContainsKey(c)))
-            {
-                Error(row, column, Ui.T($"không phải mã hay tên chỉ số nào của chương trình {programme.Id}{where}", $"not a data element of {programme.Id}{where}"));
-            }
-
-            _headerRefused = _errorCount > 0;
-            return _errorCount == 0;
-        }
-
-        /// <summary>The row's report; null when it has errors or no value at all (<paramref name="blank"/>: a row the officer left empty, skipped).</summary>
-        private (Report Report, List<string> Columns)? ToReport(SpreadsheetRow row, bool validate, out bool blank)
-        {
-            blank = !row.Cells.Keys.Any(_types.ContainsKey);
-            if (blank)
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
             {
                 return null;
             }
-
-            var report = new Report
-            {
-                UnitCode = row.Cells.GetValueOrDefault(UnitColumn, ""),
-                Period = row.Cells.GetValueOrDefault(PeriodColumn, ""),
-                ProgrammeId = programme.Id,
-                ReportedAt = _reportedAt,
-                SourceSystem = "aggregation import " + Path.GetFileName(path),
-            };
-            var columns = new List<string>();
-            var ok = true;
-            if (row.Typed.Contains(PeriodColumn) && double.TryParse(report.Period, NumberStyles.Float, CultureInfo.InvariantCulture, out var serial) && serial is >= 36526 and < 73051)
-            {
-                // 2025-03 typed into a cell not formatted as text becomes a date (1 March 2025).
-                var date = DateTime.FromOADate(serial);
-                var (day, month) = (date.ToString("dd/MM/yyyy", CultureInfo.InvariantCulture), date.ToString("yyyy-MM", CultureInfo.InvariantCulture));
-                ok = Fail(validate, row.Number, PeriodColumn, Ui.T(
-                    $"ô chứa một ngày ({day}), không phải kỳ báo cáo: chương trình bảng tính tự đổi kỳ gõ vào ô không định dạng văn bản (Text) thành ngày; hãy định dạng ô là văn bản và viết {month}",
-                    $"the cell holds a date ({day}), not a period: spreadsheet programs turn a period typed into a cell not formatted as text into a date; format the cell as text and write {month}"));
-            }
-
-            foreach (var (column, text) in row.Cells.OrderBy(c => c.Key, StringComparer.Ordinal))
-            {
-                if (!_types.TryGetValue(column, out var type))
-                {
-                    continue;
-                }
-
-                var value = new DataValue { DataElement = column };
-                switch (type)
-                {
-                    case "flag":
-                        switch (Normalize(text).ToLowerInvariant())
-                        {
-                            case "yes" or "có" or "1" or "true": value.Flag = true; break;
-                            case "no" or "không" or "0" or "false": value.Flag = false; break;
-                            default: ok = Fail(validate, row.Number, column, Ui.T($"'{text}' không phải Có/Không: hãy viết {TemplateWriter.Yes} hoặc {TemplateWriter.No} (hoặc yes/no)", $"'{text}' is not yes/no: write {TemplateWriter.Yes} or {TemplateWriter.No} (or yes/no)")); continue;
-                        }
-
-                        break;
-                    case "entities":
-                        value.Entities = new EntityIds { Ids = { text.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) } };
-                        break;
-                    default:
-                        if (!Number(text, row.Typed.Contains(column), out var number, out var problem))
-                        {
-                            ok = Fail(validate, row.Number, column, problem);
-                            continue;
-                        }
-
-                        value.Number = (double)number;
-                        break;
-                }
-
-                report.Values.Add(value);
-                columns.Add(column);
-            }
-
-            if (!ok)
-            {
-                return null;
-            }
-
-            report.IdempotencyKey = Key(report);
-            return (report, columns);
         }
+    }
 
-        /// <summary>A typed .xlsx number as it is; text by the file's number format. Counts and stocks are whole numbers.</summary>
-        private bool Number(string text, bool typed, out decimal number, out string problem)
+    /// <summary>The server's catalog over gRPC, for templates.</summary>
+    private sealed class GrpcTemplateUnits(Catalog.CatalogClient catalog, Metadata headers) : ITemplateUnits
+    {
+        public async Task<GetUnitResponse> GetUnitAsync(string code, string asOf, CancellationToken cancellationToken) =>
+            await catalog.GetUnitAsync(new GetUnitRequest { Code = code, AsOf = asOf }, headers, cancellationToken: cancellationToken);
+
+        public async Task<IReadOnlyList<Unit>> ListAsync(string level, string ancestorCode, string asOf, CancellationToken cancellationToken)
         {
-            if (typed)
+            var units = new List<Unit>();
+            var token = "";
+            do
             {
-                if (!decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out number))
-                {
-                    problem = Ui.T($"'{text}' không phải là số", $"'{text}' is not a number");
-                    return false;
-                }
-
-                return NumberText.IsWhole(number, NumberText.Format(number, numbers), numbers, out problem);
+                var page = await catalog.ListUnitsAsync(new ListUnitsRequest { Level = level, AncestorCode = ancestorCode, AsOf = asOf, PageSize = 1000, PageToken = token }, headers, cancellationToken: cancellationToken);
+                units.AddRange(page.Units);
+                token = page.NextPageToken;
             }
-
-            return NumberText.TryParseWhole(text, numbers, out number, out problem);
+            while (token.Length > 0);
+            return units;
         }
-
-        private bool Fail(bool validate, int row, string column, string message)
-        {
-            if (validate)
-            {
-                Error(row, column, message);
-            }
-
-            return false;
-        }
-
-        private async Task SendAsync(List<(SpreadsheetRow Row, Report Report, List<string> ValueColumns)> batch, bool validate, Action<SubmitReportsResponse, int>? done, CancellationToken cancellationToken)
-        {
-            var request = new SubmitReportsRequest { ValidateOnly = validate };
-            request.Reports.AddRange(batch.Select(b => b.Report));
-            var response = await _client.SubmitReportsAsync(request, headers, cancellationToken: cancellationToken);
-            foreach (var result in response.Results.Where(r => r.Outcome == ReportOutcome.Rejected))
-            {
-                var (row, report, valueColumns) = batch[result.Index];
-                foreach (var violation in result.Violations)
-                {
-                    var column = ColumnOf(violation.Field, valueColumns);
-                    var message = violation.Description;
-                    if (column == UnitColumn && await HintAsync(report.UnitCode, report.Period, cancellationToken) is { } hint)
-                    {
-                        message += "; " + hint;
-                    }
-
-                    if (validate)
-                    {
-                        Error(row.Number, column, message);
-                    }
-                    else
-                    {
-                        _refusedWhenApplied.Add(new ImportError(row.Number, _columns.IndexOf(column), Display(column), message));
-                    }
-                }
-            }
-
-            done?.Invoke(response, batch.Count);
-        }
-
-        /// <summary>
-        /// "did you mean 05458 (Phường Đồng Quang)?" for a code that lost its leading zeros, as spreadsheet
-        /// programs do to 05458 in a cell not formatted as text: the padded codes the tenant knows in the period.
-        /// </summary>
-        private async Task<string?> HintAsync(string code, string period, CancellationToken cancellationToken)
-        {
-            if (code.Length is 0 or >= 5 || !code.All(char.IsAsciiDigit))
-            {
-                return null;
-            }
-
-            if (_hints.TryGetValue(code + "|" + period, out var known))
-            {
-                return known;
-            }
-
-            var asOf = PeriodDates.TryLastDay(period, out var last) ? PeriodDates.Iso(last) : "";
-            var found = new List<string>();
-            foreach (var width in CodeWidths.Where(w => w > code.Length))
-            {
-                var candidate = code.PadLeft(width, '0');
-                try
-                {
-                    var unit = (await new Catalog.CatalogClient(channel).GetUnitAsync(new GetUnitRequest { Code = candidate, AsOf = asOf }, headers, cancellationToken: cancellationToken)).Unit;
-                    found.Add($"{candidate} ({unit.Name})");
-                }
-                catch (RpcException ex) when (ex.StatusCode == StatusCode.InvalidArgument)
-                {
-                }
-            }
-
-            var hint = found.Count == 0 ? null
-                : Ui.T(
-                    $"có phải là {string.Join(" hoặc ", found)}? Chương trình bảng tính bỏ các số 0 ở đầu mã trong ô không định dạng văn bản (Text)",
-                    $"did you mean {string.Join(" or ", found)}? Spreadsheet programs drop the leading zeros of codes in cells not formatted as text");
-            _hints[code + "|" + period] = hint;
-            return hint;
-        }
-
-        /// <summary>"reports[3].values[1].number" → the column of the row's second value; "reports[3].period" → period.</summary>
-        private static string ColumnOf(string field, List<string> valueColumns)
-        {
-            var match = ValuePath().Match(field);
-            if (match.Success && int.TryParse(match.Groups[1].Value, out var index) && index < valueColumns.Count)
-            {
-                return valueColumns[index];
-            }
-
-            var dot = field.IndexOf("].", StringComparison.Ordinal);
-            return dot >= 0 ? field[(dot + 2)..] : field;
-        }
-
-        /// <summary>"D (workers_reached)": the letter the officer sees, and the column's id.</summary>
-        private string Display(string column) => _columns.IndexOf(column) is >= 0 and var index ? $"{SpreadsheetRows.ColumnName(index)} ({column})" : column;
-
-        /// <summary>Keeps the first errors by row, however many there are: memory stays flat on a file of bad rows.</summary>
-        private void Error(int row, string column, string message)
-        {
-            _errorCount++;
-            _badRows.Add(row);
-            _errors.Add(new ImportError(row, _columns.IndexOf(column), Display(column), message));
-            if (_errors.Count >= MaxErrorsShown * 4)
-            {
-                var kept = Sorted(_errors).ToList();
-                _errors.Clear();
-                _errors.AddRange(kept);
-            }
-        }
-
-        /// <summary>Stable across runs: the same row of the same file is the same report.</summary>
-        private static string Key(Report report)
-        {
-            var text = new StringBuilder().Append(report.UnitCode).Append('|').Append(report.Period).Append('|').Append(report.ReportedAt.Seconds).Append('.').Append(report.ReportedAt.Nanos);
-            foreach (var v in report.Values)
-            {
-                text.Append('|').Append(v.DataElement).Append('=').Append(v.ToString());
-            }
-
-            return "import-" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())), 0, 16).ToLowerInvariant();
-        }
-
-        [GeneratedRegex(@"values\[(\d+)\]")]
-        private static partial Regex ValuePath();
     }
 }

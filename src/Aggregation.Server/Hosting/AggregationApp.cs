@@ -226,6 +226,7 @@ public static partial class AggregationApp
         services.AddSingleton<SubscriptionHub>();
         services.AddSingleton<SubscriptionStream>();
         services.AddHostedService(sp => sp.GetRequiredService<SubscriptionHub>());
+        services.AddImportJobs();
         return services;
     }
 
@@ -251,6 +252,7 @@ public static partial class AggregationApp
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapDashboard();
         app.MapReview();
+        app.MapImport();
         return app;
     }
 

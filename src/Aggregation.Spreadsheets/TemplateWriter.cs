@@ -4,7 +4,7 @@ using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
 
-namespace Aggregation.Cli.Import;
+namespace Aggregation.Spreadsheets;
 
 /// <summary>What a template column holds, which decides its cell format and validation.</summary>
 public enum TemplateColumnKind

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Aggregation.Cli.Import;
+namespace Aggregation.Spreadsheets;
 
 /// <summary>
 /// The last day of a report period (2025-03, 2025Q1, 2025S1, 2025): the server reads a unit code in

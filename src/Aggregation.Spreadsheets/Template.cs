@@ -1,24 +1,23 @@
 using Aggregation.Protos.V1;
-using Grpc.Core;
 
-namespace Aggregation.Cli.Import;
+namespace Aggregation.Spreadsheets;
 
 /// <summary>
 /// The rows of an import template: for each period, the units of the data set's level in force on
 /// the period's last day (the day the server reads a code by). A district that no longer exists then
 /// (districts ended on 1 July 2025) gives way to the nearest unit above it that does, and a note says so.
 /// </summary>
-internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, Protos.V1.Programme programme, DataSet set)
+public sealed class Template(ITemplateUnits catalog, Protos.V1.Programme programme, DataSet set, Language language)
 {
     public List<IReadOnlyList<string>> Rows { get; } = [];
 
-    /// <summary>Per period: how many units of which area (in the run's language).</summary>
+    /// <summary>Per period: how many units of which area (in the template's language).</summary>
     public List<string> Summary { get; } = [];
 
-    /// <summary>What the officer should know: a unit that no longer exists, and what replaced it (in the run's language).</summary>
+    /// <summary>What the officer should know: a unit that no longer exists, and what replaced it (in the template's language).</summary>
     public List<string> Notes { get; } = [];
 
-    /// <summary>The summary and notes in Vietnamese whatever the run's language, for the instructions sheet.</summary>
+    /// <summary>The summary and notes in Vietnamese whatever the template's language, for the instructions sheet.</summary>
     private readonly List<string> _summaryVi = [];
     private readonly List<string> _notesVi = [];
 
@@ -28,7 +27,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
     public async Task<string?> AddPeriodAsync(string code, string period, DateOnly last, CancellationToken cancellationToken)
     {
         var asOf = PeriodDates.Iso(last);
-        var found = await catalog.GetUnitAsync(new GetUnitRequest { Code = code, AsOf = asOf }, headers, cancellationToken: cancellationToken);
+        var found = await catalog.GetUnitAsync(code, asOf, cancellationToken);
         var root = found.Unit;
         if (!InForce(root, asOf))
         {
@@ -38,7 +37,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
             {
                 foreach (var candidate in new[] { ancestor.Code, ancestor.SuccessorCode }.Where(c => c.Length > 0))
                 {
-                    var unit = (await catalog.GetUnitAsync(new GetUnitRequest { Code = candidate, AsOf = asOf }, headers, cancellationToken: cancellationToken)).Unit;
+                    var unit = (await catalog.GetUnitAsync(candidate, asOf, cancellationToken)).Unit;
                     if (InForce(unit, asOf))
                     {
                         root = unit;
@@ -54,25 +53,25 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
 
             var gone = ended.ValidTo.Length > 0 && string.CompareOrdinal(ended.ValidTo, asOf) <= 0;
             var khi = gone ? $"không còn từ ngày {ended.ValidTo}" : $"chưa có trong kỳ {period}";
-            var when = Ui.T(gone ? khi : $"{khi} (có từ ngày {ended.ValidFrom})", gone ? $"no longer exists from {ended.ValidTo}" : $"does not exist yet in {period} (from {ended.ValidFrom})");
-            var what = $"{Ui.T(LevelVi(ended.Level), ended.Level)} {ended.Code} ({ended.Name}) {when}";
+            var when = language.T(gone ? khi : $"{khi} (có từ ngày {ended.ValidFrom})", gone ? $"no longer exists from {ended.ValidTo}" : $"does not exist yet in {period} (from {ended.ValidFrom})");
+            var what = $"{language.T(LevelVi(ended.Level), ended.Level)} {ended.Code} ({ended.Name}) {when}";
             if (root is null)
             {
-                return Ui.T(
+                return language.T(
                     $"{Capitalized(what)}, và không có đơn vị cấp trên nào của nó có hiệu lực trong kỳ {period}.",
                     $"{what}, and no unit above it is in force in {period}.");
             }
 
-            Notes.Add(Ui.T(
+            Notes.Add(language.T(
                 $"{Capitalized(what)}: các dòng của kỳ {period} là các {LevelVi(set.Level)} của {root.Name} ({root.Code}) có hiệu lực khi đó.",
                 $"{what}: the rows for {period} are the {Plural(set.Level)} of {root.Name} ({root.Code}) in force then."));
             _notesVi.Add($"Lưu ý: {ended.Name} ({ended.Code}) {khi}; các dòng của kỳ {period} là các {LevelVi(set.Level)} của {root.Name} ({root.Code}) có hiệu lực khi đó.");
         }
 
-        var units = root.Level == set.Level ? [root] : await ListAsync(root.Code, asOf, cancellationToken);
+        var units = root.Level == set.Level ? [root] : await catalog.ListAsync(set.Level, root.Code, asOf, cancellationToken);
         if (units.Count == 0)
         {
-            return Ui.T(
+            return language.T(
                 $"Không có {LevelVi(set.Level)} nào của {root.Name} ({root.Code}) có hiệu lực trong kỳ {period}: bộ số liệu {set.Id} không có dòng nào ở đó.",
                 $"No {set.Level} of {root.Name} ({root.Code}) is in force in {period}: the data set {set.Id} has no rows there.");
         }
@@ -82,18 +81,21 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
             Rows.Add([unit.Code, unit.Name, period, .. set.DataElements.Select(_ => "")]);
         }
 
-        Summary.Add($"{period}: {Ui.Count(units.Count, LevelVi(set.Level), set.Level, Plural(set.Level))} {Ui.T("của", "of")} {root.Name}");
+        Summary.Add($"{period}: {language.Count(units.Count, LevelVi(set.Level), set.Level, Plural(set.Level))} {language.T("của", "of")} {root.Name}");
         _summaryVi.Add($"Kỳ {period}: {units.Count} {LevelVi(set.Level)} của {root.Name}.");
         return null;
     }
+
+    /// <summary>The data set whose elements are the columns.</summary>
+    public DataSet DataSet => set;
 
     public void Write(string path)
     {
         var columns = new List<TemplateColumn>
         {
-            new(ImportCommands.UnitColumn, ImportCommands.UnitHeading, TemplateColumnKind.Code),
-            new(ImportCommands.NameColumn, ImportCommands.NameHeading, TemplateColumnKind.Name),
-            new(ImportCommands.PeriodColumn, ImportCommands.PeriodHeading, TemplateColumnKind.Period),
+            new(TemplateLayout.UnitColumn, TemplateLayout.UnitHeading, TemplateColumnKind.Code),
+            new(TemplateLayout.NameColumn, TemplateLayout.NameHeading, TemplateColumnKind.Name),
+            new(TemplateLayout.PeriodColumn, TemplateLayout.PeriodHeading, TemplateColumnKind.Period),
         };
         columns.AddRange(Elements.Select(e => new TemplateColumn(e.Id, Heading(e), e.Type switch
         {
@@ -117,7 +119,7 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
             "Số liệu là số nguyên từ 0 trở lên. Dấu chấm tách hàng nghìn, dấu phẩy là dấu thập phân: 1.000 là một nghìn. Có thể gõ số không có dấu tách (1000).",
             $"Cột Có/Không: chọn «{TemplateWriter.Yes}» hoặc «{TemplateWriter.No}» trong danh sách.",
             "Ô để trống là chưa báo cáo (khác với số 0): nếu số liệu bằng 0, ghi 0. Đơn vị không có số liệu trong kỳ: để trống cả dòng; khi nhập, dòng trống được bỏ qua.",
-            "Nhập tệp bằng lệnh: aggregation import <tên tệp>.xlsx. Mọi dòng được kiểm tra trước; nếu có lỗi, không dòng nào được nhập và mỗi lỗi được ghi rõ dòng, cột và cách sửa.",
+            "Nhập tệp bằng lệnh: aggregation import <tên tệp>.xlsx, hoặc tải tệp lên trang «Nhập bảng tính» (upload.html) của máy chủ. Mọi dòng được kiểm tra trước; nếu có lỗi, không dòng nào được nhập và mỗi lỗi được ghi rõ dòng, cột và cách sửa.",
             "Nếu lưu tệp dưới dạng CSV, mã đơn vị phải giữ số 0 ở đầu (05458, không phải 5458).",
         };
         lines.InsertRange(2, [.. _summaryVi, .. _notesVi]);
@@ -153,18 +155,14 @@ internal sealed class Template(Catalog.CatalogClient catalog, Metadata headers, 
 
     private static bool InForce(Unit unit, string day) =>
         (unit.ValidFrom.Length == 0 || string.CompareOrdinal(unit.ValidFrom, day) <= 0) && (unit.ValidTo.Length == 0 || string.CompareOrdinal(day, unit.ValidTo) < 0);
+}
 
-    private async Task<List<Unit>> ListAsync(string ancestor, string asOf, CancellationToken cancellationToken)
-    {
-        var units = new List<Unit>();
-        var token = "";
-        do
-        {
-            var page = await catalog.ListUnitsAsync(new ListUnitsRequest { Level = set.Level, AncestorCode = ancestor, AsOf = asOf, PageSize = 1000, PageToken = token }, headers, cancellationToken: cancellationToken);
-            units.AddRange(page.Units);
-            token = page.NextPageToken;
-        }
-        while (token.Length > 0);
-        return units;
-    }
+/// <summary>Where a template finds its units: the server's catalog, over gRPC for the command line or in the server itself for the upload page.</summary>
+public interface ITemplateUnits
+{
+    /// <summary>The unit a code names on a day (or the latest it named), with its ancestors; refuses an unknown code in the caller's own way.</summary>
+    Task<GetUnitResponse> GetUnitAsync(string code, string asOf, CancellationToken cancellationToken);
+
+    /// <summary>The units of a level under an ancestor in force on a day, by code.</summary>
+    Task<IReadOnlyList<Unit>> ListAsync(string level, string ancestorCode, string asOf, CancellationToken cancellationToken);
 }

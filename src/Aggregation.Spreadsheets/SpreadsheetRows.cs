@@ -5,7 +5,7 @@ using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
 using OpenXmlReader = DocumentFormat.OpenXml.OpenXmlReader;
 
-namespace Aggregation.Cli.Import;
+namespace Aggregation.Spreadsheets;
 
 /// <summary>
 /// One data row of an import file: its number as the officer sees it (the first row is 1) and its
@@ -35,11 +35,12 @@ public static class SpreadsheetRows
     /// <summary>The file's data rows; <paramref name="columns"/> receives the column ids (by position) once enumeration starts.</summary>
     /// <param name="heading">The id a heading stands for (null: none), for files whose header is the headings alone.</param>
     /// <param name="header">Told where the header is, once enumeration starts.</param>
-    public static IEnumerable<SpreadsheetRow> Read(string path, List<string> columns, Func<string, string?>? heading = null, Action<SpreadsheetHeader>? header = null)
+    /// <param name="language">The language of the sentence when the file is not a workbook it can read.</param>
+    public static IEnumerable<SpreadsheetRow> Read(string path, List<string> columns, Func<string, string?>? heading = null, Action<SpreadsheetHeader>? header = null, Language language = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(columns);
-        var raw = Path.GetExtension(path).Equals(".xlsx", StringComparison.OrdinalIgnoreCase) ? ReadXlsx(path) : ReadCsv(path);
+        var raw = Path.GetExtension(path).Equals(".xlsx", StringComparison.OrdinalIgnoreCase) ? ReadXlsx(path, language) : ReadCsv(path);
         return Rows(raw, columns, heading ?? (_ => null), header ?? (_ => { }));
     }
 
@@ -72,7 +73,7 @@ public static class SpreadsheetRows
 
         var first = rows.Current;
         RawRow? pending = null;
-        if (first.Has(ImportCommands.UnitColumn))
+        if (first.Has(TemplateLayout.UnitColumn))
         {
             columns.AddRange(first.Texts());
             header(new SpreadsheetHeader(first.Number, first.Number));
@@ -80,7 +81,7 @@ public static class SpreadsheetRows
         else
         {
             pending = rows.MoveNext() ? rows.Current : null;
-            if (pending is not null && pending.Has(ImportCommands.UnitColumn))
+            if (pending is not null && pending.Has(TemplateLayout.UnitColumn))
             {
                 // Headings people read, then the ids.
                 columns.AddRange(pending.Texts());
@@ -153,11 +154,11 @@ public static class SpreadsheetRows
         }
     }
 
-    private static IEnumerable<RawRow> ReadXlsx(string path)
+    private static IEnumerable<RawRow> ReadXlsx(string path, Language language)
     {
         using var document = SpreadsheetDocument.Open(path, isEditable: false);
-        var workbook = document.WorkbookPart ?? throw new InvalidDataException(Ui.T($"{path} không có bảng tính (workbook).", $"{path} has no workbook."));
-        var first = workbook.Workbook.Sheets?.Elements<Sheet>().FirstOrDefault() ?? throw new InvalidDataException(Ui.T($"{path} không có trang tính nào.", $"{path} has no sheet."));
+        var workbook = document.WorkbookPart ?? throw new InvalidDataException(language.T($"{path} không có bảng tính (workbook).", $"{path} has no workbook."));
+        var first = workbook.Workbook.Sheets?.Elements<Sheet>().FirstOrDefault() ?? throw new InvalidDataException(language.T($"{path} không có trang tính nào.", $"{path} has no sheet."));
         var sheet = (WorksheetPart)workbook.GetPartById(first.Id!);
         var shared = workbook.SharedStringTablePart?.SharedStringTable.Elements<SharedStringItem>().Select(s => s.InnerText).ToArray() ?? [];
 
