@@ -115,7 +115,8 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await province.Locator("#decision-submit").ClickAsync();
         await Expect(districtRow).ToHaveAttributeAsync("data-state", "province");
         await Expect(districtRow.Locator("td").First).ToHaveTextAsync("Đã phê duyệt cấp tỉnh");
-        await province.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("review-approve.png"), FullPage = true });
+        // The screen as the approver sees it (the findings of every commune below run long).
+        await province.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("review-approve.png") });
 
         // Now the half goes out, with the figures as approved (the correction), and nothing marked provisional.
         var produced = await reporting.ProduceReportsAsync(new ProduceReportsRequest());
@@ -140,7 +141,8 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(dashboard.Locator($"#children tr[data-unit='{Commune}'] .approval-cell")).ToHaveTextAsync("Approved at province level");
         await dashboard.Locator("#lang").ClickAsync();
         await Expect(dashboard.Locator($"#children tr[data-unit='{Commune}'] .approval-cell")).ToHaveTextAsync("Đã phê duyệt cấp tỉnh");
-        await dashboard.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard-approved.png"), FullPage = true });
+        await dashboard.Locator($"#children tr[data-unit='{Commune}']").ScrollIntoViewIfNeededAsync();
+        await dashboard.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard-approved.png") });
     }
 
     [Fact]
