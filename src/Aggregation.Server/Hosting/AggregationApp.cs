@@ -243,6 +243,7 @@ public static partial class AggregationApp
         app.MapGrpcReflectionService().RequireAuthorization();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapDashboard();
+        app.MapDataEntry();
         return app;
     }
 

@@ -31,7 +31,14 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
         KeyConflict,
     }
 
-    public sealed record Outcome(ReportResult Result, Rejection Rejection);
+    /// <summary>
+    /// What became of a report. <see cref="Errors"/> are its violations as found, each with its
+    /// Vietnamese sentence where one was written (the data entry form shows those; gRPC the result's).
+    /// </summary>
+    public sealed record Outcome(ReportResult Result, Rejection Rejection)
+    {
+        public IReadOnlyList<FieldError> Errors { get; init; } = [];
+    }
 
     /// <summary>
     /// Submits a call's reports. Throws PERMISSION_DENIED, having applied nothing, when any report
@@ -119,7 +126,7 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
                     UnitOutcomeKind.Accepted => new Outcome(Accepted(index, key, r), Rejection.None),
                     UnitOutcomeKind.Valid => new Outcome(new ReportResult { Index = index, IdempotencyKey = key, Outcome = ReportOutcome.Valid, UnitVersion = r.Version }, Rejection.None),
                     UnitOutcomeKind.Duplicate => new Outcome(new ReportResult { Index = index, IdempotencyKey = key, Outcome = ReportOutcome.Duplicate, UnitVersion = r.Version }, Rejection.None),
-                    UnitOutcomeKind.KeyConflict => Rejected(index, key, [new FieldError(prefix + "idempotency_key", "was already used for a different report; use a new key for a new or corrected report")], Rejection.KeyConflict),
+                    UnitOutcomeKind.KeyConflict => Rejected(index, key, [new FieldError(prefix + "idempotency_key", "was already used for a different report; use a new key for a new or corrected report", "Mã lần nộp này đã được dùng cho một báo cáo khác; hãy tải lại biểu mẫu và nộp lại.")], Rejection.KeyConflict),
                     _ => Rejected(index, key, r.Errors.Select(e => e with { Field = prefix + e.Field }), Rejection.Invalid),
                 };
             }
@@ -172,9 +179,10 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
 
     private static Outcome Rejected(int index, string key, IEnumerable<FieldError> errors, Rejection why)
     {
+        var found = errors.ToList();
         var result = new ReportResult { Index = index, IdempotencyKey = key ?? "", Outcome = ReportOutcome.Rejected };
-        result.Violations.AddRange(errors.Select(e => new FieldViolation { Field = e.Field, Description = e.Description }));
-        return new Outcome(result, why);
+        result.Violations.AddRange(found.Select(e => new FieldViolation { Field = e.Field, Description = e.Description }));
+        return new Outcome(result, why) { Errors = found };
     }
 
     [LoggerMessage(EventId = 4701, Level = LogLevel.Error, Message = "{Count} rejected reports of {Subject} could not be written to the audit trail")]
