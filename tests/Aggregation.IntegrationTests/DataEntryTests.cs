@@ -38,7 +38,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         await Expect(page.Locator("#entry-period")).ToHaveValueAsync("2025-07");
         await Expect(page.Locator("#entry-unit")).ToHaveValueAsync("01840");
         await Expect(page.Locator("#form-heading")).ToHaveTextAsync("Báo cáo tháng cấp xã – Tháng 7/2025");
-        await Expect(page.Locator("label[for='f-complaints_received']")).ToHaveTextAsync("Số tố giác, tin báo, khiếu nại về mại dâm đã tiếp nhận");
+        await Expect(page.Locator("label[for='f-complaints_received']")).ToHaveTextAsync("Số tố giác, tin báo, khiếu nại về vi phạm pháp luật phòng, chống mại dâm đã tiếp nhận");
         await Expect(page.Locator("#f-complaints_received")).ToHaveAttributeAsync("inputmode", "numeric");
 
         await page.Locator("#f-awareness_activities").FillAsync("3");
@@ -46,23 +46,24 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         await page.Locator("#f-complaints_handled_on_time").FillAsync("1.000");
         Directory.CreateDirectory(ScreenshotDirectory);
         await page.Locator("main").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, "entry-form.png") });
+        var saved = VietnamTime(server.Clock!.GetUtcNow());
         await page.Locator("#save").ClickAsync();
 
         var confirmation = page.Locator("#confirmation");
-        await Expect(confirmation).ToContainTextAsync("Đã lưu lúc 20/08/2025 10:00 (giờ Việt Nam, UTC+7).");
+        await Expect(confirmation).ToContainTextAsync($"Đã lưu lúc {saved} (giờ Việt Nam, UTC+7).");
         await Expect(confirmation).ToContainTextAsync("Nhận mới (3)");
         // A thousand written the Vietnamese way is a thousand: T3.1 is 1,000 handled of 1,200 received.
         var t31 = await IndicatorAsync("01840", "2025-07", "T3.1");
         Assert.Equal((1000L, 1200L), (t31.Numerator, t31.Denominator));
         await Expect(page.Locator("#f-complaints_handled_on_time")).ToHaveValueAsync("1.000");
-        await Expect(page.Locator("#h-complaints_handled_on_time")).ToContainTextAsync("Đang lưu: 1.000 (nộp lúc 20/08/2025 10:00 (giờ Việt Nam, UTC+7))");
+        await Expect(page.Locator("#h-complaints_handled_on_time")).ToContainTextAsync($"Đang lưu: 1.000 (nộp lúc {saved} (giờ Việt Nam, UTC+7))");
 
         // A correction a minute later replaces the value held; the figures follow.
         server.Clock!.Advance(TimeSpan.FromMinutes(1));
         await page.Locator("#f-complaints_handled_on_time").FillAsync("1.150");
         await page.Locator("#save").ClickAsync();
-        await Expect(confirmation).ToContainTextAsync("Đã lưu lúc 20/08/2025 10:01 (giờ Việt Nam, UTC+7).");
-        await Expect(confirmation).ToContainTextAsync("Đã sửa (1): Số tố giác, tin báo, khiếu nại được xử lý kịp thời");
+        await Expect(confirmation).ToContainTextAsync($"Đã lưu lúc {VietnamTime(server.Clock.GetUtcNow())} (giờ Việt Nam, UTC+7).");
+        await Expect(confirmation).ToContainTextAsync("Đã sửa (1): Số tố giác, tin báo, khiếu nại được xác minh, phân loại, xử lý kịp thời");
         await Expect(confirmation).Not.ToContainTextAsync("Nhận mới");
         t31 = await IndicatorAsync("01840", "2025-07", "T3.1");
         Assert.Equal((1150L, 1200L), (t31.Numerator, t31.Denominator));
@@ -85,7 +86,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         await page.Locator("#w-complaints_received").CheckAsync();
         await Expect(page.Locator("#f-complaints_received")).ToBeDisabledAsync();
         await page.Locator("#save").ClickAsync();
-        await Expect(page.Locator("#confirmation")).ToContainTextAsync("Đã rút lại (1): Số tố giác, tin báo, khiếu nại về mại dâm đã tiếp nhận");
+        await Expect(page.Locator("#confirmation")).ToContainTextAsync("Đã rút lại (1): Số tố giác, tin báo, khiếu nại về vi phạm pháp luật phòng, chống mại dâm đã tiếp nhận");
         await Expect(page.Locator("#h-complaints_received")).ToContainTextAsync("Chưa có giá trị.");
         await Expect(page.Locator("#f-complaints_received")).ToHaveValueAsync("");
         await Expect(page.Locator("#w-complaints_received")).ToHaveCountAsync(0);
@@ -171,7 +172,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         await page.Locator("#f-complaints_received").FillAsync("3");
         await page.Locator("#f-complaints_handled_on_time").FillAsync("5");
         await page.Locator("#save").ClickAsync();
-        await Expect(page.Locator("#e-complaints_handled_on_time")).ToHaveTextAsync("“Số tố giác, tin báo, khiếu nại được xử lý kịp thời” (5) không được lớn hơn “Số tố giác, tin báo, khiếu nại về mại dâm đã tiếp nhận” (3) của cùng đơn vị, cùng kỳ báo cáo.");
+        await Expect(page.Locator("#e-complaints_handled_on_time")).ToHaveTextAsync("“Số tố giác, tin báo, khiếu nại được xác minh, phân loại, xử lý kịp thời” (5) không được lớn hơn “Số tố giác, tin báo, khiếu nại về vi phạm pháp luật phòng, chống mại dâm đã tiếp nhận” (3) của cùng đơn vị, cùng kỳ báo cáo.");
         await Expect(page.Locator("#e-awareness_activities")).ToBeHiddenAsync();
 
         // In English, the same field's sentence is English, and "1.000" is not taken for a thousand.
@@ -181,7 +182,9 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         await page.Locator("#save").ClickAsync();
         await Expect(page.Locator("#e-complaints_handled_on_time")).ToHaveTextAsync("“1.000” could mean 1 or 1,000: in English notation “.” marks decimals and “,” groups thousands, so write 1,000 (or 1000).");
 
+        // Only refusals were recorded: the rule's (the unit checked it), never a value.
         Assert.Empty(await AuditAsync("01864", "2025-07", ""));
+        Assert.All(await RecordsAsync("01864", "2025-07", ""), r => Assert.Equal(AuditAction.Rejected, r.Action));
         var t31 = await IndicatorAsync("01864", "2025-07", "T3.1");
         Assert.True(!t31.HasDenominator || t31.Denominator == 0, $"complaints received counted: {t31.Denominator}");
     }
@@ -209,8 +212,8 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         var field = (await early.JsonAsync())!.Value.GetProperty("fields")[0];
         Assert.Equal(("period", "Kỳ 2025-09 chưa bắt đầu (hôm nay là 20/08/2025, giờ Việt Nam): chưa thể báo cáo cho kỳ này."), (field.GetProperty("field").GetString(), field.GetProperty("vi").GetString()));
 
-        Assert.DoesNotContain(await AuditAsync("01840", "", ""), r => r.Action != AuditAction.Rejected);
-        Assert.DoesNotContain(await AuditAsync("01879", "", ""), r => r.Action != AuditAction.Rejected);
+        Assert.DoesNotContain(await AuditAsync("01840", "", ""), r => r.Subject == grant.Subject);
+        Assert.Empty(await AuditAsync("01879", "", ""));
         var rejected = (await new Audit.AuditClient(server.Channel).QueryAuditAsync(new QueryAuditRequest { Subject = grant.Subject, Action = AuditAction.Rejected })).Records;
         Assert.Equal(["2025-07", "2025-09"], rejected.Select(r => r.Period).Order());
     }
@@ -218,22 +221,22 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     [Fact]
     public async Task The_units_due_and_not_yet_reported_are_listed_first_with_the_deadline_then_those_reported()
     {
-        await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = Report("01894", "2025-06", ReportGenerator.Number("awareness_activities", 1)) });
+        await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = Report("01894", "2025-08", ReportGenerator.Number("awareness_activities", 1)) });
         await using var browser = await LaunchAsync();
         var province = new AccessGrant("province-entry", TestCredentials.Tenant, [Roles.Submitter], ["19"]);
-        var page = await OpenAsync(browser, province, "?dataSet=commune-monthly&period=2025-06");
+        var page = await OpenAsync(browser, province, "?dataSet=commune-monthly&period=2025-08");
         var groups = page.Locator("#entry-unit optgroup");
         await Expect(groups).ToHaveCountAsync(2);
-        await Expect(groups.Nth(0)).ToHaveAttributeAsync("label", "Chưa báo cáo (91) – hạn nộp 11/07/2025 07:00 (giờ Việt Nam, UTC+7)");
+        await Expect(groups.Nth(0)).ToHaveAttributeAsync("label", "Chưa báo cáo (91) – hạn nộp 11/09/2025 07:00 (giờ Việt Nam, UTC+7)");
         await Expect(groups.Nth(1)).ToHaveAttributeAsync("label", "Đã báo cáo (1)");
         Assert.Equal(["01894"], await groups.Nth(1).Locator("option").EvaluateAllAsync<string[]>("o => o.map(x => x.value)"));
         Assert.Equal(91, await groups.Nth(0).Locator("option").CountAsync());
-        await Expect(page.Locator("#units-summary")).ToContainTextAsync("91 đơn vị chưa báo cáo kỳ này, 1 đơn vị đã báo cáo. Hạn nộp: 11/07/2025 07:00 (giờ Việt Nam, UTC+7) (đã quá hạn).");
+        await Expect(page.Locator("#units-summary")).ToContainTextAsync("91 đơn vị chưa báo cáo kỳ này, 1 đơn vị đã báo cáo. Hạn nộp: 11/09/2025 07:00 (giờ Việt Nam, UTC+7).");
         // The first unit due is opened.
         await Expect(page.Locator("#entry-unit")).ToHaveValueAsync(await groups.Nth(0).Locator("option").First.GetAttributeAsync("value") ?? "");
 
         await page.Locator("#lang").ClickAsync();
-        await Expect(groups.Nth(0)).ToHaveAttributeAsync("label", "Not reported yet (91) – due 11/07/2025 07:00 (Vietnam time, UTC+7)");
+        await Expect(groups.Nth(0)).ToHaveAttributeAsync("label", "Not reported yet (91) – due 11/09/2025 07:00 (Vietnam time, UTC+7)");
     }
 
     [Fact]
@@ -294,6 +297,9 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
 
     // ----- Helpers -------------------------------------------------------------------------
 
+    /// <summary>How the page writes an instant: dd/MM/yyyy HH:mm in Vietnam (UTC+7).</summary>
+    private static string VietnamTime(DateTimeOffset at) => at.ToOffset(TimeSpan.FromHours(7)).ToString("dd/MM/yyyy HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
     private static AccessGrant Officer(string commune) => new($"officer-{commune}", TestCredentials.Tenant, [Roles.Submitter], [commune]);
 
     private static Report Report(string unit, string period, params DataValue[] values) => new()
@@ -312,7 +318,14 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         return rollup.Rollup.Indicators.Single(i => i.IndicatorId == indicator);
     }
 
-    private async Task<List<AuditRecord>> AuditAsync(string unit, string period, string element) =>
+    /// <summary>
+    /// The audit trail of a commune's values: what its reports changed, recorded under the unit's key
+    /// (a commune of the 1 July 2025 structure is keyed <c>code@2025-07</c>, its code being reused).
+    /// </summary>
+    private Task<List<AuditRecord>> AuditAsync(string commune, string period, string element) => RecordsAsync(commune + "@2025-07", period, element);
+
+    /// <summary>Audit records as written: refusals are recorded under the unit code the report named.</summary>
+    private async Task<List<AuditRecord>> RecordsAsync(string unit, string period, string element) =>
         [.. (await new Audit.AuditClient(server.Channel).QueryAuditAsync(new QueryAuditRequest { UnitCode = unit, Period = period, DataElement = element, PageSize = 1000 })).Records.OrderBy(r => r.Id)];
 
     private async Task<IAPIResponse> PostAsync(IPage page, AccessGrant grant, string unit, string period, string element, string text) =>

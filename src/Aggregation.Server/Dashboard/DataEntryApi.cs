@@ -82,6 +82,8 @@ public static class DataEntryApi
                 dataSet = set.Id,
                 period = p.ToString(),
                 deadline = set.Deadline(p),
+                // The server's clock decides what is past due, not the browser's.
+                now = clock.Now,
                 due = rows.Where(r => r.reportedAt is null),
                 reported = rows.Where(r => r.reportedAt is not null),
             });
@@ -288,7 +290,8 @@ public static class DataEntryApi
         $"Số liệu của kỳ này đã được phê duyệt nên đã bị khóa, không thể thay đổi. Muốn sửa, cần người phê duyệt rút lại phê duyệt (có ghi lý do). Chi tiết: {detail}",
         $"The figures of this period are approved and so locked; they cannot be changed. To correct them, an approver must first withdraw the approval, giving a reason. Details: {detail}");
 
-    private static string Sentence(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..] + (text.EndsWith('.') ? "" : ".");
+    /// <summary>The description as a sentence the page shows (element ids stay as written: no capital is forced on them).</summary>
+    private static string Sentence(string text) => text.Length == 0 || text.EndsWith('.') ? text : text + ".";
 
     private static IResult Refused(int status, IReadOnlyList<EntryFieldError> fields) => Results.Json(new
     {

@@ -173,7 +173,7 @@ function renderUnits() {
   parts.push(tr(`${number(due.length)} đơn vị chưa báo cáo kỳ này, ${number(reported.length)} đơn vị đã báo cáo.`,
     `${number(due.length)} units have not reported for this period yet, ${number(reported.length)} have.`));
   if (deadline) {
-    const overdue = new Date(deadline) < new Date();
+    const overdue = new Date(deadline) < new Date(state.units.now);
     parts.push(`${tr('Hạn nộp', 'Due by')}: ${vietnamTime(deadline)}${overdue ? tr(' (đã quá hạn).', ' (past due).') : '.'}`);
   }
   if (due.length + reported.length === 0) {
