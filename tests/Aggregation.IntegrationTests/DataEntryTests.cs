@@ -45,7 +45,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         await page.Locator("#f-complaints_received").FillAsync("1.200");
         await page.Locator("#f-complaints_handled_on_time").FillAsync("1.000");
         Directory.CreateDirectory(ScreenshotDirectory);
-        await page.Locator("main").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, "entry-form.png") });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, "entry-form.png"), FullPage = true });
         var saved = VietnamTime(server.Clock!.GetUtcNow());
         await page.Locator("#save").ClickAsync();
 
