@@ -202,6 +202,8 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         var outside = await OpenAsync(browser, grant, "?unit=01840&lang=en");
         await Expect(outside.Locator("#message")).ToContainTextAsync("This credential may not submit this form for the unit “01840”");
         await Expect(outside.Locator("#entry-unit")).ToHaveValueAsync("01879");
+        await outside.Locator("#lang").ClickAsync();
+        await Expect(outside.Locator("#message")).ToContainTextAsync("Mã truy cập này không được nộp biểu mẫu này cho đơn vị “01840”");
 
         // The server refuses the same whatever the page offers: another commune, a month not begun.
         var other = await PostAsync(page, grant, "01840", "2025-07", "awareness_activities", "7");

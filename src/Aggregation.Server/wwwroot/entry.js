@@ -103,9 +103,15 @@ function showMessage(text) {
   box.hidden = !text;
 }
 
+/** Shows the sentence <sentence> makes in the page's language, and again in the other one when the language changes; null clears it. */
+function say(sentence) {
+  state.notice = sentence;
+  showMessage(sentence ? sentence() : '');
+}
+
 function report(error) {
   if (error instanceof ApiError && error.status === 401) return;
-  showMessage(errorSentence(error));
+  say(() => errorSentence(error));
 }
 
 // ----- Choosing the data set, the period and the unit -----------------------------------------
@@ -413,15 +419,18 @@ function markField(error) {
 
 function showFieldErrors(fields) {
   state.fieldErrors = fields.filter((f) => document.querySelector(`[data-element="${f.field}"]`));
+  const beside = state.fieldErrors.length;
   const others = fields.filter((f) => !state.fieldErrors.includes(f));
   for (const f of state.fieldErrors) markField(f);
-  const sentences = [];
-  if (state.fieldErrors.length > 0) {
-    sentences.push(tr(`Chưa lưu: ${number(state.fieldErrors.length)} ô có lỗi, xem ghi chú bên dưới từng ô.`,
-      `Nothing was saved: ${number(state.fieldErrors.length)} fields have errors, see the note under each.`));
-  }
-  for (const f of others) sentences.push(tr(f.vi, f.en));
-  showMessage(sentences.join(' '));
+  say(() => {
+    const sentences = [];
+    if (beside > 0) {
+      sentences.push(tr(`Chưa lưu: ${number(beside)} ô có lỗi, xem ghi chú bên dưới từng ô.`,
+        `Nothing was saved: ${number(beside)} fields have errors, see the note under each.`));
+    }
+    for (const f of others) sentences.push(tr(f.vi, f.en));
+    return sentences.join(' ');
+  });
   const first = document.querySelector('#fields [aria-invalid="true"]:not(:disabled)');
   if (first) first.focus();
 }
@@ -448,11 +457,11 @@ async function submit(event) {
   event.preventDefault();
   if (state.inFlight) return;
   clearFieldErrors();
-  showMessage('');
+  say(null);
   setConfirmation(null);
   const values = changedValues();
   if (values.length === 0) {
-    showMessage(tr('Không có thay đổi nào để lưu: hãy nhập một giá trị mới, sửa một giá trị hoặc chọn rút lại.', 'There is no change to save: enter a new value, change one or choose to withdraw one.'));
+    say(() => tr('Không có thay đổi nào để lưu: hãy nhập một giá trị mới, sửa một giá trị hoặc chọn rút lại.', 'There is no change to save: enter a new value, change one or choose to withdraw one.'));
     return;
   }
   const body = { dataSet: state.dataSet, period: state.period, unit: state.unit, lang: state.lang, values };
@@ -471,7 +480,7 @@ async function submit(event) {
   } catch (error) {
     setBusy(false);
     if (!(error instanceof ApiError)) {
-      showMessage(tr('Không gửi được số liệu (mất kết nối?). Bấm “Lưu số liệu” lần nữa để gửi lại; lần nộp này chỉ được tính một lần.',
+      say(() => tr('Không gửi được số liệu (mất kết nối?). Bấm “Lưu số liệu” lần nữa để gửi lại; lần nộp này chỉ được tính một lần.',
         'The figures could not be sent (connection lost?). Press “Save figures” again to resend; this submission counts only once.'));
       return;
     }
@@ -546,18 +555,16 @@ async function changeLanguage() {
   if (state.options && state.options.dataSets.length > 0) renderChoices();
   if (state.form) renderForm(typed);
   if (state.confirmation) setConfirmation(state.confirmation);
-  if (!$('#message').hidden && state.lastError) report(state.lastError);
+  if (state.notice) showMessage(state.notice());
   history.replaceState(null, '', address());
 }
 
 function guarded(action) {
   return async (...args) => {
     try {
-      showMessage('');
-      state.lastError = null;
+      say(null);
       await action(...args);
     } catch (error) {
-      state.lastError = error;
       report(error);
     }
   };
@@ -581,12 +588,12 @@ async function start() {
   state.options = await get('/api/entry/options');
   renderStatic();
   if (!state.options.canSubmit) {
-    showMessage(tr('Mã truy cập này không có quyền nộp số liệu (cần vai trò “submitter”). Hãy đăng nhập bằng mã truy cập của người nộp báo cáo.',
+    say(() => tr('Mã truy cập này không có quyền nộp số liệu (cần vai trò “submitter”). Hãy đăng nhập bằng mã truy cập của người nộp báo cáo.',
       'This credential may not submit figures (the role “submitter” is needed). Sign in with a submitter’s access token.'));
     return;
   }
   if (state.options.dataSets.length === 0) {
-    showMessage(tr('Mã truy cập này không được nộp biểu mẫu nào của kế hoạch.', 'This credential may submit none of the plan’s forms.'));
+    say(() => tr('Mã truy cập này không được nộp biểu mẫu nào của kế hoạch.', 'This credential may submit none of the plan’s forms.'));
     return;
   }
   $('#choose').hidden = false;
@@ -608,15 +615,14 @@ async function start() {
     state.period = asked.defaultPeriod;
     renderChoices();
     await loadUnits();
-    state.lastError = error;
     report(error);
     return;
   }
   const askedUnit = params.get('unit');
   if (askedUnit && askedUnit !== state.unit) {
-    showMessage(tr(`Mã truy cập này không được nộp biểu mẫu này cho đơn vị “${askedUnit}” trong kỳ đã chọn; trang mở đơn vị của bạn.`,
+    say(() => tr(`Mã truy cập này không được nộp biểu mẫu này cho đơn vị “${askedUnit}” trong kỳ đã chọn; trang mở đơn vị của bạn.`,
       `This credential may not submit this form for the unit “${askedUnit}” in the chosen period; the page opens your own unit instead.`));
   }
 }
 
-start().catch((error) => { state.lastError = error; report(error); });
+start().catch(report);
