@@ -101,3 +101,33 @@ public sealed class EntryFormTests
         return (programme, programme.DataSets.Single(d => d.Id == "commune-police-monthly"));
     }
 }
+
+/// <summary>How the submission path's violations reach the form: on the field of the element they name, in the page's language.</summary>
+public sealed class EntryErrorTests
+{
+    private static readonly Protos.V1.Report Sent = new()
+    {
+        Values =
+        {
+            new Protos.V1.DataValue { DataElement = "complaints_received", Number = 3 },
+            new Protos.V1.DataValue { DataElement = "complaints_handled_on_time", Number = 5 },
+        },
+    };
+
+    [Fact]
+    public void A_violation_of_a_value_lands_on_its_elements_field_with_its_vietnamese_sentence()
+    {
+        var error = Dashboard.DataEntryApi.FieldOf(new Aggregation.Rollup.FieldError("values[1].number", "complaints_handled_on_time (5) may not exceed complaints_received (3)", "Không được lớn hơn."), Sent);
+        Assert.Equal(("complaints_handled_on_time", "Không được lớn hơn.", "complaints_handled_on_time (5) may not exceed complaints_received (3)."), (error.Field, error.Vi, error.En));
+    }
+
+    [Fact]
+    public void A_refusal_on_the_period_that_names_an_approval_says_the_figures_are_locked_until_it_is_withdrawn()
+    {
+        var error = Dashboard.DataEntryApi.FieldOf(new Aggregation.Rollup.FieldError("period", "covered by approvals/7 (DISTRICT, approved by district-164 on 2025-08-12)"), Sent);
+        Assert.Equal("period", error.Field);
+        Assert.StartsWith("Số liệu của kỳ này đã được phê duyệt nên đã bị khóa", error.Vi, StringComparison.Ordinal);
+        Assert.Contains("approvals/7", error.Vi, StringComparison.Ordinal);
+        Assert.StartsWith("The figures of this period are approved and so locked", error.En, StringComparison.Ordinal);
+    }
+}

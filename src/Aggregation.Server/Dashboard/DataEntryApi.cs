@@ -264,7 +264,7 @@ public static class DataEntryApi
     /// A violation of the submission path as the page shows it: on the element's field when it names a
     /// value, with the Vietnamese sentence the validator or the unit's rules wrote, else one said here.
     /// </summary>
-    private static EntryFieldError FieldOf(FieldError error, Protos.V1.Report report)
+    internal static EntryFieldError FieldOf(FieldError error, Protos.V1.Report report)
     {
         var field = error.Field switch
         {
