@@ -34,9 +34,13 @@ public sealed record ReportCommand(
     [property: Id(5)] string Source,
     [property: Id(6)] DateTimeOffset ReceivedAt = default);
 
-/// <summary>A field of a request that was rejected, named as in the gRPC request (<c>values[2].number</c>).</summary>
+/// <summary>
+/// A field of a request that was rejected, named as in the gRPC request (<c>values[2].number</c>).
+/// <see cref="Vi"/> says the same to the officer of the browser's data entry form, where one was
+/// written; gRPC answers carry <see cref="Description"/> only, as they always have.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("aggregation.FieldError")]
-public sealed record FieldError([property: Id(0)] string Field, [property: Id(1)] string Description);
+public sealed record FieldError([property: Id(0)] string Field, [property: Id(1)] string Description, [property: Id(2)] string? Vi = null);
 
 /// <summary>What happened to a report in its unit.</summary>
 [GenerateSerializer, Immutable, Alias("aggregation.ApplyResult")]

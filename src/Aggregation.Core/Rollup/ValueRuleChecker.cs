@@ -38,10 +38,16 @@ internal static class ValueRuleChecker
                 var field = blamed.Type == ElementType.Entities ? $"values[{index}].entities" : $"values[{index}].number";
                 errors.Add(new FieldError(
                     field,
-                    $"{rule.Lesser.Id} ({lesser.Number}) may not exceed {rule.Greater.Id} ({greater.Number}) for the same unit and period (rule {rule.Id})"));
+                    $"{rule.Lesser.Id} ({lesser.Number}) may not exceed {rule.Greater.Id} ({greater.Number}) for the same unit and period (rule {rule.Id})",
+                    $"“{rule.Lesser.Name.Vi ?? rule.Lesser.Id}” ({Vietnamese(lesser.Number)}) không được lớn hơn “{rule.Greater.Name.Vi ?? rule.Greater.Id}” ({Vietnamese(greater.Number)}) của cùng đơn vị, cùng kỳ báo cáo."));
             }
         }
     }
+
+    /// <summary>A count as Vietnamese write it: <c>1.000</c>.</summary>
+    private static string Vietnamese(long number) => number.ToString("#,##0", VietnameseDigits);
+
+    private static readonly System.Globalization.NumberFormatInfo VietnameseDigits = new() { NumberGroupSeparator = ".", NumberDecimalSeparator = "," };
 
     private static bool Touches(List<(DataElement Element, int BaseIndex, ValueSlot Slot)> pending, DataElement element)
     {

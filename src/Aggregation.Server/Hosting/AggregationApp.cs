@@ -253,6 +253,7 @@ public static partial class AggregationApp
         app.MapDashboard();
         app.MapReview();
         app.MapImport();
+        app.MapDataEntry();
         return app;
     }
 

@@ -50,7 +50,8 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(report);
         var start = errors.Count;
-        void Error(string field, string description) => errors.Add(new FieldError(prefix + field, description));
+        // The Vietnamese sentence, where given, is what the browser's data entry form shows for it.
+        void Error(string field, string description, string? vi = null) => errors.Add(new FieldError(prefix + field, description, vi));
 
         var key = report.IdempotencyKey;
         if (string.IsNullOrEmpty(key))
@@ -87,12 +88,12 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         }
         else if (programme is not null && !programme.Calendar.Contains(period))
         {
-            Error("period", $"{period} is outside the programme ({programme.Calendar.Whole})");
+            Error("period", $"{period} is outside the programme ({programme.Calendar.Whole})", $"Kỳ {period} nằm ngoài thời gian của kế hoạch ({programme.Calendar.FirstYear}–{programme.Calendar.LastYear}).");
             periodOk = false;
         }
         else if (period.Start > today)
         {
-            Error("period", $"{period} has not started yet (today is {today:yyyy-MM-dd})");
+            Error("period", $"{period} has not started yet (today is {today:yyyy-MM-dd})", $"Kỳ {period} chưa bắt đầu (hôm nay là {today:dd/MM/yyyy}, giờ Việt Nam): chưa thể báo cáo cho kỳ này.");
             periodOk = false;
         }
 
@@ -105,11 +106,11 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
         }
         else if (periodOk && !catalog.TryResolve(tenant.Id, report.UnitCode, period.Start, period.End, out unit))
         {
-            Error("unit_code", UnitNotInForce(tenant, report.UnitCode, period));
+            Error("unit_code", UnitNotInForce(tenant, report.UnitCode, period), $"Đơn vị {report.UnitCode} không tồn tại trong kỳ {period} (theo danh mục đơn vị hành chính của kỳ này).");
         }
         else if (!periodOk && !catalog.UnitsWithCode(tenant.Id, report.UnitCode).Any())
         {
-            Error("unit_code", $"unknown unit '{RpcErrors.Clip(report.UnitCode)}' in tenant {tenant.Id}");
+            Error("unit_code", $"unknown unit '{RpcErrors.Clip(report.UnitCode)}' in tenant {tenant.Id}", $"Không có đơn vị mã “{RpcErrors.Clip(report.UnitCode)}”.");
         }
 
         var reportedAt = now;
@@ -171,15 +172,15 @@ public sealed class ReportValidator(Hierarchy.Catalog catalog, ReportingClock cl
 
             if (element is not null && unit is not null && !element.Levels.Contains(unit.Level))
             {
-                Error($"{path}.data_element", $"'{element.Id}' is reported by a {string.Join(" or ", element.Levels)}, not by a {unit.Level} ({unit.Code})");
+                Error($"{path}.data_element", $"'{element.Id}' is reported by a {string.Join(" or ", element.Levels)}, not by a {unit.Level} ({unit.Code})", $"Chỉ tiêu này do cấp {string.Join(" hoặc ", element.Levels)} báo cáo, không phải cấp {unit.Level} ({unit.Code}).");
             }
 
             if (element is not null && periodOk && period.Type != element.PeriodType)
             {
-                Error($"{path}.data_element", $"'{element.Id}' is reported {element.PeriodType.Name()}, but the period {period} is {period.Type.Name()}");
+                Error($"{path}.data_element", $"'{element.Id}' is reported {element.PeriodType.Name()}, but the period {period} is {period.Type.Name()}", $"Chỉ tiêu này không báo cáo theo loại kỳ của {period}.");
             }
 
-            var command = element is null ? null : ValidateValue(v, element, path, Error);
+            var command = element is null ? null : ValidateValue(v, element, path, (field, description) => Error(field, description));
             if (command is not null)
             {
                 values.Add(command);

@@ -36,9 +36,15 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
         Locked,
     }
 
+    /// <summary>
+    /// What became of a report. <see cref="Errors"/> are its violations as found, each with its
+    /// Vietnamese sentence where one was written (the data entry form shows those; gRPC the result's).
+    /// </summary>
     public sealed record Outcome(ReportResult Result, Rejection Rejection)
     {
         public ApprovalEntry? LockedBy { get; init; }
+
+        public IReadOnlyList<FieldError> Errors { get; init; } = [];
     }
 
     /// <summary>
@@ -89,7 +95,7 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
 
             if (LockingApproval(tenant, report, validated) is { } approval)
             {
-                outcomes[i] = Rejected(i, report.IdempotencyKey, [new FieldError((batchPaths ? $"reports[{i}]." : "") + "period", Locked(report, approval))], Rejection.Locked) with { LockedBy = approval };
+                outcomes[i] = Rejected(i, report.IdempotencyKey, [new FieldError((batchPaths ? $"reports[{i}]." : "") + "period", Locked(report, approval), LockedVi(report, approval))], Rejection.Locked) with { LockedBy = approval };
                 continue;
             }
 
@@ -141,7 +147,7 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
                     UnitOutcomeKind.Accepted => new Outcome(Accepted(index, key, r), Rejection.None),
                     UnitOutcomeKind.Valid => new Outcome(new ReportResult { Index = index, IdempotencyKey = key, Outcome = ReportOutcome.Valid, UnitVersion = r.Version }, Rejection.None),
                     UnitOutcomeKind.Duplicate => new Outcome(new ReportResult { Index = index, IdempotencyKey = key, Outcome = ReportOutcome.Duplicate, UnitVersion = r.Version }, Rejection.None),
-                    UnitOutcomeKind.KeyConflict => Rejected(index, key, [new FieldError(prefix + "idempotency_key", "was already used for a different report; use a new key for a new or corrected report")], Rejection.KeyConflict),
+                    UnitOutcomeKind.KeyConflict => Rejected(index, key, [new FieldError(prefix + "idempotency_key", "was already used for a different report; use a new key for a new or corrected report", "Mã lần nộp này đã được dùng cho một báo cáo khác; hãy tải lại biểu mẫu và nộp lại.")], Rejection.KeyConflict),
                     _ => Rejected(index, key, r.Errors.Select(e => e with { Field = prefix + e.Field }), Rejection.Invalid),
                 };
             }
@@ -179,6 +185,10 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
     /// <summary>Why a locked report is refused, naming the approval.</summary>
     public static string Locked(Report report, ApprovalEntry approval) =>
         $"the {approval.DataSet} figures of {report.UnitCode} for {report.Period} are {ApprovalWorkflow.Describe(approval)}; a change needs that approval withdrawn first";
+
+    /// <summary>The same refusal in the data entry form's Vietnamese.</summary>
+    public static string LockedVi(Report report, ApprovalEntry approval) =>
+        $"Số liệu {approval.DataSet} của đơn vị {report.UnitCode} kỳ {report.Period} {ApprovalWorkflow.DescribeVi(approval)}; muốn sửa phải rút phê duyệt đó trước.";
 
     /// <summary>
     /// Records refused reports. A refusal changed nothing, so when the trail cannot be written the
@@ -218,9 +228,10 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
 
     private static Outcome Rejected(int index, string key, IEnumerable<FieldError> errors, Rejection why)
     {
+        var found = errors.ToList();
         var result = new ReportResult { Index = index, IdempotencyKey = key ?? "", Outcome = ReportOutcome.Rejected };
-        result.Violations.AddRange(errors.Select(e => new FieldViolation { Field = e.Field, Description = e.Description }));
-        return new Outcome(result, why);
+        result.Violations.AddRange(found.Select(e => new FieldViolation { Field = e.Field, Description = e.Description }));
+        return new Outcome(result, why) { Errors = found };
     }
 
     [LoggerMessage(EventId = 4701, Level = LogLevel.Error, Message = "{Count} rejected reports of {Subject} could not be written to the audit trail")]
