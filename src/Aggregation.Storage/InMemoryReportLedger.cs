@@ -83,6 +83,18 @@ public sealed class InMemoryReportLedger(InMemoryAuditTrail audit) : IReportLedg
         await Task.CompletedTask;
     }
 
+    public Task<IReadOnlyDictionary<string, string>> RecordedHashesAsync(string tenant, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        lock (_lock)
+        {
+            IReadOnlyDictionary<string, string> found = keys.Distinct(StringComparer.Ordinal)
+                .Where(k => _byKey.ContainsKey((tenant, k)))
+                .ToDictionary(k => k, k => _byKey[(tenant, k)].PayloadHash, StringComparer.Ordinal);
+            return Task.FromResult(found);
+        }
+    }
+
     public Task<long> LastSeqAsync(string tenant, string unitCode, CancellationToken cancellationToken = default)
     {
         lock (_lock)

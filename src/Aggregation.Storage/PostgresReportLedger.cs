@@ -139,6 +139,34 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
         }
     }
 
+    public async Task<IReadOnlyDictionary<string, string>> RecordedHashesAsync(string tenant, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (keys.Count == 0)
+        {
+            return found;
+        }
+
+        try
+        {
+            await using var command = _dataSource.CreateCommand(ExistingSql);
+            command.Parameters.Add(TextArray("tenant", keys.Select(_ => tenant)));
+            command.Parameters.Add(TextArray("key", keys));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found[reader.GetString(1)] = reader.GetString(2);
+            }
+
+            return found;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw new LedgerUnavailableException("The ledger cannot be read: " + ex.Message, ex);
+        }
+    }
+
     public async Task<long> LastSeqAsync(string tenant, string unitCode, CancellationToken cancellationToken = default)
     {
         try

@@ -98,6 +98,9 @@ public sealed class TestLedger : IReportLedger
     public IAsyncEnumerable<LedgerEntry> ReadTenantAsync(string tenant, CancellationToken cancellationToken = default) =>
         _inner.ReadTenantAsync(tenant, cancellationToken);
 
+    public Task<IReadOnlyDictionary<string, string>> RecordedHashesAsync(string tenant, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default) =>
+        _inner.RecordedHashesAsync(tenant, keys, cancellationToken);
+
     public Task<long> LastSeqAsync(string tenant, string unitCode, CancellationToken cancellationToken = default) =>
         _inner.LastSeqAsync(tenant, unitCode, cancellationToken);
 

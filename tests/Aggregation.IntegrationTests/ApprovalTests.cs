@@ -77,6 +77,27 @@ public sealed class ApprovalTests(ServerFixture server) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_retry_of_a_report_recorded_before_the_approval_is_a_duplicate_not_a_refusal()
+    {
+        // A district system whose answer was lost sends the same report again, with the same key,
+        // after the district approved: it was recorded, so it is counted once and answered DUPLICATE.
+        var generator = new ReportGenerator(seed: 72);
+        using var submitter = server.ChannelFor(CommuneSubmitter);
+        var ingestion = new Ingestion.IngestionClient(submitter);
+        var report = generator.New("05446", "2025-02", ReportGenerator.Number("awareness_activities", 4));
+        await ingestion.SubmitReportAsync(new SubmitReportRequest { Report = report });
+
+        using var approverChannel = server.ChannelFor(DistrictApprover);
+        await new Approvals.ApprovalsClient(approverChannel).ApproveAsync(Approve("05446", "commune-monthly", "2025S1", ApprovalLevel.District));
+
+        var again = await ingestion.SubmitReportAsync(new SubmitReportRequest { Report = report });
+        Assert.Equal(ReportOutcome.Duplicate, again.Result.Outcome);
+        var batch = await ingestion.SubmitReportsAsync(new SubmitReportsRequest { Reports = { report, generator.New("05446", "2025-02", ReportGenerator.Number("awareness_activities", 9)) } });
+        Assert.Equal([ReportOutcome.Duplicate, ReportOutcome.Rejected], batch.Results.Select(r => r.Outcome));
+        Assert.Equal(4, await AwarenessAsync("05446", "2025-02"));
+    }
+
+    [Fact]
     public async Task The_province_approves_a_district_only_after_its_district_approval_and_the_rollup_shows_the_level()
     {
         var generator = new ReportGenerator(seed: 72);

@@ -47,6 +47,12 @@ public interface IReportLedger
     /// <summary>Every entry of a tenant (rebuilds and audits).</summary>
     IAsyncEnumerable<LedgerEntry> ReadTenantAsync(string tenant, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The payload hash recorded under each of <paramref name="keys"/> that the tenant has used
+    /// (keys never recorded are absent): how a retry is recognised without applying anything.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, string>> RecordedHashesAsync(string tenant, IReadOnlyCollection<string> keys, CancellationToken cancellationToken = default);
+
     /// <summary>The highest sequence the unit has used, or 0.</summary>
     Task<long> LastSeqAsync(string tenant, string unitCode, CancellationToken cancellationToken = default);
 }

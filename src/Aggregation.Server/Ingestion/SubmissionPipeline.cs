@@ -21,7 +21,7 @@ namespace Aggregation.Server.Ingestion;
 /// as accepted only after its ledger row is committed. A report with values in figures an approval
 /// locks is refused before any unit is called, naming the approval.
 /// </summary>
-public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValidator validator, AccessControl access, IAuditTrail audit, Hierarchy.Catalog catalog, ApprovalRegistry approvals, ILogger<SubmissionPipeline> logger)
+public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValidator validator, AccessControl access, IAuditTrail audit, Hierarchy.Catalog catalog, ApprovalRegistry approvals, IReportLedger ledger, ILogger<SubmissionPipeline> logger)
 {
     public const int MaxBatchSize = 1000;
 
@@ -107,6 +107,8 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
             list.Add((i, new UnitSubmission(validated.Command, ReportFingerprint.Of(report), submitter, ReportFingerprint.OfWire(report))));
         }
 
+        await AnswerRetriesOfLockedAsync(tenant, reports, outcomes, cancellationToken);
+
         // The caller gave up (deadline passed or cancelled): touch no grain. The deadline is checked
         // here as well as through the token, whose timer may not have fired yet.
         cancellationToken.ThrowIfCancellationRequested();
@@ -185,6 +187,39 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
     /// <summary>Why a locked report is refused, naming the approval.</summary>
     public static string Locked(Report report, ApprovalEntry approval) =>
         $"the {approval.DataSet} figures of {report.UnitCode} for {report.Period} are {ApprovalWorkflow.Describe(approval)}; a change needs that approval withdrawn first";
+
+    /// <summary>
+    /// A retry of a report recorded before its figures were approved (its answer was lost, so the
+    /// sender tries again with the same key) is that same report: it is answered DUPLICATE, as any
+    /// retry is, not refused as a change of approved figures. Only the ledger knows the keys.
+    /// </summary>
+    private async Task AnswerRetriesOfLockedAsync(Tenant tenant, IReadOnlyList<Report> reports, Outcome?[] outcomes, CancellationToken cancellationToken)
+    {
+        var locked = Enumerable.Range(0, reports.Count).Where(i => outcomes[i] is { Rejection: Rejection.Locked }).ToList();
+        if (locked.Count == 0)
+        {
+            return;
+        }
+
+        IReadOnlyDictionary<string, string> recorded;
+        try
+        {
+            recorded = await ledger.RecordedHashesAsync(tenant.Id, locked.Select(i => reports[i].IdempotencyKey).ToList(), cancellationToken);
+        }
+        catch (LedgerUnavailableException)
+        {
+            throw RpcErrors.Unavailable("Reports could not be checked against the ledger (storage unavailable); retry the call with the same idempotency keys.");
+        }
+
+        foreach (var i in locked)
+        {
+            var report = reports[i];
+            if (recorded.TryGetValue(report.IdempotencyKey, out var hash) && (hash == ReportFingerprint.Of(report) || hash == ReportFingerprint.OfWire(report)))
+            {
+                outcomes[i] = new Outcome(new ReportResult { Index = i, IdempotencyKey = report.IdempotencyKey, Outcome = ReportOutcome.Duplicate }, Rejection.None);
+            }
+        }
+    }
 
     /// <summary>The same refusal in the data entry form's Vietnamese.</summary>
     public static string LockedVi(Report report, ApprovalEntry approval) =>
