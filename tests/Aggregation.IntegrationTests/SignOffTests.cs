@@ -96,6 +96,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await areaRow.Locator("button[data-action='approve']").ClickAsync();
         await district.Locator("#decision-text").FillAsync("Đã kiểm tra số liệu các xã; các xã khác chưa có hoạt động trong kỳ.");
         await district.Locator("#decision-submit").ClickAsync();
+        await DecidedAsync(district, District, "district");
         await Expect(areaRow).ToHaveAttributeAsync("data-state", "district", Decided);
         await Expect(communeRow).ToHaveAttributeAsync("data-state", "district", Decided);
 
@@ -117,6 +118,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(province.Locator("#decision-heading")).ToContainTextAsync("ở cấp tỉnh");
         await province.Locator("#decision-text").FillAsync("Sở đã đối chiếu với báo cáo của huyện.");
         await province.Locator("#decision-submit").ClickAsync();
+        await DecidedAsync(province, District, "province");
         await Expect(districtRow).ToHaveAttributeAsync("data-state", "province", Decided);
         await Expect(districtRow.Locator("td").First).ToHaveTextAsync("Đã phê duyệt cấp tỉnh");
         // The screen as the approver sees it (the findings of every commune below run long).
@@ -203,6 +205,17 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         }
 
         Assert.True(found.Count == 0, string.Join("\n", found));
+    }
+
+    /// <summary>Waits until the unit's row shows the state or the page says why not, and fails with the page's sentence.</summary>
+    private static async Task DecidedAsync(IPage page, string unit, string state)
+    {
+        await page.WaitForFunctionAsync(
+            "([unit, state]) => document.querySelector(`#approvals tr[data-unit='${unit}']`)?.dataset.state === state || document.querySelector('#decision-error').textContent || document.querySelector('#message').textContent",
+            new[] { unit, state },
+            new PageWaitForFunctionOptions { Timeout = 60_000 });
+        Assert.Equal("", await page.Locator("#decision-error").TextContentAsync());
+        Assert.Equal("", await page.Locator("#message").TextContentAsync());
     }
 
     private static Task<SubmitReportResponse> SubmitAsync(Ingestion.IngestionClient client, string period, int awareness) =>
