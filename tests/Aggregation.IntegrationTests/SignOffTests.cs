@@ -28,6 +28,10 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
     private const string Commune = "05443";
     private const string District = "164";
 
+    // An approval reads the findings of the area it covers before it is recorded: on a machine
+    // busy with other builds that takes longer than Playwright's 5 s default.
+    private static readonly LocatorAssertionsToHaveAttributeOptions Decided = new() { Timeout = 60_000 };
+
     private static readonly string[] ChromiumArguments =
         ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
@@ -51,7 +55,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         // so the page asks for a comment before sending.
         var district = await OpenReviewAsync(browser, DistrictApprover, District);
         var communeRow = district.Locator($"#approvals tbody tr[data-unit='{Commune}']");
-        await Expect(communeRow).ToHaveAttributeAsync("data-state", "provisional");
+        await Expect(communeRow).ToHaveAttributeAsync("data-state", "provisional", Decided);
         await Expect(communeRow.Locator("td").First).ToHaveTextAsync("Tạm thời, chưa phê duyệt");
         await communeRow.Locator("button[data-action='approve']").ClickAsync();
         await Expect(district.Locator("#decision-label")).ToHaveTextAsync("Ý kiến (bắt buộc)");
@@ -59,7 +63,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(district.Locator("#decision-error")).ToContainTextAsync("cần ghi ý kiến");
         await district.Locator("#decision-text").FillAsync("Xã chỉ hoạt động trong tháng 3; các tháng khác không có hoạt động.");
         await district.Locator("#decision-submit").ClickAsync();
-        await Expect(communeRow).ToHaveAttributeAsync("data-state", "district");
+        await Expect(communeRow).ToHaveAttributeAsync("data-state", "district", Decided);
         await Expect(communeRow.Locator("td").First).ToHaveTextAsync("Đã phê duyệt cấp huyện");
         await Expect(communeRow).ToContainTextAsync(DistrictApprover.Subject);
         await Expect(communeRow).ToContainTextAsync("(giờ Việt Nam, UTC+7)");
@@ -81,7 +85,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await district.Keyboard.TypeAsync("Xã báo cáo nhầm số buổi tuyên truyền tháng 3.");
         await district.Keyboard.PressAsync("Tab");
         await district.Keyboard.PressAsync("Enter");
-        await Expect(communeRow).ToHaveAttributeAsync("data-state", "provisional");
+        await Expect(communeRow).ToHaveAttributeAsync("data-state", "provisional", Decided);
         await Expect(district.Locator("#done")).ToContainTextAsync("Đã rút phê duyệt");
 
         Assert.Equal(ReportOutcome.Accepted, (await SubmitAsync(officer, "2025-03", 4)).Result.Outcome);
@@ -92,8 +96,9 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await areaRow.Locator("button[data-action='approve']").ClickAsync();
         await district.Locator("#decision-text").FillAsync("Đã kiểm tra số liệu các xã; các xã khác chưa có hoạt động trong kỳ.");
         await district.Locator("#decision-submit").ClickAsync();
-        await Expect(areaRow).ToHaveAttributeAsync("data-state", "district");
-        await Expect(communeRow).ToHaveAttributeAsync("data-state", "district");
+        await DecidedAsync(district, District, "district");
+        await Expect(areaRow).ToHaveAttributeAsync("data-state", "district", Decided);
+        await Expect(communeRow).ToHaveAttributeAsync("data-state", "district", Decided);
 
         // Approved at district level only: the half's report to the ministry waits, and says for what.
         var reporting = new Protos.V1.Reporting.ReportingClient(server.Channel);
@@ -108,12 +113,13 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await empty.Locator("button[data-action='approve']").ClickAsync();
         await Expect(province.Locator("#message")).ToContainTextAsync("chưa có số liệu");
         var districtRow = province.Locator($"#approvals tbody tr[data-unit='{District}']");
-        await Expect(districtRow).ToHaveAttributeAsync("data-state", "district");
+        await Expect(districtRow).ToHaveAttributeAsync("data-state", "district", Decided);
         await districtRow.Locator("button[data-action='approve']").ClickAsync();
         await Expect(province.Locator("#decision-heading")).ToContainTextAsync("ở cấp tỉnh");
         await province.Locator("#decision-text").FillAsync("Sở đã đối chiếu với báo cáo của huyện.");
         await province.Locator("#decision-submit").ClickAsync();
-        await Expect(districtRow).ToHaveAttributeAsync("data-state", "province");
+        await DecidedAsync(province, District, "province");
+        await Expect(districtRow).ToHaveAttributeAsync("data-state", "province", Decided);
         await Expect(districtRow.Locator("td").First).ToHaveTextAsync("Đã phê duyệt cấp tỉnh");
         // The screen as the approver sees it (the findings of every commune below run long).
         await province.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("review-approve.png") });
@@ -199,6 +205,17 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         }
 
         Assert.True(found.Count == 0, string.Join("\n", found));
+    }
+
+    /// <summary>Waits until the unit's row shows the state or the page says why not, and fails with the page's sentence.</summary>
+    private static async Task DecidedAsync(IPage page, string unit, string state)
+    {
+        await page.WaitForFunctionAsync(
+            "([unit, state]) => document.querySelector(`#approvals tr[data-unit='${unit}']`)?.dataset.state === state || document.querySelector('#decision-error').textContent || document.querySelector('#message').textContent",
+            new[] { unit, state },
+            new PageWaitForFunctionOptions { Timeout = 60_000 });
+        Assert.Equal("", await page.Locator("#decision-error").TextContentAsync());
+        Assert.Equal("", await page.Locator("#message").TextContentAsync());
     }
 
     private static Task<SubmitReportResponse> SubmitAsync(Ingestion.IngestionClient client, string period, int awareness) =>
