@@ -18,10 +18,6 @@ namespace Aggregation.IntegrationTests;
 /// goes to the ministry with the approved figures. Thái Nguyên sends only approved figures (the
 /// shipped default), so until the province approves, the report waits.
 /// </summary>
-/// <remarks>
-/// The officer submits over gRPC, as the entry page does through the same pipeline: the entry page
-/// is built beside this one and joins this test when they are merged.
-/// </remarks>
 public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
     private const string DataSet = "commune-monthly";
@@ -46,10 +42,13 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
     {
         using var officerChannel = TestCredentials.Channel(server.Address, Officer);
         var officer = new Ingestion.IngestionClient(officerChannel);
-        Assert.Equal(ReportOutcome.Accepted, (await SubmitAsync(officer, "2025-03", 2)).Result.Outcome);
-        Assert.Equal(ReportOutcome.Accepted, (await SubmitAsync(officer, "2025-03", 3)).Result.Outcome);
-
         await using var browser = await LaunchAsync();
+
+        // The commune officer enters March in the entry form, then corrects it.
+        var entry = await OpenEntryAsync(browser, Officer, "2025-03");
+        await SaveAsync(entry, "2", "Nhận mới (1)");
+        await SaveAsync(entry, "3", "Đã sửa (1)");
+        Assert.Equal(3, (await server.ReadAsync(Commune, "2025-03")).Values.Single(v => v.DataElement == "awareness_activities").Value);
 
         // The district approver approves the commune; its reports are missing for the other months,
         // so the page asks for a comment before sending.
@@ -69,6 +68,10 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(communeRow).ToContainTextAsync("(giờ Việt Nam, UTC+7)");
 
         // Approved figures are locked: the officer's later correction is refused naming the approval.
+        await entry.Locator("#f-awareness_activities").FillAsync("4");
+        await entry.Locator("#save").ClickAsync();
+        await Expect(entry.Locator("#message")).ToContainTextAsync("đã được phê duyệt cấp huyện bởi approver-164");
+        Assert.Equal(3, (await server.ReadAsync(Commune, "2025-03")).Values.Single(v => v.DataElement == "awareness_activities").Value);
         var refused = await Assert.ThrowsAsync<RpcException>(() => SubmitAsync(officer, "2025-03", 4));
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.Contains(refused.GetRpcStatus()!.GetDetail<PreconditionFailure>()!.Violations, v => v.Type == "APPROVAL" && v.Subject.StartsWith("approvals/", StringComparison.Ordinal));
@@ -88,7 +91,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(communeRow).ToHaveAttributeAsync("data-state", "provisional", Decided);
         await Expect(district.Locator("#done")).ToContainTextAsync("Đã rút phê duyệt");
 
-        Assert.Equal(ReportOutcome.Accepted, (await SubmitAsync(officer, "2025-03", 4)).Result.Outcome);
+        await SaveAsync(entry, "4", "Đã sửa (1)");
 
         // The district approves its whole area, so the province may approve the district.
         await district.ReloadAsync();
@@ -231,6 +234,26 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
                 Values = { ReportGenerator.Number("awareness_activities", awareness) },
             },
         }).ResponseAsync;
+
+    /// <summary>The entry form of the commune's monthly report for <paramref name="period"/>, as the officer opens it.</summary>
+    private async Task<IPage> OpenEntryAsync(IAsyncDisposableBrowser browser, Aggregation.Security.AccessGrant grant, string period)
+    {
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await page.GotoAsync($"{server.WebAddress}/entry.html?dataSet={DataSet}&period={period}&unit={Commune}#token={TestCredentials.Token(grant)}");
+        await Expect(page.Locator("#entry-unit")).ToHaveValueAsync(Commune);
+        await Expect(page.Locator("#f-awareness_activities")).ToBeVisibleAsync();
+        return page;
+    }
+
+    /// <summary>Types the month's awareness activities, saves, and waits for the page's confirmation.</summary>
+    private static async Task SaveAsync(IPage entry, string awareness, string confirmed)
+    {
+        await entry.Locator("#f-awareness_activities").FillAsync(awareness);
+        await entry.Locator("#save").ClickAsync();
+        await Expect(entry.Locator("#confirmation")).ToContainTextAsync(confirmed);
+        // The form reloads what the unit holds: the value just saved, not an earlier one.
+        await Expect(entry.Locator("#h-awareness_activities")).ToContainTextAsync($"Đang lưu: {awareness} ");
+    }
 
     private async Task<IPage> OpenReviewAsync(IAsyncDisposableBrowser browser, Aggregation.Security.AccessGrant grant, string unit, string period = "2025S1", string lang = "", int width = 1280)
     {
