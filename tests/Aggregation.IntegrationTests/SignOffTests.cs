@@ -148,8 +148,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(dashboard.Locator($"#children tr[data-unit='{Commune}'] .approval-cell")).ToHaveTextAsync("Approved at province level");
         await dashboard.Locator("#lang").ClickAsync();
         await Expect(dashboard.Locator($"#children tr[data-unit='{Commune}'] .approval-cell")).ToHaveTextAsync("Đã phê duyệt cấp tỉnh");
-        await dashboard.Locator($"#children tr[data-unit='{Commune}']").ScrollIntoViewIfNeededAsync();
-        await dashboard.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard-approved.png") });
+        await dashboard.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard-approved.png"), FullPage = true });
     }
 
     [Fact]
