@@ -75,6 +75,11 @@ public static class CliApp
         root.Subcommands.Add(ExportCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(DeliveriesCommands.Build());
+        foreach (var approvals in ApprovalsCommands.Build())
+        {
+            root.Subcommands.Add(approvals);
+        }
+
         root.Subcommands.Add(Import.ImportCommands.Build(Connect, ProgrammeOption, Report));
         root.Subcommands.Add(TokenCommands.Build(TenantOption, Connect, Report));
         return root;

@@ -33,9 +33,12 @@ public static class ErrorMessages
 
         var status = ex.GetRpcStatus();
         var violations = status?.GetDetail<BadRequest>()?.FieldViolations ?? [];
-        var headline = Headline(ex.Status.Detail, violations);
+        // The server's own Vietnamese sentence when it sends one (google.rpc.LocalizedMessage).
+        var vietnamese = Ui.English ? null : status?.GetDetail<LocalizedMessage>()?.Message;
+        var headline = vietnamese ?? Headline(ex.Status.Detail, violations);
         var lines = new List<string> { $"[red]{Markup.Escape(Label(ex.StatusCode))}[/]: {Markup.Escape(headline)}" };
-        lines.AddRange(violations.Select(v => $"  [yellow]{Markup.Escape(v.Field)}[/]: {Markup.Escape(v.Description)}"));
+        lines.AddRange(violations.Select(v => $"  [yellow]{Markup.Escape(v.Field)}[/]: {Markup.Escape(!Ui.English && v.LocalizedMessage is { Message.Length: > 0 } l ? l.Message : v.Description)}"));
+        lines.AddRange((status?.GetDetail<PreconditionFailure>()?.Violations ?? []).Where(v => v.Type != "MISSING").Select(v => $"  [yellow]{Markup.Escape(v.Subject)}[/]: {Markup.Escape(v.Description)}"));
         if (status?.GetDetail<RetryInfo>()?.RetryDelay is { } delay)
         {
             lines.Add(Markup.Escape(Ui.T($"Thử lại sau {delay.ToTimeSpan().TotalSeconds:0} giây.", $"Try again in {delay.ToTimeSpan().TotalSeconds:0} s.")));

@@ -56,8 +56,8 @@ public sealed class PostgresApprovalStore(NpgsqlDataSource dataSource)
     /// once <paramref name="check"/> has accepted the tenant's approvals in force as they stand;
     /// whatever <paramref name="check"/> throws leaves everything as it was.
     /// </summary>
-    /// <returns>The recorded approval and the tenant's approvals afterwards.</returns>
-    public async Task<(ApprovalRow Approval, IReadOnlyList<ApprovalRow> TenantApprovals)> ApproveAsync(ApprovalRow approval, Action<IReadOnlyList<ApprovalRow>> check, Func<ApprovalRow, AuditRecord> audit, CancellationToken cancellationToken = default)
+    /// <returns>The recorded approval.</returns>
+    public async Task<ApprovalRow> ApproveAsync(ApprovalRow approval, Action<IReadOnlyList<ApprovalRow>> check, Func<ApprovalRow, AuditRecord> audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(approval);
         ArgumentNullException.ThrowIfNull(check);
@@ -89,7 +89,7 @@ public sealed class PostgresApprovalStore(NpgsqlDataSource dataSource)
     /// once <paramref name="check"/> has accepted the tenant's approvals as they stand (it sees the
     /// one to withdraw, withdrawn or not, and throws to refuse).
     /// </summary>
-    public async Task<(ApprovalRow Approval, IReadOnlyList<ApprovalRow> TenantApprovals)> WithdrawAsync(string tenant, long id, string withdrawnBy, string reason, Action<IReadOnlyList<ApprovalRow>> check, Func<ApprovalRow, AuditRecord> audit, CancellationToken cancellationToken = default)
+    public async Task<ApprovalRow> WithdrawAsync(string tenant, long id, string withdrawnBy, string reason, Action<IReadOnlyList<ApprovalRow>> check, Func<ApprovalRow, AuditRecord> audit, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(check);
         ArgumentNullException.ThrowIfNull(audit);
@@ -115,7 +115,7 @@ public sealed class PostgresApprovalStore(NpgsqlDataSource dataSource)
         }, cancellationToken);
     }
 
-    private async Task<(ApprovalRow, IReadOnlyList<ApprovalRow>)> InTenantTransactionAsync(string tenant, Action<IReadOnlyList<ApprovalRow>> check, Func<NpgsqlConnection, NpgsqlTransaction, Task<ApprovalRow>> change, CancellationToken cancellationToken)
+    private async Task<ApprovalRow> InTenantTransactionAsync(string tenant, Action<IReadOnlyList<ApprovalRow>> check, Func<NpgsqlConnection, NpgsqlTransaction, Task<ApprovalRow>> change, CancellationToken cancellationToken)
     {
         try
         {
@@ -133,7 +133,7 @@ public sealed class PostgresApprovalStore(NpgsqlDataSource dataSource)
             check(before);
             var changed = await change(connection, transaction);
             await transaction.CommitAsync(cancellationToken);
-            return (changed, [.. before.Where(a => a.Id != changed.Id), changed]);
+            return changed;
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {

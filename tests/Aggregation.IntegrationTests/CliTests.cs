@@ -15,7 +15,7 @@ public sealed class CliTests(ServerFixture server) : IClassFixture<ServerFixture
     private static readonly string[] HelpPaths =
     [
         "", "submit", "rollup", "watch", "units", "programmes", "export", "report", "deliveries", "deliveries resend",
-        "deliveries produce", "import", "import template", "token",
+        "deliveries produce", "import", "import template", "token", "approve", "withdraw-approval", "approvals",
     ];
 
     private readonly string _token = TestCredentials.Token(TestCredentials.Operator);

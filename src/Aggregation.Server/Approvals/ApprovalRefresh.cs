@@ -50,7 +50,8 @@ public sealed partial class ApprovalRefresh(ApprovalRegistry registry, PostgresA
     {
         try
         {
-            registry.Load(await store.LoadAsync(cancellationToken));
+            var changes = registry.Changes;
+            registry.Load(await store.LoadAsync(cancellationToken), changes);
         }
         catch (LedgerUnavailableException ex)
         {

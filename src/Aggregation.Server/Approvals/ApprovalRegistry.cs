@@ -16,8 +16,8 @@ public enum ApprovalLevel
 public sealed record ApprovalEntry(long Id, string Tenant, string ProgrammeId, string DataSet, UnitKey Unit, Period Period, ApprovalLevel Level, string ApprovedBy, DateTimeOffset ApprovedAt, string Comment);
 
 /// <summary>
-/// Every approval, held in memory: loaded from PostgreSQL at start and replaced, tenant by tenant,
-/// on every approval and withdrawal made here. Approvals are rare (a few per unit and half-year),
+/// Every approval, held in memory: loaded from PostgreSQL at start and updated on every approval
+/// and withdrawal made here. Approvals are rare (a few per unit and half-year),
 /// so the whole set fits in memory and the submission path checks it without a database round
 /// trip. Another silo's approvals and withdrawals are seen when <see cref="ApprovalRefresh"/>
 /// re-reads the table (Approvals:RefreshInterval, 5 s by default): until then a submission on this
@@ -36,6 +36,9 @@ public sealed class ApprovalRegistry(Hierarchy.Catalog catalog)
     private readonly List<(long UpTo, TaskCompletionSource Drained)> _waiting = [];
     private ImmutableList<ApprovalEntry> _pending = [];
     private long _nextTicket;
+
+    // Counts changes made here; a re-read that began before one is stale and is not applied.
+    private long _changes;
 
     /// <summary>Whether the approvals were read once; until then no submission can be checked.</summary>
     public bool IsLoaded => _loaded.Task.IsCompleted;
@@ -120,28 +123,50 @@ public sealed class ApprovalRegistry(Hierarchy.Catalog catalog)
         }
     }
 
-    /// <summary>Replaces every tenant's approvals with what the store holds.</summary>
-    public void Load(IReadOnlyList<ApprovalRow> rows)
+    /// <summary>The count of changes made here so far: take it before reading the store, and pass it to <see cref="Load"/>.</summary>
+    public long Changes => Interlocked.Read(ref _changes);
+
+    /// <summary>
+    /// Replaces every tenant's approvals with what the store holds, unless a change was made here
+    /// since <paramref name="changesBeforeRead"/> (the read may predate it; the next one will not).
+    /// </summary>
+    public bool Load(IReadOnlyList<ApprovalRow> rows, long changesBeforeRead = 0)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var tenants = rows.GroupBy(r => r.Tenant, StringComparer.Ordinal)
             .ToImmutableDictionary(g => g.Key, g => Build(g.ToList()), StringComparer.Ordinal);
         lock (_gate)
         {
+            if (_changes != changesBeforeRead)
+            {
+                return false;
+            }
+
             _tenants = tenants;
         }
 
         _loaded.TrySetResult();
+        return true;
     }
 
-    /// <summary>Replaces one tenant's approvals (after a change made here, with what the change's transaction read).</summary>
-    public void Replace(string tenantId, IReadOnlyList<ApprovalRow> rows)
+    /// <summary>
+    /// Applies an approval or withdrawal just committed here. Only the changed row: changes made
+    /// concurrently may apply in either order, and a withdrawn row is never put back in force.
+    /// </summary>
+    public void Apply(ApprovalRow changed)
     {
-        ArgumentNullException.ThrowIfNull(rows);
-        var built = Build(rows);
+        ArgumentNullException.ThrowIfNull(changed);
         lock (_gate)
         {
-            _tenants = _tenants.SetItem(tenantId, built);
+            var rows = _tenants.TryGetValue(changed.Tenant, out var t) ? t.Rows : [];
+            var held = rows.FirstOrDefault(r => r.Id == changed.Id);
+            if (held is { InForce: false } && changed.InForce)
+            {
+                return;
+            }
+
+            _tenants = _tenants.SetItem(changed.Tenant, Build([.. rows.Where(r => r.Id != changed.Id), changed]));
+            _changes++;
         }
     }
 

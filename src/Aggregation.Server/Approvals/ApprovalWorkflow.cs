@@ -56,12 +56,12 @@ public sealed class ApprovalWorkflow(Hierarchy.Catalog catalog, ApprovalRegistry
         await RequireCommentOnOpenFindingsAsync(tenant, programme, dataSet, unit, period, comment, cancellationToken);
 
         var row = new ApprovalRow(0, tenant.Id, programme.Id, dataSet.Id, unit.Code, unit.ValidFrom, period.ToString(), (short)level, caller.Subject, default, comment);
-        var (recorded, rows) = await store.ApproveAsync(
+        var recorded = await store.ApproveAsync(
             row,
             current => CheckOrder([.. current.Where(r => r.InForce && r.ProgrammeId == programme.Id).Select(registry.ToEntry).OfType<ApprovalEntry>()], dataSet, unit, period, level),
             approved => Audit(caller, approved, AuditAction.Approved, approved.Comment),
             cancellationToken);
-        registry.Replace(tenant.Id, rows);
+        registry.Apply(recorded);
         return ToProto(recorded);
     }
 
@@ -100,7 +100,7 @@ public sealed class ApprovalWorkflow(Hierarchy.Catalog catalog, ApprovalRegistry
             throw InvalidRequestException.Of(errors);
         }
 
-        var (withdrawn, rows) = await store.WithdrawAsync(
+        var withdrawn = await store.WithdrawAsync(
             tenant.Id,
             entry.Id,
             caller.Subject,
@@ -108,7 +108,7 @@ public sealed class ApprovalWorkflow(Hierarchy.Catalog catalog, ApprovalRegistry
             current => CheckWithdrawal(current, entry),
             w => Audit(caller, w, AuditAction.ApprovalWithdrawn, w.WithdrawalReason),
             cancellationToken);
-        registry.Replace(tenant.Id, rows);
+        registry.Apply(withdrawn);
         return ToProto(withdrawn);
     }
 

@@ -13,7 +13,46 @@ public static class RpcErrors
     /// (field violations as google.rpc.BadRequest, missing configuration as PreconditionFailure, when
     /// to retry as RetryInfo).
     /// </summary>
-    public static RpcException From(RequestRefusedException refused) => refused switch
+    public static RpcException From(RequestRefusedException refused)
+    {
+        ArgumentNullException.ThrowIfNull(refused);
+        var plain = Unlocalized(refused);
+        return refused.MessageVi is null ? plain : Localized(plain, refused);
+    }
+
+    /// <summary>The locale of the Vietnamese sentences a refusal may carry.</summary>
+    public const string VietnameseLocale = "vi-VN";
+
+    /// <summary>
+    /// Adds the Vietnamese sentence as a google.rpc.LocalizedMessage, and each field violation's own
+    /// (FieldViolation.localized_message), so a client in Vietnamese shows the server's words.
+    /// </summary>
+    private static RpcException Localized(RpcException plain, RequestRefusedException refused)
+    {
+        var status = plain.GetRpcStatus()!;
+        if (refused is InvalidRequestException { Localized.Count: > 0 } invalid)
+        {
+            var at = status.Details.ToList().FindIndex(d => d.Is(BadRequest.Descriptor));
+            if (at >= 0)
+            {
+                var badRequest = status.Details[at].Unpack<BadRequest>();
+                foreach (var violation in badRequest.FieldViolations)
+                {
+                    if (invalid.Localized.FirstOrDefault(l => l.Field == violation.Field && l.En == violation.Description) is { } vi)
+                    {
+                        violation.LocalizedMessage = new LocalizedMessage { Locale = VietnameseLocale, Message = vi.Vi };
+                    }
+                }
+
+                status.Details[at] = Any.Pack(badRequest);
+            }
+        }
+
+        status.Details.Add(Any.Pack(new LocalizedMessage { Locale = VietnameseLocale, Message = refused.MessageVi }));
+        return status.ToRpcException();
+    }
+
+    private static RpcException Unlocalized(RequestRefusedException refused) => refused switch
     {
         InvalidRequestException invalid => InvalidArgument(invalid.Violations),
         UnauthenticatedException => new RpcException(new Grpc.Core.Status(StatusCode.Unauthenticated, refused.Message)),
@@ -25,6 +64,7 @@ public static class RpcErrors
         StateConflictException conflict => FailedPrecondition(refused.Message, conflict.Violations),
         _ => throw new ArgumentOutOfRangeException(nameof(refused), refused.GetType(), "A refusal without a gRPC status."),
     };
+
 
     public static RpcException InvalidArgument(params FieldError[] errors) => InvalidArgument((IEnumerable<FieldError>)errors);
 
