@@ -39,6 +39,7 @@ public sealed class AuthorizationTests(TwoTenantServerFixture server) : IClassFi
         ["Rollups.GetRollup"] = (AccessControlReaders, Scope.Units, (c, unit) => new Rollups.RollupsClient(c).GetRollupAsync(new GetRollupRequest { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = "2025" }).ResponseAsync),
         ["Subscriptions.Subscribe"] = (AccessControlReaders, Scope.Units, SubscribeAsync),
         ["Exports.Export"] = (AccessControlReaders, Scope.Units, ExportAllowedAsync),
+        ["Review.ListFindings"] = ([Roles.Approver, .. AccessControlReaders], Scope.Units, (c, unit) => new Review.ReviewClient(c).ListFindingsAsync(new ListFindingsRequest { UnitCode = unit, ProgrammeId = ServerFixture.Programme, Period = "2025" }).ResponseAsync),
         ["Catalog.ListProgrammes"] = ([.. Roles.All], Scope.None, (c, _) => new Catalog.CatalogClient(c).ListProgrammesAsync(new ListProgrammesRequest()).ResponseAsync),
         ["Catalog.GetUnit"] = ([.. Roles.All], Scope.Tenant, (c, unit) => new Catalog.CatalogClient(c).GetUnitAsync(new GetUnitRequest { Code = unit }).ResponseAsync),
         ["Catalog.ListUnits"] = ([.. Roles.All], Scope.Tenant, (c, unit) => new Catalog.CatalogClient(c).ListUnitsAsync(new ListUnitsRequest { AncestorCode = unit }).ResponseAsync),

@@ -228,6 +228,20 @@ public sealed class ReviewFindingsTests(ReviewFindingsFixture server, ITestOutpu
     }
 
     [Fact]
+    public async Task A_province_review_covers_the_communes_of_every_district()
+    {
+        var findings = await server.FindingsAsync(ServerFixture.ProvinceCode, "2024S2");
+
+        // The same outlier, two levels down; districts and communes that never reported, all nine districts' worth.
+        var outlier = Assert.Single(findings, f => f.Kind == FindingKind.Outlier);
+        Assert.Equal(ReviewFindingsFixture.Outlier, outlier.UnitCode);
+        Assert.Contains(findings, f => f.Kind == FindingKind.MissingReport && f.UnitCode == "173" && f.DataSet == "district-sixmonthly");
+        Assert.Contains(findings, f => f.Kind == FindingKind.MissingReport && f.UnitCode == "05431" && f.DataSet == "commune-monthly");
+        Assert.Contains(findings, f => f.Kind == FindingKind.TargetHeldBack && f.IndicatorId == "T1.1" && f.UnitCode == "05431");
+        Assert.DoesNotContain(findings, f => f.UnitCode == ReviewFindingsFixture.Good);
+    }
+
+    [Fact]
     public async Task Findings_for_one_data_set_leave_out_the_others()
     {
         var police = await server.FindingsAsync(ReviewFindingsFixture.District, "2024S2", "commune-police-monthly");

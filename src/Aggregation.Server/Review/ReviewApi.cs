@@ -20,8 +20,16 @@ public static class ReviewApi
     public static WebApplication MapReview(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/api/review", async (string? unit, string? period, string? dataSet, HttpContext http, AccessControl access, ReviewFindings findings) =>
+        app.MapGet("/api/review", async (string? unit, string? period, string? dataSet, HttpContext http, AccessControl access, ReviewFindings findings, Aggregation.Storage.StorageAvailability availability) =>
         {
+            // During a database outage the units' grains cannot load: answered at once, as the
+            // dashboard's reads are, so the page shows the message and retries.
+            if (!availability.IsAvailable)
+            {
+                http.Response.Headers.RetryAfter = ((int)Resilience.StorageGateInterceptor.RetryDelay.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Json(new { error = Resilience.StorageGateInterceptor.Unavailable(availability).Status.Detail }, statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
             try
             {
                 var (caller, tenant) = access.Authorize(http, http.Request.Query["tenant"], ReviewService.Reviewers);

@@ -48,7 +48,7 @@ public sealed class ReviewFindings(Hierarchy.Catalog catalog, IGrainFactory grai
     /// month, every month), and then any change at all would be "infinitely" far: 2 → 3 is not what a
     /// reviewer needs to see. So a value is an outlier only when it is both beyond median ± 3 × MAD and
     /// at least this far from the median, or half the median for larger figures
-    /// (<see cref="RelativeFloor"/>): a stock of 1.000 workers moving to 1.004 is not news either.
+    /// (<see cref="RelativeFloor"/>): a stock of 1,000 workers moving to 1,004 is not news either.
     /// </summary>
     public const double AbsoluteFloor = 3;
 
@@ -241,12 +241,8 @@ public sealed class ReviewFindings(Hierarchy.Catalog catalog, IGrainFactory grai
                 }
 
                 var history = slots.Skip(Math.Max(0, i - HistoryLength)).Take(Math.Min(i, HistoryLength)).ToList();
-                var values = history.Select(h => ValueOf(element, h)).ToList();
-                var median = Median(values);
-                var mad = Median(values.Select(v => Math.Abs(v - median)).ToList());
                 var value = ValueOf(element, slots[i]);
-                var distance = Math.Abs(value - median);
-                if (distance <= MadFactor * mad || distance < Math.Max(AbsoluteFloor, RelativeFloor * Math.Abs(median)))
+                if (!IsFarFromHistory(history.Select(h => ValueOf(element, h)).ToList(), value, out var median, out var mad))
                 {
                     continue;
                 }
@@ -401,6 +397,28 @@ public sealed class ReviewFindings(Hierarchy.Catalog catalog, IGrainFactory grai
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="value"/> is beyond median ± 3 × MAD of <paramref name="history"/> and at
+    /// least the floor (<see cref="AbsoluteFloor"/>, or <see cref="RelativeFloor"/> of the median) away
+    /// from the median. The MAD is the raw median absolute deviation, as the reviewer reads it beside
+    /// the history (not scaled to a normal standard deviation).
+    /// </summary>
+    public static bool IsFarFromHistory(IReadOnlyList<double> history, double value, out double median, out double mad)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        if (history.Count == 0)
+        {
+            (median, mad) = (0, 0);
+            return false;
+        }
+
+        var m = Median([.. history]);
+        median = m;
+        mad = Median([.. history.Select(v => Math.Abs(v - m))]);
+        var distance = Math.Abs(value - median);
+        return distance > MadFactor * mad && distance >= Math.Max(AbsoluteFloor, RelativeFloor * Math.Abs(median));
     }
 
     private static double ValueOf(DataElement element, OwnValue value) =>
