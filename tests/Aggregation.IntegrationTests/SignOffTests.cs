@@ -134,7 +134,8 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         var payload = await PayloadAsync("2025S1") ?? throw new Xunit.Sdk.XunitException("no ADX document for 2025S1 after the province approved it");
         var adx = XDocument.Parse(payload);
         XNamespace ns = "urn:ihe:qrph:adx:2015";
-        var march = Assert.Single(adx.Descendants(ns + "group"), g => (string?)g.Attribute("orgUnit") == Commune && (string?)g.Attribute("period") == "2025-03-01/P1M");
+        // The ward's code was reused on 2025-07-01: the mapping names the 2025 ward by its retired code.
+        var march = Assert.Single(adx.Descendants(ns + "group"), g => (string?)g.Attribute("orgUnit") == $"{Commune}-2021-2025" && (string?)g.Attribute("period") == "2025-03-01/P1M");
         var sent = Assert.Single(march.Elements(ns + "dataValue"), v => (string?)v.Attribute("dataElement") == "awareness_activities");
         var approved = (await server.ReadAsync(Commune, "2025-03")).Values.Single(v => v.DataElement == "awareness_activities");
         Assert.Equal(4, approved.Value);
@@ -150,8 +151,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(dashboard.Locator($"#children tr[data-unit='{Commune}'] .approval-cell")).ToHaveTextAsync("Approved at province level");
         await dashboard.Locator("#lang").ClickAsync();
         await Expect(dashboard.Locator($"#children tr[data-unit='{Commune}'] .approval-cell")).ToHaveTextAsync("Đã phê duyệt cấp tỉnh");
-        await dashboard.Locator($"#children tr[data-unit='{Commune}']").ScrollIntoViewIfNeededAsync();
-        await dashboard.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard-approved.png") });
+        await dashboard.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard-approved.png"), FullPage = true });
     }
 
     [Fact]
