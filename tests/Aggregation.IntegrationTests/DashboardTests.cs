@@ -15,13 +15,10 @@ namespace Aggregation.IntegrationTests;
 /// </summary>
 public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private static readonly string[] ChromiumArguments =
-        ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
     [Fact]
     public async Task The_provinces_figure_changes_on_the_open_page_within_a_second_of_a_report_and_drills_down_to_a_district()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1600 } });
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
@@ -75,7 +72,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task Without_a_token_the_page_asks_for_one_and_a_district_viewer_then_sees_its_district_only()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
 
         await page.GotoAsync($"{server.WebAddress}/?period=2025");
@@ -98,7 +95,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     public async Task Numbers_are_written_in_the_pages_language_vietnamese_decimal_comma_beside_thousand_dots_english_the_reverse()
     {
         await SeedSecondHalfOf2025Async();
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "?unit=19&period=2025S2");
         var t13a = page.Locator("#indicators tr[data-indicator='T1.3a']");
         await Expect(t13a.Locator("td.value")).ToHaveTextAsync("199,5 %");
@@ -115,7 +112,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     public async Task A_rate_above_100_percent_is_flagged_as_data_to_check_not_met()
     {
         await SeedSecondHalfOf2025Async();
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "?unit=19&period=2025S2");
         var status = page.Locator("#indicators tr[data-indicator='T1.3a'] .status");
         await Expect(status).ToHaveTextAsync("! Số liệu cần kiểm tra");
@@ -138,7 +135,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
         Assert.Equal("2025S2", DashboardApi.DefaultPeriod(calendar, new DateTimeOffset(2026, 12, 2, 0, 0, 0, TimeSpan.Zero)).ToString());
 
         await SeedSecondHalfOf2025Async();
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "");
         // Today (after the plan ended) the latest completed half-year of the plan is July–December 2025.
         await Expect(page.Locator("#period")).ToHaveValueAsync("2025S2");
@@ -153,7 +150,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task At_390_px_wide_nothing_overflows_and_the_status_of_every_target_is_visible()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         foreach (var (query, lang) in Views.SelectMany(v => new[] { (v, ""), (v, "&lang=en") }))
         {
             var page = await OpenAsync(browser, query + lang, width: 390);
@@ -187,24 +184,24 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task With_the_keyboard_alone_a_unit_row_is_reached_and_enter_drills_down_and_the_breadcrumb_leads_back()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "?unit=19&period=2025S1");
         await Expect(page.Locator("#children tr[data-unit='164']")).ToBeVisibleAsync();
 
         // An indicator row: Tab reaches it, Enter shows its trend, with a visible focus.
-        await TabToAsync(page, "#indicators tr[data-indicator='T1.3a']");
+        await HeadlessChromium.TabToAsync(page, "#indicators tr[data-indicator='T1.3a']");
         Assert.NotEqual("none", await page.EvaluateAsync<string>("getComputedStyle(document.activeElement).outlineStyle"));
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#trend-indicator")).ToHaveTextAsync("T1.3a");
 
         // A unit row: Tab reaches it, Enter opens the unit.
-        await TabToAsync(page, "#children tr[data-unit='164']");
+        await HeadlessChromium.TabToAsync(page, "#children tr[data-unit='164']");
         Assert.NotEqual("none", await page.EvaluateAsync<string>("getComputedStyle(document.activeElement).outlineStyle"));
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#unit-name")).ToHaveTextAsync("Thành phố Thái Nguyên");
 
         // The breadcrumb: Tab reaches the province, Enter goes back to it.
-        await TabToAsync(page, "#breadcrumb a[data-unit='19']");
+        await HeadlessChromium.TabToAsync(page, "#breadcrumb a[data-unit='19']");
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#unit-name")).ToHaveTextAsync("Tỉnh Thái Nguyên");
     }
@@ -213,7 +210,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     public async Task Axe_finds_no_serious_or_critical_violation_on_the_province_district_and_commune_views_in_both_languages()
     {
         await SeedSecondHalfOf2025Async();
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var found = new List<string>();
         foreach (var (query, lang) in Views.Append("?unit=19&period=2025S2").SelectMany(v => new[] { (v, ""), (v, "&lang=en") }))
         {
@@ -233,7 +230,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     public async Task The_chart_has_its_values_as_a_table()
     {
         await SeedSecondHalfOf2025Async();
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "?unit=19&period=2025S2");
         await page.Locator("#indicators tr[data-indicator='T1.3a']").ClickAsync();
         await Expect(page.Locator("#trend")).ToHaveAttributeAsync("aria-label", new Regex("T1.3a"));
@@ -249,7 +246,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task The_method_sentence_and_the_update_time_are_in_the_pages_language_with_the_date_and_vietnam_time()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "?unit=19&period=2025");
         await Expect(page.Locator("#method")).ToContainTextAsync("Như đã diễn ra");
         await Expect(page.Locator("#method")).ToContainTextAsync("đến 30/06/2025");
@@ -266,7 +263,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task A_bad_period_and_a_unit_outside_the_viewers_scope_are_said_in_a_sentence_of_the_pages_language()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "?unit=19&period=2031S7");
         await Expect(page.Locator("#message")).ToHaveTextAsync("Kỳ báo cáo “2031S7” không có trong kế hoạch; trang hiển thị 6 tháng cuối năm 2025.");
         await Expect(page.Locator("#period")).ToHaveValueAsync("2025S2");
@@ -287,7 +284,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task The_page_has_a_favicon_served_and_loads_without_a_failed_request()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
         var failures = new List<string>();
         page.Response += (_, r) => { if (r.Status >= 400) failures.Add($"{r.Status} {r.Url}"); };
@@ -305,7 +302,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task On_paper_statuses_are_black_text_in_a_bordered_box_and_the_controls_are_left_out()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "?unit=19&period=2025S1");
         await Expect(page.Locator("#indicators .status").First).ToBeVisibleAsync();
         await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Print });
@@ -319,7 +316,7 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
     public async Task The_targets_and_units_tables_download_as_csv_with_a_bom_holding_the_rows_shown_and_the_chart_as_png()
     {
         await SeedSecondHalfOf2025Async();
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, "?unit=19&period=2025S2");
         await Expect(page.Locator("#children tbody tr[data-unit='01840']")).ToBeVisibleAsync();
 
@@ -383,28 +380,13 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
         await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = Report("dashboard-01840-2025-10-commune", "2025-10", ReportGenerator.Number("workers_reached", 995)) });
     }
 
-    private async Task<IPage> OpenAsync(IAsyncDisposableBrowser browser, string query, int width = 1400, Aggregation.Security.AccessGrant? grant = null)
+    private async Task<IPage> OpenAsync(HeadlessChromium browser, string query, int width = 1400, Aggregation.Security.AccessGrant? grant = null)
     {
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 }, AcceptDownloads = true });
         var token = grant is null ? ProvinceToken : TestCredentials.Token(grant);
         await page.GotoAsync($"{server.WebAddress}/{query}#token={token}");
         await Expect(page.Locator("#unit-name")).Not.ToHaveTextAsync("…");
         return page;
-    }
-
-    /// <summary>Presses Tab until <paramref name="selector"/> has the focus (at most 300 times).</summary>
-    private static async Task TabToAsync(IPage page, string selector)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            await page.Keyboard.PressAsync("Tab");
-            if (await page.EvaluateAsync<bool>("s => document.activeElement === document.querySelector(s)", selector))
-            {
-                return;
-            }
-        }
-
-        Assert.Fail($"Tab never reached {selector}");
     }
 
     private static async Task<(string Name, byte[] Bytes, string[] Lines)> DownloadAsync(IPage page, string button)
@@ -420,25 +402,4 @@ public sealed class DashboardTests(ServerFixture server) : IClassFixture<ServerF
 
     /// <summary>Screenshots are kept as test artifacts beside the test results.</summary>
     private static string ArtifactDirectory => Path.Combine(AppContext.BaseDirectory, "artifacts");
-
-    private static async Task<IAsyncDisposableBrowser> LaunchAsync()
-    {
-        var executable = new[] { Environment.GetEnvironmentVariable("AGGREGATION_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
-            .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p))
-            ?? throw new InvalidOperationException("No Chromium found at /usr/bin/chromium (or AGGREGATION_CHROMIUM): run the tests through tests/run.sh, which installs Debian's chromium package.");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = executable, Headless = true, Args = ChromiumArguments });
-        return new IAsyncDisposableBrowser(playwright, browser);
-    }
-
-    private sealed class IAsyncDisposableBrowser(IPlaywright playwright, IBrowser browser) : IAsyncDisposable
-    {
-        public Task<IPage> NewPageAsync(BrowserNewPageOptions options) => browser.NewPageAsync(options);
-
-        public async ValueTask DisposeAsync()
-        {
-            await browser.DisposeAsync();
-            playwright.Dispose();
-        }
-    }
 }

@@ -27,13 +27,10 @@ public sealed class DataEntryServerFixture : ServerFixture
 /// </summary>
 public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixture<DataEntryServerFixture>
 {
-    private static readonly string[] ChromiumArguments =
-        ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
     [Fact]
     public async Task A_commune_officer_enters_july_then_corrects_it_and_the_communes_figures_follow()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, Officer("01840"), "", width: 900);
         await Expect(page.Locator("#entry-period")).ToHaveValueAsync("2025-07");
         await Expect(page.Locator("#entry-unit")).ToHaveValueAsync("01840");
@@ -44,8 +41,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         await page.Locator("#f-awareness_activities").FillAsync("3");
         await page.Locator("#f-complaints_received").FillAsync("1.200");
         await page.Locator("#f-complaints_handled_on_time").FillAsync("1.000");
-        Directory.CreateDirectory(ScreenshotDirectory);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, "entry-form.png"), FullPage = true });
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = HeadlessChromium.ScreenshotPath("entry-form.png"), FullPage = true });
         var saved = VietnamTime(server.Clock!.GetUtcNow());
         await page.Locator("#save").ClickAsync();
 
@@ -78,7 +74,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     public async Task Withdrawing_a_value_takes_it_out_of_the_figures_and_the_form_shows_none_held()
     {
         await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = Report("01843", "2025-07", ReportGenerator.Number("complaints_received", 40), ReportGenerator.Number("awareness_activities", 2)) });
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, Officer("01843"), "");
         await Expect(page.Locator("#f-complaints_received")).ToHaveValueAsync("40");
         Assert.Equal(40L, (await IndicatorAsync("01843", "2025-07", "T3.1")).Denominator);
@@ -101,7 +97,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     [Fact]
     public async Task A_double_click_and_a_retry_after_a_lost_answer_each_count_once()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, Officer("01849"), "");
         var keys = new List<string>();
         page.Request += (_, r) =>
@@ -151,7 +147,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     [Fact]
     public async Task A_value_of_the_wrong_type_is_said_beside_its_field_in_the_pages_language_and_nothing_changes()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, Officer("01864"), "");
         await page.Locator("#f-complaints_received").FillAsync("1,5");
         await page.Locator("#f-awareness_activities").FillAsync("ba");
@@ -192,7 +188,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     [Fact]
     public async Task A_unit_outside_the_officers_scope_and_a_period_not_begun_are_refused_in_a_sentence_and_change_nothing()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var grant = Officer("01879");
         var page = await OpenAsync(browser, grant, "?period=2025-09");
         await Expect(page.Locator("#message")).ToHaveTextAsync("Kỳ 2025-09 chưa bắt đầu (hôm nay là 20/08/2025, giờ Việt Nam): chưa thể báo cáo cho kỳ này.");
@@ -224,7 +220,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     public async Task The_units_due_and_not_yet_reported_are_listed_first_with_the_deadline_then_those_reported()
     {
         await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = Report("01894", "2025-08", ReportGenerator.Number("awareness_activities", 1)) });
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var province = new AccessGrant("province-entry", TestCredentials.Tenant, [Roles.Submitter], ["19"]);
         var page = await OpenAsync(browser, province, "?dataSet=commune-monthly&period=2025-08");
         var groups = page.Locator("#entry-unit optgroup");
@@ -244,7 +240,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     [Fact]
     public async Task A_credential_without_the_submitter_role_is_told_it_cannot_submit()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var viewer = new AccessGrant("viewer-entry", TestCredentials.Tenant, [Roles.Viewer], ["19"]);
         var page = await OpenAsync(browser, viewer, "");
         await Expect(page.Locator("#message")).ToContainTextAsync("Mã truy cập này không có quyền nộp số liệu");
@@ -255,7 +251,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     public async Task Axe_finds_no_serious_or_critical_violation_on_the_form_with_values_and_errors_in_both_languages()
     {
         await server.Ingestion.SubmitReportAsync(new SubmitReportRequest { Report = Report("01906", "2025-07", ReportGenerator.Number("workers_at_establishments", 12), ReportGenerator.Entities("establishments_inspected", "CS-01", "CS-02")) });
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var found = new List<string>();
         foreach (var lang in new[] { "", "&lang=en" })
         {
@@ -276,7 +272,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
     [Fact]
     public async Task At_390_px_wide_with_the_keyboard_alone_an_officer_fills_the_form_and_saves_it()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         foreach (var lang in new[] { "", "&lang=en" })
         {
             var page = await OpenAsync(browser, Officer("01912"), "?dataSet=commune-monthly" + lang, width: 390);
@@ -286,12 +282,12 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         }
 
         var keyboard = await OpenAsync(browser, Officer("01912"), "", width: 390);
-        await TabToAsync(keyboard, "#f-awareness_activities");
+        await HeadlessChromium.TabToAsync(keyboard, "#f-awareness_activities");
         Assert.NotEqual("none", await keyboard.EvaluateAsync<string>("getComputedStyle(document.activeElement).outlineStyle"));
         await keyboard.Keyboard.TypeAsync("2");
         await keyboard.Keyboard.PressAsync("Tab");
         await keyboard.Keyboard.TypeAsync("2.500");
-        await TabToAsync(keyboard, "#save");
+        await HeadlessChromium.TabToAsync(keyboard, "#save");
         await keyboard.Keyboard.PressAsync("Enter");
         await Expect(keyboard.Locator("#confirmation")).ToContainTextAsync("Nhận mới (2)");
         Assert.Equal("2500", (await AuditAsync("01912", "2025-07", "workers_reached")).Single().NewValue);
@@ -344,7 +340,7 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
             .Select(v => $"{view}: {v.Id} ({v.Impact}) {v.Help}: {string.Join(" | ", v.Nodes.Take(3).Select(n => n.Html))}");
     }
 
-    private async Task<IPage> OpenAsync(IAsyncDisposableBrowser browser, AccessGrant grant, string query, int width = 1200)
+    private async Task<IPage> OpenAsync(HeadlessChromium browser, AccessGrant grant, string query, int width = 1200)
     {
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 } });
         var errors = new List<string>();
@@ -353,56 +349,5 @@ public sealed class DataEntryTests(DataEntryServerFixture server) : IClassFixtur
         await Expect(page.Locator("#programme-name")).Not.ToHaveTextAsync("…");
         Assert.Empty(errors);
         return page;
-    }
-
-    /// <summary>Presses Tab until <paramref name="selector"/> has the focus (at most 100 times).</summary>
-    private static async Task TabToAsync(IPage page, string selector)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            await page.Keyboard.PressAsync("Tab");
-            if (await page.EvaluateAsync<bool>("s => document.activeElement === document.querySelector(s)", selector))
-            {
-                return;
-            }
-        }
-
-        Assert.Fail($"Tab never reached {selector}");
-    }
-
-    /// <summary>docs/screenshots of the working copy: the README shows the form from there.</summary>
-    private static string ScreenshotDirectory
-    {
-        get
-        {
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Aggregation.sln")))
-            {
-                root = root.Parent;
-            }
-
-            return Path.Combine(root?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
-        }
-    }
-
-    private static async Task<IAsyncDisposableBrowser> LaunchAsync()
-    {
-        var executable = new[] { Environment.GetEnvironmentVariable("AGGREGATION_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
-            .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p))
-            ?? throw new InvalidOperationException("No Chromium found at /usr/bin/chromium (or AGGREGATION_CHROMIUM): run the tests through tests/run.sh, which installs Debian's chromium package.");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = executable, Headless = true, Args = ChromiumArguments });
-        return new IAsyncDisposableBrowser(playwright, browser);
-    }
-
-    private sealed class IAsyncDisposableBrowser(IPlaywright playwright, IBrowser browser) : IAsyncDisposable
-    {
-        public Task<IPage> NewPageAsync(BrowserNewPageOptions options) => browser.NewPageAsync(options);
-
-        public async ValueTask DisposeAsync()
-        {
-            await browser.DisposeAsync();
-            playwright.Dispose();
-        }
     }
 }

@@ -28,9 +28,6 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
     // busy with other builds that takes longer than Playwright's 5 s default.
     private static readonly LocatorAssertionsToHaveAttributeOptions Decided = new() { Timeout = 60_000 };
 
-    private static readonly string[] ChromiumArguments =
-        ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
     // The ward's officer in 2025: since 2025-07-01 the code 05443 names another ward, so a credential
     // scoped by that code would cover today's ward; this one covers the district the ward was in.
     private static readonly Aggregation.Security.AccessGrant Officer = new("officer-05443", TestCredentials.Tenant, [Aggregation.Security.Roles.Submitter], [District], [DataSet]);
@@ -42,7 +39,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
     {
         using var officerChannel = TestCredentials.Channel(server.Address, Officer);
         var officer = new Ingestion.IngestionClient(officerChannel);
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
 
         // The commune officer enters March in the entry form, then corrects it.
         var entry = await OpenEntryAsync(browser, Officer, "2025-03");
@@ -125,7 +122,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(districtRow).ToHaveAttributeAsync("data-state", "province", Decided);
         await Expect(districtRow.Locator("td").First).ToHaveTextAsync("Đã phê duyệt cấp tỉnh");
         // The screen as the approver sees it (the findings of every commune below run long).
-        await province.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("review-approve.png") });
+        await province.ScreenshotAsync(new PageScreenshotOptions { Path = HeadlessChromium.ScreenshotPath("review-approve.png") });
 
         // Now the half goes out, with the figures as approved (the correction), and nothing marked provisional.
         var produced = await reporting.ProduceReportsAsync(new ProduceReportsRequest());
@@ -151,7 +148,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(dashboard.Locator($"#children tr[data-unit='{Commune}'] .approval-cell")).ToHaveTextAsync("Approved at province level");
         await dashboard.Locator("#lang").ClickAsync();
         await Expect(dashboard.Locator($"#children tr[data-unit='{Commune}'] .approval-cell")).ToHaveTextAsync("Đã phê duyệt cấp tỉnh");
-        await dashboard.ScreenshotAsync(new PageScreenshotOptions { Path = Screenshot("dashboard-approved.png"), FullPage = true });
+        await dashboard.ScreenshotAsync(new PageScreenshotOptions { Path = HeadlessChromium.ScreenshotPath("dashboard-approved.png"), FullPage = true });
     }
 
     [Fact]
@@ -181,7 +178,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
     {
         using var officerChannel = TestCredentials.Channel(server.Address, Officer);
         Assert.Equal(ReportOutcome.Accepted, (await SubmitAsync(new Ingestion.IngestionClient(officerChannel), "2023-02", 5)).Result.Outcome);
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var found = new List<string>();
         foreach (var (lang, width) in new[] { ("", 1280), ("&lang=en", 1280), ("", 390), ("&lang=en", 390) })
         {
@@ -236,7 +233,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         }).ResponseAsync;
 
     /// <summary>The entry form of the commune's monthly report for <paramref name="period"/>, as the officer opens it.</summary>
-    private async Task<IPage> OpenEntryAsync(IAsyncDisposableBrowser browser, Aggregation.Security.AccessGrant grant, string period)
+    private async Task<IPage> OpenEntryAsync(HeadlessChromium browser, Aggregation.Security.AccessGrant grant, string period)
     {
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         await page.GotoAsync($"{server.WebAddress}/entry.html?dataSet={DataSet}&period={period}&unit={Commune}#token={TestCredentials.Token(grant)}");
@@ -255,7 +252,7 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         await Expect(entry.Locator("#h-awareness_activities")).ToContainTextAsync($"Đang lưu: {awareness} ");
     }
 
-    private async Task<IPage> OpenReviewAsync(IAsyncDisposableBrowser browser, Aggregation.Security.AccessGrant grant, string unit, string period = "2025S1", string lang = "", int width = 1280)
+    private async Task<IPage> OpenReviewAsync(HeadlessChromium browser, Aggregation.Security.AccessGrant grant, string unit, string period = "2025S1", string lang = "", int width = 1280)
     {
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 } });
         await page.GotoAsync($"{server.WebAddress}/review.html?dataSet={DataSet}&period={period}&unit={unit}{lang}#token={TestCredentials.Token(grant)}");
@@ -274,44 +271,5 @@ public sealed class SignOffTests(ServerFixture server) : IClassFixture<ServerFix
         command.Parameters.AddWithValue("p", period);
         command.Parameters.AddWithValue("k", Aggregation.Storage.Payloads.Adx);
         return await command.ExecuteScalarAsync() is byte[] content ? System.Text.Encoding.UTF8.GetString(content) : null;
-    }
-
-    /// <summary>Where the README's screenshots live: docs/screenshots of the checkout the tests run from (the test output's artifacts/ otherwise).</summary>
-    private static string Screenshot(string name)
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Aggregation.sln")))
-            {
-                var screenshots = Path.Combine(directory.FullName, "docs", "screenshots");
-                Directory.CreateDirectory(screenshots);
-                return Path.Combine(screenshots, name);
-            }
-        }
-
-        var artifacts = Path.Combine(AppContext.BaseDirectory, "artifacts");
-        Directory.CreateDirectory(artifacts);
-        return Path.Combine(artifacts, name);
-    }
-
-    private static async Task<IAsyncDisposableBrowser> LaunchAsync()
-    {
-        var executable = new[] { Environment.GetEnvironmentVariable("AGGREGATION_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
-            .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p))
-            ?? throw new InvalidOperationException("No Chromium found at /usr/bin/chromium (or AGGREGATION_CHROMIUM): run the tests through tests/run.sh, which installs Debian's chromium package.");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = executable, Headless = true, Args = ChromiumArguments });
-        return new IAsyncDisposableBrowser(playwright, browser);
-    }
-
-    private sealed class IAsyncDisposableBrowser(IPlaywright playwright, IBrowser browser) : IAsyncDisposable
-    {
-        public Task<IPage> NewPageAsync(BrowserNewPageOptions options) => browser.NewPageAsync(options);
-
-        public async ValueTask DisposeAsync()
-        {
-            await browser.DisposeAsync();
-            playwright.Dispose();
-        }
     }
 }

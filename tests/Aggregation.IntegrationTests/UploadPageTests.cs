@@ -17,9 +17,6 @@ namespace Aggregation.IntegrationTests;
 /// </summary>
 public sealed class UploadPageTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private static readonly string[] ChromiumArguments =
-        ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-
     private static readonly AccessGrant DistrictOfficer = new("district-164-officer", TestCredentials.Tenant, [Roles.Submitter], ["164"]);
     private static readonly AccessGrant ProvinceOfficer = new("province-19-officer", TestCredentials.Tenant, [Roles.Submitter], ["19"]);
 
@@ -28,7 +25,7 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
     [Fact]
     public async Task A_template_from_the_page_with_errors_lists_each_by_row_and_column_in_vietnamese_imports_nothing_then_its_valid_rows_import_once()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, DistrictOfficer, width: 1100);
 
         // The template of district 164 for July 2024, downloaded from the page: the command line's own.
@@ -94,7 +91,7 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
     [Fact]
     public async Task A_valid_file_of_thousands_of_rows_shows_its_progress_to_the_last_row_and_imports_wholly()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, ProvinceOfficer, width: 1100);
 
         // Every commune of the province for every month of 2023 (172 × 12 rows), from the template's rows.
@@ -136,7 +133,7 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
     [Fact]
     public async Task At_390_px_by_keyboard_the_errors_read_in_both_languages_and_axe_finds_no_serious_or_critical_violation()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, DistrictOfficer, width: 390);
         var csv = Path.Combine(_folder.FullName, "loi.csv");
         await File.WriteAllLinesAsync(csv,
@@ -163,7 +160,7 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
         await AssertAccessibleAsync(page, "en");
 
         // The valid row by keyboard alone.
-        await TabToAsync(page, "#import-valid");
+        await HeadlessChromium.TabToAsync(page, "#import-valid");
         await page.Keyboard.PressAsync("Enter");
         await Expect(page.Locator("#result-summary")).ToHaveTextAsync("1 report imported, 0 already imported before, 0 rejected. 2 rows with errors not imported.");
         await Eventually.WaitAsync(() => server.ReadAsync("05446", "2024-08"), r => Value(r, "complaints_received") == 4, TimeSpan.FromSeconds(10), _ => "row 2 not applied");
@@ -172,7 +169,7 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
     [Fact]
     public async Task A_file_that_is_not_a_spreadsheet_is_refused_in_the_pages_language_and_changes_nothing()
     {
-        await using var browser = await LaunchAsync();
+        await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, DistrictOfficer, width: 1100);
         var notes = Path.Combine(_folder.FullName, "ghi-chu.txt");
         await File.WriteAllTextAsync(notes, "unit_code,period,awareness_activities\n05446,2024-09,2\n");
@@ -198,21 +195,6 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
         Assert.True(serious.Count == 0, $"axe ({lang}): " + string.Join("; ", serious.Select(v => $"{v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Select(n => n.Html))})")));
     }
 
-    /// <summary>Presses Tab until <paramref name="selector"/> has the focus (at most 100 times).</summary>
-    private static async Task TabToAsync(IPage page, string selector)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            await page.Keyboard.PressAsync("Tab");
-            if (await page.EvaluateAsync<bool>("s => document.activeElement === document.querySelector(s)", selector))
-            {
-                return;
-            }
-        }
-
-        Assert.Fail($"Tab never reached {selector}");
-    }
-
     /// <summary>The row number the spreadsheet program shows for a unit's row.</summary>
     private static int RowOf(List<SpreadsheetRow> rows, string code) => rows.Single(r => r.Cells["unit_code"] == code).Number;
 
@@ -220,7 +202,7 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
 
     private async Task<long> LedgerRowsAsync() => (await RecordedRows.CountAsync(server.ConnectionString)).Ledger;
 
-    private async Task<IPage> OpenAsync(BrowserSession browser, AccessGrant grant, int width)
+    private async Task<IPage> OpenAsync(HeadlessChromium browser, AccessGrant grant, int width)
     {
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 }, AcceptDownloads = true });
         await page.GotoAsync($"{server.WebAddress}/upload.html#token={TestCredentials.Token(grant)}");
@@ -231,36 +213,7 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
     /// <summary>The README's screenshots are taken by the tests, into docs/screenshots of the repository.</summary>
     private static async Task ScreenshotForTheReadmeAsync(IPage page, string name)
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Aggregation.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var folder = Path.Combine(root?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
-        Directory.CreateDirectory(folder);
         await page.Locator("#result").ScrollIntoViewIfNeededAsync();
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name), FullPage = true });
-    }
-
-    private static async Task<BrowserSession> LaunchAsync()
-    {
-        var executable = new[] { Environment.GetEnvironmentVariable("AGGREGATION_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
-            .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p))
-            ?? throw new InvalidOperationException("No Chromium found at /usr/bin/chromium (or AGGREGATION_CHROMIUM): run the tests through tests/run.sh, which installs Debian's chromium package.");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = executable, Headless = true, Args = ChromiumArguments });
-        return new BrowserSession(playwright, browser);
-    }
-
-    private sealed class BrowserSession(IPlaywright playwright, IBrowser browser) : IAsyncDisposable
-    {
-        public Task<IPage> NewPageAsync(BrowserNewPageOptions options) => browser.NewPageAsync(options);
-
-        public async ValueTask DisposeAsync()
-        {
-            await browser.DisposeAsync();
-            playwright.Dispose();
-        }
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = HeadlessChromium.ScreenshotPath(name), FullPage = true });
     }
 }

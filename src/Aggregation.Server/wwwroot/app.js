@@ -51,41 +51,7 @@ function statusTitle(status) {
 
 /** A time as the officers read it: the date, the time and the zone, in Vietnam time. */
 function vietnamTime(iso) {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
-  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute} ${tr('(giờ Việt Nam, UTC+7)', '(Vietnam time, UTC+7)')}`;
-}
-
-// The access token arrives once in the address's fragment (#token=…, never sent to the server),
-// then lives in this tab's session storage. The event stream cannot send headers, so it alone
-// carries the token in its query string.
-const TOKEN_KEY = 'aggregation.token';
-
-function readToken() {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const token = fragment.get('token');
-  if (token) {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-function tokenClaims() {
-  try {
-    const payload = state.token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
-  } catch {
-    return {};
-  }
-}
-
-function showSignIn(message) {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $('#signin').hidden = false;
-  $('#signin-message').textContent = message || '';
-  $('main').hidden = true;
+  return `${vietnamClock(iso)} ${tr('(giờ Việt Nam, UTC+7)', '(Vietnam time, UTC+7)')}`;
 }
 
 /** An answer of the API other than 2xx: the page turns it into a sentence, never shows its body. */
@@ -633,7 +599,7 @@ async function start() {
   }
   // A scoped credential opens on its own unit and may open only its units and those below them;
   // the whole tenant opens on the first province.
-  state.scope = [].concat(tokenClaims().unit || []);
+  state.scope = [].concat(tokenClaims(state.token).unit || []);
   state.programme = (await get('/api/programme')).programmes[0];
   const defaults = await get('/api/defaults');
   const root = await get('/api/unit/VN');

@@ -19,10 +19,7 @@ const nameOf = (x) => (state.lang === 'vi' ? x.nameVi : (x.nameEn || x.nameVi));
 
 /** A time as the officers read it: the date, the time and the zone, in Vietnam time. */
 function vietnamTime(iso) {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
-  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute} ${tr('(giờ Việt Nam, UTC+7)', '(Vietnam time, UTC+7)')}`;
+  return `${vietnamClock(iso)} ${tr('(giờ Việt Nam, UTC+7)', '(Vietnam time, UTC+7)')}`;
 }
 
 /** "2025-07" → "Tháng 7/2025" / "July 2025"; quarters, halves and years alike. */
@@ -38,28 +35,6 @@ function periodLabel(code) {
   if (m) return m[2] === '1' ? tr(`6 tháng đầu năm ${m[1]}`, `First half of ${m[1]}`) : tr(`6 tháng cuối năm ${m[1]}`, `Second half of ${m[1]}`);
   if (/^\d{4}$/.test(code)) return tr(`Năm ${code}`, `Year ${code}`);
   return code;
-}
-
-// ----- Sign-in, as on the dashboard ----------------------------------------------------------
-// The access token arrives once in the address's fragment (#token=…, never sent to the server),
-// then lives in this tab's session storage.
-const TOKEN_KEY = 'aggregation.token';
-
-function readToken() {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const token = fragment.get('token');
-  if (token) {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-function showSignIn(message) {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $('#signin').hidden = false;
-  $('#signin-message').textContent = message || '';
-  $('main').hidden = true;
 }
 
 /** An answer of the API other than 2xx; <fields> are the server's sentences, each in both languages. */

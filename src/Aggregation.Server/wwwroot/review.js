@@ -34,10 +34,7 @@ const KINDS = {
 
 /** A time as the officers read it: the date, the time and the zone, in Vietnam time. */
 function vietnamTime(iso) {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'Asia/Ho_Chi_Minh', day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
-  }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
-  return `${parts.day}/${parts.month}/${parts.year} ${parts.hour}:${parts.minute} ${tr('(giờ Việt Nam, UTC+7)', '(Vietnam time, UTC+7)')}`;
+  return `${vietnamClock(iso)} ${tr('(giờ Việt Nam, UTC+7)', '(Vietnam time, UTC+7)')}`;
 }
 
 function escape(text) {
@@ -47,33 +44,6 @@ function escape(text) {
 }
 
 // ----- Sign-in and the API (as the dashboard: #token=… once, then this tab's session storage) -----
-
-const TOKEN_KEY = 'aggregation.token';
-
-function readToken() {
-  const token = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (token) {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-function tokenClaims() {
-  try {
-    const payload = state.token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0))));
-  } catch {
-    return {};
-  }
-}
-
-function showSignIn(message) {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $('#signin').hidden = false;
-  $('#signin-message').textContent = message || '';
-  $('main').hidden = true;
-}
 
 /** An answer other than 2xx: the server's sentence (English) and its field errors (both languages). */
 class ApiError extends Error {
@@ -514,7 +484,7 @@ async function start() {
     showSignIn('');
     return;
   }
-  state.scope = [].concat(tokenClaims().unit || []);
+  state.scope = [].concat(tokenClaims(state.token).unit || []);
   state.programme = (await call('/api/programme')).programmes[0];
   const defaults = await call('/api/defaults');
   await loadAreas();

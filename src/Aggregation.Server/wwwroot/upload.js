@@ -12,27 +12,6 @@ const tr = (vi, en) => (state.lang === 'vi' ? vi : en);
 const locale = () => (state.lang === 'vi' ? 'vi-VN' : 'en-GB');
 const number = (n) => new Intl.NumberFormat(locale()).format(n);
 
-// The access token arrives once in the address's fragment (#token=…, never sent to the server),
-// then lives in this tab's session storage, as on the dashboard.
-const TOKEN_KEY = 'aggregation.token';
-
-function readToken() {
-  const fragment = new URLSearchParams(location.hash.slice(1));
-  const token = fragment.get('token');
-  if (token) {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-function showSignIn(message) {
-  sessionStorage.removeItem(TOKEN_KEY);
-  $('#signin').hidden = false;
-  $('#signin-message').textContent = message || '';
-  $('main').hidden = true;
-}
-
 /** An answer other than 2xx, with the server's sentence in the page's language when it gave both. */
 class ApiError extends Error {
   constructor(status, body) {
