@@ -587,16 +587,8 @@ async function start() {
   state.lang = params.get('lang') === 'en' ? 'en' : 'vi';
   document.documentElement.lang = state.lang;
   document.querySelectorAll('[data-vi]').forEach((el) => { el.textContent = tr(el.dataset.vi, el.dataset.en); });
-  $('#signin-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $('#signin-token').value.trim());
-    location.reload();
-  });
-  state.token = readToken();
-  if (!state.token) {
-    showSignIn('');
-    return;
-  }
+  state.token = signedInToken();
+  if (!state.token) return;
   // A scoped credential opens on its own unit and may open only its units and those below them;
   // the whole tenant opens on the first province.
   state.scope = [].concat(tokenClaims(state.token).unit || []);

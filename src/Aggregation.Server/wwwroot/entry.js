@@ -549,17 +549,9 @@ async function start() {
   const params = new URLSearchParams(location.search);
   state.lang = params.get('lang') === 'en' ? 'en' : 'vi';
   renderStatic();
-  $('#signin-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $('#signin-token').value.trim());
-    location.reload();
-  });
   $('#lang').addEventListener('click', changeLanguage);
-  state.token = readToken();
-  if (!state.token) {
-    showSignIn('');
-    return;
-  }
+  state.token = signedInToken();
+  if (!state.token) return;
   state.options = await get('/api/entry/options');
   renderStatic();
   if (!state.options.canSubmit) {

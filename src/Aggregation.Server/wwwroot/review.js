@@ -474,16 +474,8 @@ async function start() {
   state.lang = params.get('lang') === 'en' ? 'en' : 'vi';
   document.documentElement.lang = state.lang;
   document.querySelectorAll('[data-vi]').forEach((el) => { el.textContent = tr(el.dataset.vi, el.dataset.en); });
-  $('#signin-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $('#signin-token').value.trim());
-    location.reload();
-  });
-  state.token = readToken();
-  if (!state.token) {
-    showSignIn('');
-    return;
-  }
+  state.token = signedInToken();
+  if (!state.token) return;
   state.scope = [].concat(tokenClaims(state.token).unit || []);
   state.programme = (await call('/api/programme')).programmes[0];
   const defaults = await call('/api/defaults');

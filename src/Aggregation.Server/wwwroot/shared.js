@@ -17,6 +17,21 @@ function readToken() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
+/**
+ * The token this tab signed in with, or null after showing the sign-in form: a token pasted there
+ * is kept like one from the address, and the page starts again with it.
+ */
+function signedInToken() {
+  document.querySelector('#signin-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, document.querySelector('#signin-token').value.trim());
+    location.reload();
+  });
+  const token = readToken();
+  if (!token) showSignIn('');
+  return token;
+}
+
 /** The claims of a token (its scope: the `unit` claims), read without checking it: the server does that. */
 function tokenClaims(token) {
   try {

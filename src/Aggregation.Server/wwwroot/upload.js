@@ -292,17 +292,9 @@ async function start() {
   const params = new URLSearchParams(location.search);
   state.lang = params.get('lang') === 'en' ? 'en' : 'vi';
   renderStatic();
-  $('#signin-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, $('#signin-token').value.trim());
-    location.reload();
-  });
   $('#lang').addEventListener('click', () => setLanguage(state.lang === 'vi' ? 'en' : 'vi'));
-  state.token = readToken();
-  if (!state.token) {
-    showSignIn('');
-    return;
-  }
+  state.token = signedInToken();
+  if (!state.token) return;
   try {
     state.scope = await (await call('/api/import/scope')).json();
   } catch (error) {
