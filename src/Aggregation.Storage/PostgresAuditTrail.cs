@@ -4,12 +4,28 @@ using NpgsqlTypes;
 
 namespace Aggregation.Storage;
 
-/// <summary>The audit trail in PostgreSQL (table <c>audit_trail</c>, append-only by trigger).</summary>
+/// <summary>
+/// The audit trail in PostgreSQL. Accepted reports carry their records in their ledger row
+/// (<see cref="LedgerAudit"/>); rejections, approvals and records written before schema 007 are rows
+/// of <c>audit_trail</c>. Both tables are append-only by trigger and read together through the
+/// view <c>audit_records</c>, whose ids increase in recording order across both.
+/// </summary>
 public sealed class PostgresAuditTrail(NpgsqlDataSource dataSource) : IAuditTrail
 {
     private const string InsertSql = """
         INSERT INTO audit_trail (tenant_id, subject, authenticated_by, peer, source_system, idempotency_key, unit_code, programme_id, period, data_element, action, old_value, new_value, reason)
         SELECT * FROM unnest(@tenant, @subject, @via, @peer, @source, @key, @unit, @programme, @period, @element, @action, @old, @new, @reason)
+        """;
+
+    private const string Columns = "audit_id, recorded_at, tenant_id, subject, authenticated_by, peer, source_system, idempotency_key, unit_code, programme_id, period, data_element, action, old_value, new_value, reason";
+
+    // A ledger row's k-th record (LedgerAudit's form), as the view audit_records reads it.
+    private const string ElementOfRecord = "nullif(split_part(r.rec, E'\\x1f', 2), '')";
+    private const string ActionOfRecord = "split_part(r.rec, E'\\x1f', 1)::smallint";
+    private const string LedgerColumns = $"""
+        (l.ledger_id << 10) + r.k AS audit_id, l.recorded_at, l.tenant_id, l.subject, l.authenticated_by, l.peer, l.source_system, l.idempotency_key,
+        l.unit_code, l.programme_id, l.period, {ElementOfRecord}, {ActionOfRecord},
+        nullif(split_part(r.rec, E'\x1f', 3), ''), nullif(split_part(r.rec, E'\x1f', 4), ''), nullif(split_part(r.rec, E'\x1f', 5), '')
         """;
 
     public async Task RecordAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default)
@@ -49,30 +65,43 @@ public sealed class PostgresAuditTrail(NpgsqlDataSource dataSource) : IAuditTrai
     public async Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var sql = new StringBuilder("""
-            SELECT audit_id, recorded_at, tenant_id, subject, authenticated_by, peer, source_system, idempotency_key, unit_code, programme_id, period, data_element, action, old_value, new_value, reason
-            FROM audit_trail WHERE tenant_id = @tenant AND audit_id > @after
-            """);
         await using var command = dataSource.CreateCommand();
         command.Parameters.AddWithValue("tenant", query.Tenant);
         command.Parameters.AddWithValue("after", query.AfterId);
-        void Filter(string column, string name, object? value)
+        command.Parameters.AddWithValue("limit", query.Limit);
+
+        // The same filters on both sources: columns of the row, and for the ledger's records the
+        // element and action read from the record itself.
+        var table = new StringBuilder();
+        var ledger = new StringBuilder();
+        void Filter(string column, string ledgerColumn, string name, object? value)
         {
             if (value is not null)
             {
-                sql.Append(" AND ").Append(column).Append(" = @").Append(name);
+                table.Append(" AND ").Append(column).Append(" = @").Append(name);
+                ledger.Append(" AND ").Append(ledgerColumn).Append(" = @").Append(name);
                 command.Parameters.AddWithValue(name, value);
             }
         }
 
-        Filter("unit_code", "unit", query.UnitCode);
-        Filter("period", "period", query.Period);
-        Filter("data_element", "element", query.DataElement);
-        Filter("subject", "subject", query.Subject);
-        Filter("action", "action", query.Action is { } a ? (short)a : null);
-        sql.Append(" ORDER BY audit_id LIMIT @limit");
-        command.Parameters.AddWithValue("limit", query.Limit);
-        command.CommandText = sql.ToString();
+        Filter("unit_code", "l.unit_code", "unit", query.UnitCode);
+        Filter("period", "l.period", "period", query.Period);
+        Filter("data_element", ElementOfRecord, "element", query.DataElement);
+        Filter("subject", "l.subject", "subject", query.Subject);
+        Filter("action", ActionOfRecord, "action", query.Action is { } a ? (short)a : null);
+
+        // Each source gives its first page in id order (the ledger's by the partial index on
+        // (tenant_id, ledger_id), stopping as soon as the page is full), then the two are merged.
+        // Ordering by (ledger_id, k) rather than by the computed id lets the index give the order.
+        command.CommandText = $"""
+            (SELECT {Columns} FROM audit_trail WHERE tenant_id = @tenant AND audit_id > @after{table} ORDER BY audit_id LIMIT @limit)
+            UNION ALL
+            (SELECT {LedgerColumns}
+             FROM report_ledger l CROSS JOIN LATERAL string_to_table(l.audit_detail, E'\x1e') WITH ORDINALITY AS r(rec, k)
+             WHERE l.tenant_id = @tenant AND l.audit_detail IS NOT NULL AND l.ledger_id >= @after >> 10 AND (l.ledger_id << 10) + r.k > @after{ledger}
+             ORDER BY l.ledger_id, r.k LIMIT @limit)
+            ORDER BY audit_id LIMIT @limit
+            """;
 
         var records = new List<AuditRecord>();
         try

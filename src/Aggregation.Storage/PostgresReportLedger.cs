@@ -21,9 +21,9 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
     private const int Writers = 2;
 
     private const string InsertSql = """
-        INSERT INTO report_ledger (tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, source_system, report_values, recorded_at)
-        SELECT t, k, h, u, s, p, d, r, src, v, coalesce(rec, now())
-        FROM unnest(@tenant, @key, @hash, @unit, @seq, @programme, @period, @reported_at, @source, @values, @received) AS x(t, k, h, u, s, p, d, r, src, v, rec)
+        INSERT INTO report_ledger (tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, source_system, report_values, recorded_at, subject, authenticated_by, peer, audit_detail)
+        SELECT t, k, h, u, s, p, d, r, src, v, coalesce(rec, now()), sub, via, peer, detail
+        FROM unnest(@tenant, @key, @hash, @unit, @seq, @programme, @period, @reported_at, @source, @values, @received, @subject, @via, @peer, @detail) AS x(t, k, h, u, s, p, d, r, src, v, rec, sub, via, peer, detail)
         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
         RETURNING tenant_id, idempotency_key
         """;
@@ -332,7 +332,8 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
     private async Task<LedgerOutcome[]> InsertRoundAsync(List<LedgerEntry> entries)
     {
         await using var connection = await _dataSource.OpenConnectionAsync();
-        var audited = entries.Any(e => e.Audit is { Count: > 0 });
+        var carried = entries.Select(LedgerAudit.Carry).ToArray();
+        var audited = entries.Where((e, i) => carried[i] is null && e.Audit is { Count: > 0 }).Any();
         await using var transaction = audited ? await connection.BeginTransactionAsync() : null;
         var inserted = new HashSet<(string, string)>();
         await using (var insert = new NpgsqlCommand(InsertSql, connection, transaction))
@@ -350,6 +351,10 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
 
             // When the server received the report (what timeliness is judged by); now() for callers that did not say.
             insert.Parameters.Add(new NpgsqlParameter("received", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = entries.Select(e => e.Report.ReceivedAt == default ? (DateTime?)null : e.Report.ReceivedAt.UtcDateTime).ToArray() });
+            insert.Parameters.Add(TextArray("subject", carried.Select(c => c?.Submitter.Subject)));
+            insert.Parameters.Add(TextArray("via", carried.Select(c => c?.Submitter.AuthenticatedBy)));
+            insert.Parameters.Add(TextArray("peer", carried.Select(c => c?.Submitter.Peer)));
+            insert.Parameters.Add(TextArray("detail", carried.Select(c => c?.Detail)));
             await using var reader = await insert.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
@@ -379,7 +384,7 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
         {
             // A report is in the ledger if and only if its audit records are: duplicates and
             // conflicts, which were not inserted, add none.
-            var records = written.Where(i => entries[i].Audit is not null).SelectMany(i => entries[i].Audit!).ToList();
+            var records = written.Where(i => carried[i] is null && entries[i].Audit is not null).SelectMany(i => entries[i].Audit!).ToList();
             if (records.Count > 0)
             {
                 await PostgresAuditTrail.InsertAsync(connection, transaction, records);
@@ -411,7 +416,7 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
         return outcomes;
     }
 
-    private static NpgsqlParameter TextArray(string name, IEnumerable<string> values) =>
+    private static NpgsqlParameter TextArray(string name, IEnumerable<string?> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };
 
     private sealed record Pending(IReadOnlyList<LedgerEntry> Entries, TaskCompletionSource<LedgerOutcome[]> Done);
