@@ -5,7 +5,7 @@ using Aggregation.Rollup;
 
 namespace Aggregation.Storage;
 
-/// <summary>The JSON form of a report's values in the ledger: short names, readable with psql.</summary>
+/// <summary>The JSON form of a report's values in the ledger (a text column since schema 007): short names, readable with psql.</summary>
 internal static class LedgerValues
 {
     public static string ToJson(ImmutableArray<ValueCommand> values) =>

@@ -20,10 +20,29 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
     private const int MaxRowsPerRound = 2000;
     private const int Writers = 2;
 
+    /// <summary>
+    /// A writer's staging table: one round's rows, gone at commit (or rollback). Temporary, so it
+    /// writes no WAL; created once per writer connection.
+    /// </summary>
+    private const string StagingSql = """
+        CREATE TEMPORARY TABLE IF NOT EXISTS ledger_round (
+            ord int, tenant_id text, idempotency_key text, payload_hash text, unit_code text, unit_seq bigint,
+            programme_id text, period text, reported_at timestamptz, received_at timestamptz, source_system text,
+            report_values text, subject text, authenticated_by text, peer text, audit_detail text
+        ) ON COMMIT DELETE ROWS
+        """;
+
+    private const string CopySql = """
+        COPY ledger_round (ord, tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, received_at,
+            source_system, report_values, subject, authenticated_by, peer, audit_detail) FROM STDIN (FORMAT BINARY)
+        """;
+
     private const string InsertSql = """
-        INSERT INTO report_ledger (tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, source_system, report_values, recorded_at, subject, authenticated_by, peer, audit_detail)
-        SELECT t, k, h, u, s, p, d, r, src, v, coalesce(rec, now()), sub, via, peer, detail
-        FROM unnest(@tenant, @key, @hash, @unit, @seq, @programme, @period, @reported_at, @source, @values, @received, @subject, @via, @peer, @detail) AS x(t, k, h, u, s, p, d, r, src, v, rec, sub, via, peer, detail)
+        INSERT INTO report_ledger (tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, recorded_at,
+            source_system, report_values, subject, authenticated_by, peer, audit_detail)
+        SELECT tenant_id, idempotency_key, payload_hash, unit_code, unit_seq, programme_id, period, reported_at, coalesce(received_at, now()),
+            source_system, report_values, subject, authenticated_by, peer, audit_detail
+        FROM ledger_round ORDER BY ord
         ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
         RETURNING tenant_id, idempotency_key
         """;
@@ -219,6 +238,10 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
     private async Task WriteLoopAsync()
     {
         var reader = _queue.Reader;
+
+        // Each writer keeps its connection, and with it its staging table, from round to round;
+        // a failed round drops it and the next opens a fresh one.
+        NpgsqlConnection? connection = null;
         while (await reader.WaitToReadAsync())
         {
             var round = new List<Pending>();
@@ -236,7 +259,8 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
 
             try
             {
-                var outcomes = await WriteRoundAsync(round.SelectMany(p => p.Entries).ToList());
+                connection ??= await OpenWriterAsync();
+                var outcomes = await WriteRoundAsync(connection, round.SelectMany(p => p.Entries).ToList());
                 _availability?.ReportSuccess();
                 var offset = 0;
                 foreach (var p in round)
@@ -250,6 +274,12 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
                 if (StorageAvailability.IsUnreachable(ex))
                 {
                     _availability?.ReportDown(ex.Message);
+                }
+
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync();
+                    connection = null;
                 }
 
                 LogRoundFailed(_logger, ex, rows);
@@ -267,7 +297,7 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
     /// is taken fails the statement by the unit_seq index instead of passing for a used key: those
     /// rows are told <see cref="LedgerOutcome.SequenceTaken"/> and the others are written again.
     /// </summary>
-    private async Task<LedgerOutcome[]> WriteRoundAsync(List<LedgerEntry> entries)
+    private async Task<LedgerOutcome[]> WriteRoundAsync(NpgsqlConnection connection, List<LedgerEntry> entries)
     {
         var outcomes = new LedgerOutcome[entries.Count];
         var remaining = Enumerable.Range(0, entries.Count).ToList();
@@ -275,7 +305,7 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
         {
             try
             {
-                var written = await InsertRoundAsync(remaining.Select(i => entries[i]).ToList());
+                var written = await InsertRoundAsync(connection, remaining.Select(i => entries[i]).ToList());
                 for (var j = 0; j < remaining.Count; j++)
                 {
                     outcomes[remaining[j]] = written[j];
@@ -329,33 +359,74 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
         return taken;
     }
 
-    private async Task<LedgerOutcome[]> InsertRoundAsync(List<LedgerEntry> entries)
+    private async Task<NpgsqlConnection> OpenWriterAsync()
     {
-        await using var connection = await _dataSource.OpenConnectionAsync();
+        var connection = await _dataSource.OpenConnectionAsync();
+        try
+        {
+            await using var create = new NpgsqlCommand(StagingSql, connection);
+            await create.ExecuteNonQueryAsync();
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes a round in one transaction: the rows go by binary COPY into the writer's staging table,
+    /// then one INSERT … SELECT … ON CONFLICT moves them into the ledger in round order and says which
+    /// keys were new. Against the former multi-row INSERT from unnest() of parameter arrays this
+    /// costs PostgreSQL less CPU per row: COPY's binary rows need no array construction and expansion.
+    /// </summary>
+    private static async Task<LedgerOutcome[]> InsertRoundAsync(NpgsqlConnection connection, List<LedgerEntry> entries)
+    {
         var carried = entries.Select(LedgerAudit.Carry).ToArray();
-        var audited = entries.Where((e, i) => carried[i] is null && e.Audit is { Count: > 0 }).Any();
-        await using var transaction = audited ? await connection.BeginTransactionAsync() : null;
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var copy = await connection.BeginBinaryImportAsync(CopySql))
+        {
+            for (var i = 0; i < entries.Count; i++)
+            {
+                var e = entries[i];
+                var report = e.Report;
+                await copy.StartRowAsync();
+                await copy.WriteAsync(i, NpgsqlDbType.Integer);
+                await copy.WriteAsync(e.Tenant, NpgsqlDbType.Text);
+                await copy.WriteAsync(report.IdempotencyKey, NpgsqlDbType.Text);
+                await copy.WriteAsync(e.PayloadHash, NpgsqlDbType.Text);
+                await copy.WriteAsync(e.UnitCode, NpgsqlDbType.Text);
+                await copy.WriteAsync(e.UnitSeq, NpgsqlDbType.Bigint);
+                await copy.WriteAsync(report.ProgrammeId, NpgsqlDbType.Text);
+                await copy.WriteAsync(report.Period.ToString(), NpgsqlDbType.Text);
+                await copy.WriteAsync(report.ReportedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
+
+                // When the server received the report (what timeliness is judged by); now() for callers that did not say.
+                if (report.ReceivedAt == default)
+                {
+                    await copy.WriteNullAsync();
+                }
+                else
+                {
+                    await copy.WriteAsync(report.ReceivedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
+                }
+
+                await copy.WriteAsync(report.Source, NpgsqlDbType.Text);
+                await copy.WriteAsync(LedgerValues.ToJson(report.Values), NpgsqlDbType.Text);
+                await WriteOrNullAsync(copy, carried[i]?.Submitter.Subject, NpgsqlDbType.Text);
+                await WriteOrNullAsync(copy, carried[i]?.Submitter.AuthenticatedBy, NpgsqlDbType.Text);
+                await WriteOrNullAsync(copy, carried[i]?.Submitter.Peer, NpgsqlDbType.Text);
+                await WriteOrNullAsync(copy, carried[i]?.Detail, NpgsqlDbType.Text);
+            }
+
+            await copy.CompleteAsync();
+        }
+
         var inserted = new HashSet<(string, string)>();
         await using (var insert = new NpgsqlCommand(InsertSql, connection, transaction))
+        await using (var reader = await insert.ExecuteReaderAsync())
         {
-            insert.Parameters.Add(TextArray("tenant", entries.Select(e => e.Tenant)));
-            insert.Parameters.Add(TextArray("key", entries.Select(e => e.Report.IdempotencyKey)));
-            insert.Parameters.Add(TextArray("hash", entries.Select(e => e.PayloadHash)));
-            insert.Parameters.Add(TextArray("unit", entries.Select(e => e.UnitCode)));
-            insert.Parameters.Add(new NpgsqlParameter("seq", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = entries.Select(e => e.UnitSeq).ToArray() });
-            insert.Parameters.Add(TextArray("programme", entries.Select(e => e.Report.ProgrammeId)));
-            insert.Parameters.Add(TextArray("period", entries.Select(e => e.Report.Period.ToString())));
-            insert.Parameters.Add(new NpgsqlParameter("reported_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = entries.Select(e => e.Report.ReportedAt.UtcDateTime).ToArray() });
-            insert.Parameters.Add(TextArray("source", entries.Select(e => e.Report.Source)));
-            insert.Parameters.Add(new NpgsqlParameter("values", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = entries.Select(e => LedgerValues.ToJson(e.Report.Values)).ToArray() });
-
-            // When the server received the report (what timeliness is judged by); now() for callers that did not say.
-            insert.Parameters.Add(new NpgsqlParameter("received", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = entries.Select(e => e.Report.ReceivedAt == default ? (DateTime?)null : e.Report.ReceivedAt.UtcDateTime).ToArray() });
-            insert.Parameters.Add(TextArray("subject", carried.Select(c => c?.Submitter.Subject)));
-            insert.Parameters.Add(TextArray("via", carried.Select(c => c?.Submitter.AuthenticatedBy)));
-            insert.Parameters.Add(TextArray("peer", carried.Select(c => c?.Submitter.Peer)));
-            insert.Parameters.Add(TextArray("detail", carried.Select(c => c?.Detail)));
-            await using var reader = await insert.ExecuteReaderAsync();
             while (await reader.ReadAsync())
             {
                 inserted.Add((reader.GetString(0), reader.GetString(1)));
@@ -380,18 +451,15 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
             }
         }
 
-        if (transaction is not null)
+        // A report is in the ledger if and only if its audit records are: duplicates and conflicts,
+        // which were not inserted, add none. Records the row cannot carry go to audit_trail.
+        var records = written.Where(i => carried[i] is null && entries[i].Audit is not null).SelectMany(i => entries[i].Audit!).ToList();
+        if (records.Count > 0)
         {
-            // A report is in the ledger if and only if its audit records are: duplicates and
-            // conflicts, which were not inserted, add none.
-            var records = written.Where(i => carried[i] is null && entries[i].Audit is not null).SelectMany(i => entries[i].Audit!).ToList();
-            if (records.Count > 0)
-            {
-                await PostgresAuditTrail.InsertAsync(connection, transaction, records);
-            }
-
-            await transaction.CommitAsync();
+            await PostgresAuditTrail.InsertAsync(connection, transaction, records);
         }
+
+        await transaction.CommitAsync();
 
         if (others.Count > 0)
         {
@@ -415,6 +483,9 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
 
         return outcomes;
     }
+
+    private static Task WriteOrNullAsync(NpgsqlBinaryImporter copy, string? value, NpgsqlDbType type) =>
+        value is null ? copy.WriteNullAsync() : copy.WriteAsync(value, type);
 
     private static NpgsqlParameter TextArray(string name, IEnumerable<string?> values) =>
         new(name, NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = values.ToArray() };

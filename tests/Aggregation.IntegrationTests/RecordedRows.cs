@@ -9,7 +9,7 @@ public static class RecordedRows
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT (SELECT count(*) FROM report_ledger), (SELECT count(*) FROM audit_trail WHERE action <> 5)", connection);
+        await using var command = new NpgsqlCommand("SELECT (SELECT count(*) FROM report_ledger), (SELECT count(*) FROM audit_records WHERE action <> 5)", connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         return (reader.GetInt64(0), reader.GetInt64(1));
