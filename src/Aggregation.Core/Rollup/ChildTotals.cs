@@ -6,7 +6,7 @@ namespace Aggregation.Rollup;
 // that bookkeeping, with its shared-array shortcut, is easiest to trust in one place.
 internal sealed class ChildTotals
 {
-    private readonly Dictionary<string, Contribution> _children = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HeldContribution> _children = new(StringComparer.Ordinal);
 
     // A unit without children (most units are communes) has one array: its own values are its total.
     // The first child contribution gives the total an array of its own.
@@ -51,7 +51,7 @@ internal sealed class ChildTotals
     public bool ApplyChild(string childKey, Contribution contribution)
     {
         _children.TryGetValue(childKey, out var previous);
-        if (previous is not null && !contribution.IsNewerThan(previous))
+        if (previous is not null && !previous.IsOlderThan(contribution))
         {
             return false;
         }
@@ -76,22 +76,26 @@ internal sealed class ChildTotals
         }
         else
         {
-            var old = previous.Cells;
-            for (var i = 0; i < cells.Length; i++)
-            {
-                var delta = cells[i] - old[i];
-                if (delta != 0)
-                {
-                    _total[i] += delta;
-                    changed = true;
-                }
-            }
+            changed = previous.Cells.AddDifference(cells, _total);
         }
 
-        _children[childKey] = contribution;
+        _children[childKey] = new HeldContribution(contribution.Incarnation, contribution.Version, PackedCells.Pack(cells));
         return changed;
     }
 
     /// <summary>A copy of the total, safe to send while the cells keep changing.</summary>
     public long[] CopyOfTotal() => _total.ToArray();
+
+    /// <summary>
+    /// What a parent keeps of a child's latest contribution: its order, to refuse an older one, and its
+    /// cells, to subtract them when the next one replaces it. Packed: the parent never reads them otherwise.
+    /// </summary>
+    private sealed class HeldContribution(long incarnation, long version, PackedCells cells)
+    {
+        public PackedCells Cells => cells;
+
+        /// <summary>The same order as <see cref="Contribution.IsNewerThan"/>: incarnation first, then version.</summary>
+        public bool IsOlderThan(Contribution next) =>
+            next.Incarnation > incarnation || (next.Incarnation == incarnation && next.Version > version);
+    }
 }

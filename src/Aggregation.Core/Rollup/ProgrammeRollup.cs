@@ -139,7 +139,12 @@ public sealed class ProgrammeRollup
     public IEnumerable<(DataElement Element, int BaseIndex, ValueSlot Slot)> OwnValues() => _slots.All();
 
     /// <summary>Restores own values from a checkpoint (newer values already held win, as always).</summary>
-    public void Restore(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values) => Write(values);
+    /// <remarks>
+    /// Written report by report (the order does not change the result: each slot is written once and
+    /// cells are recomputed from the slots), so that the values of one report share what identifies it.
+    /// </remarks>
+    public void Restore(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values) =>
+        Write([.. values.OrderBy(v => v.Slot.IdempotencyKey, StringComparer.Ordinal).ThenBy(v => v.Slot.ReportedAt)]);
 
     /// <summary>Applies a report recorded in the ledger: no rule is checked again (it was when accepted).</summary>
     public void Replay(ReportCommand report)
