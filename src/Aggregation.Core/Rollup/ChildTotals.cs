@@ -10,16 +10,14 @@ internal sealed class ChildTotals
 
     // A unit without children (most units are communes) has one array: its own values are its total.
     // The first child contribution gives the total an array of its own.
-    private readonly long[] _own;
-    private long[] _total;
+    private readonly CellArray _own;
+    private CellArray _total;
 
     public ChildTotals(int length)
     {
-        _own = new long[length];
+        _own = new CellArray(length);
         _total = _own;
     }
-
-    public ReadOnlySpan<long> Total => _total;
 
     public int Length => _total.Length;
 
@@ -35,10 +33,10 @@ internal sealed class ChildTotals
             return false;
         }
 
-        _own[cell] = value;
+        _own.Set(cell, value);
         if (!ReferenceEquals(_total, _own))
         {
-            _total[cell] += delta;
+            _total.Add(cell, delta);
         }
 
         return true;
@@ -58,7 +56,7 @@ internal sealed class ChildTotals
 
         if (ReferenceEquals(_total, _own))
         {
-            _total = (long[])_own.Clone();
+            _total = _own.Clone();
         }
 
         var cells = contribution.Cells;
@@ -69,7 +67,7 @@ internal sealed class ChildTotals
             {
                 if (cells[i] != 0)
                 {
-                    _total[i] += cells[i];
+                    _total.Add(i, cells[i]);
                     changed = true;
                 }
             }

@@ -44,7 +44,7 @@ internal readonly struct PackedCells
     /// Adds <paramref name="next"/> minus these cells to <paramref name="total"/>, cell by cell (what
     /// replacing this contribution by the next does to a parent's total). Returns true when a cell moved.
     /// </summary>
-    public bool AddDifference(ReadOnlySpan<long> next, Span<long> total)
+    public bool AddDifference(ReadOnlySpan<long> next, CellArray total)
     {
         var changed = false;
         var at = 0;
@@ -64,7 +64,7 @@ internal readonly struct PackedCells
             var delta = next[i] - UnZigZag(raw);
             if (delta != 0)
             {
-                total[i] += delta;
+                total.Add(i, delta);
                 changed = true;
             }
         }

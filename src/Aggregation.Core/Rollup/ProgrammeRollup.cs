@@ -46,8 +46,11 @@ public sealed class ProgrammeRollup
     /// <summary>Increases with every change of <see cref="Total"/>.</summary>
     public long Version { get; private set; }
 
-    /// <summary>Own values plus every child's latest contribution. Read-only for callers.</summary>
-    public ReadOnlySpan<long> Total => _cells.Total;
+    /// <summary>Own values plus every child's latest contribution: a copy (the cells are kept narrower than a long).</summary>
+    public ReadOnlySpan<long> Total => _cells.CopyOfTotal();
+
+    /// <summary>A copy of <see cref="Total"/>, safe to keep or send while this object keeps changing.</summary>
+    public long[] CopyOfTotal() => _cells.CopyOfTotal();
 
     /// <summary>Children that have contributed anything.</summary>
     public IEnumerable<string> Children => _cells.Children;
