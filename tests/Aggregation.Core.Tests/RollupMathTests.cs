@@ -231,6 +231,52 @@ public class RollupMathTests
     }
 
     [Fact]
+    public void A_parent_replacing_a_child_with_huge_figures_by_small_ones_keeps_its_total_exact()
+    {
+        // The parent keeps each child's last contribution packed: the replacement must subtract exactly
+        // what was added, whatever the size of the figures (here beyond 32 bits, then back to small).
+        var district = new ProgrammeRollup(TestCatalog.Tiny().Programmes[TestCatalog.ProgrammeId], "district");
+        var commune = new ProgrammeRollup(district.Programme, "commune");
+        var other = new ProgrammeRollup(district.Programme, "commune");
+        commune.Apply(Report("2024-01", 1, ("complaints_received", 5_000_000_000_000)));
+        other.Apply(Report("2024-02", 1, ("complaints_received", 7)));
+        district.ApplyChild("c", commune.ToContribution());
+        district.ApplyChild("o", other.ToContribution());
+        commune.Apply(Report("2024-01", 2, ("complaints_received", 3)));
+        district.ApplyChild("c", commune.ToContribution());
+
+        var metric = district.Programme.Layout.ElementMetric(district.Programme.ElementsById["complaints_received"]);
+        Assert.Equal(10, district.Total[metric.CellOf(PeriodType.Yearly, 3)]);
+        var expected = new long[district.Total.Length];
+        for (var i = 0; i < expected.Length; i++)
+        {
+            expected[i] = commune.Total[i] + other.Total[i];
+        }
+
+        Assert.Equal(expected, district.Total.ToArray());
+    }
+
+    [Fact]
+    public void Own_values_restored_from_a_checkpoint_give_the_same_values_and_figures()
+    {
+        var received = new DateTimeOffset(2024, 4, 5, 9, 0, 0, TimeSpan.Zero);
+        Received("90101", "2024-03", received, ("awareness_activities", 1), ("complaints_received", 4));
+        Received("90101", "2024-03", received.AddDays(20), ("awareness_activities", 2));
+        Submit("90101", "2024-04", ("complaints_received", 6), Entities("establishments_inspected", "e1", "e2"));
+        Withdraw("90101", "2024-04", "complaints_received");
+        var unit = _tree.Rollup("90101");
+
+        var restored = new ProgrammeRollup(unit.Programme, "commune");
+        restored.Restore([.. unit.OwnValues()]);
+
+        Assert.Equal(unit.OwnValues(), restored.OwnValues());
+        Assert.Equal(unit.Total.ToArray(), restored.Total.ToArray());
+        var slot = restored.Slot(unit.Programme.ElementsById["awareness_activities"], unit.Programme.Calendar.IndexOf(Period.Parse("2024-03")))!;
+        Assert.Equal((2, received), (slot.Number, slot.FirstReceivedAt));
+        Assert.True(restored.Slot(unit.Programme.ElementsById["complaints_received"], unit.Programme.Calendar.IndexOf(Period.Parse("2024-04")))!.Withdrawn);
+    }
+
+    [Fact]
     public void Reporting_completeness_counts_units_that_reported_each_data_set()
     {
         Submit("90101", "2024-03", ("awareness_activities", 0));

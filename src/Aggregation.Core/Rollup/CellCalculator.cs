@@ -69,9 +69,9 @@ internal sealed class CellCalculator
         var changed = false;
         for (var q = 0; q < metric.Length; q++)
         {
-            if (slots?[q] is { HasValue: true } slot)
+            if (slots.HasValue(q))
             {
-                foreach (var id in slot.Entities)
+                foreach (var id in slots.Entities(q))
                 {
                     seen.Add(id);
                 }
@@ -95,7 +95,8 @@ internal sealed class CellCalculator
             var deadline = deadlines[i];
             foreach (var element in dataSet.Elements)
             {
-                if (_slots.Get(element, i) is { HasValue: true } slot && (deadline is null || slot.FirstReceivedAt <= deadline))
+                var slots = _slots.Of(element);
+                if (slots.HasValue(i) && (deadline is null || slots.FirstReceivedAt(i) <= deadline))
                 {
                     return true;
                 }
@@ -122,14 +123,14 @@ internal sealed class CellCalculator
     private bool HasAny(DataElement element, int first, int last)
     {
         var slots = _slots.Of(element);
-        if (slots is null)
+        if (slots.IsEmpty)
         {
             return false;
         }
 
         for (var i = first; i <= last; i++)
         {
-            if (slots[i] is { HasValue: true })
+            if (slots.HasValue(i))
             {
                 return true;
             }
@@ -142,9 +143,9 @@ internal sealed class CellCalculator
     {
         var slots = _slots.Of(element);
         var count = 0L;
-        for (var i = first; slots is not null && i <= last; i++)
+        for (var i = first; !slots.IsEmpty && i <= last; i++)
         {
-            if (slots[i] is { HasValue: true } s && s.Number >= atLeast)
+            if (slots.HasValue(i) && slots.Number(i) >= atLeast)
             {
                 count++;
             }
@@ -157,7 +158,7 @@ internal sealed class CellCalculator
     private long Aggregate(DataElement element, int first, int last)
     {
         var slots = _slots.Of(element);
-        if (slots is null)
+        if (slots.IsEmpty)
         {
             return 0;
         }
@@ -168,9 +169,9 @@ internal sealed class CellCalculator
                 var sum = 0L;
                 for (var i = first; i <= last; i++)
                 {
-                    if (slots[i] is { HasValue: true } s)
+                    if (slots.HasValue(i))
                     {
-                        sum += s.Number;
+                        sum += slots.Number(i);
                     }
                 }
 
@@ -179,10 +180,10 @@ internal sealed class CellCalculator
                 HashSet<string>? distinct = null;
                 for (var i = first; i <= last; i++)
                 {
-                    if (slots[i] is { HasValue: true } s)
+                    if (slots.HasValue(i))
                     {
                         distinct ??= new HashSet<string>(StringComparer.Ordinal);
-                        distinct.UnionWith(s.Entities);
+                        distinct.UnionWith(slots.Entities(i));
                     }
                 }
 
@@ -190,9 +191,9 @@ internal sealed class CellCalculator
             default:
                 for (var i = last; i >= first; i--)
                 {
-                    if (slots[i] is { HasValue: true } s)
+                    if (slots.HasValue(i))
                     {
-                        return s.Number;
+                        return slots.Number(i);
                     }
                 }
 

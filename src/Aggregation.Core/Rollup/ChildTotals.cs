@@ -6,20 +6,18 @@ namespace Aggregation.Rollup;
 // that bookkeeping, with its shared-array shortcut, is easiest to trust in one place.
 internal sealed class ChildTotals
 {
-    private readonly Dictionary<string, Contribution> _children = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HeldContribution> _children = new(StringComparer.Ordinal);
 
     // A unit without children (most units are communes) has one array: its own values are its total.
     // The first child contribution gives the total an array of its own.
-    private readonly long[] _own;
-    private long[] _total;
+    private readonly CellArray _own;
+    private CellArray _total;
 
     public ChildTotals(int length)
     {
-        _own = new long[length];
+        _own = new CellArray(length);
         _total = _own;
     }
-
-    public ReadOnlySpan<long> Total => _total;
 
     public int Length => _total.Length;
 
@@ -35,10 +33,10 @@ internal sealed class ChildTotals
             return false;
         }
 
-        _own[cell] = value;
+        _own.Set(cell, value);
         if (!ReferenceEquals(_total, _own))
         {
-            _total[cell] += delta;
+            _total.Add(cell, delta);
         }
 
         return true;
@@ -51,14 +49,14 @@ internal sealed class ChildTotals
     public bool ApplyChild(string childKey, Contribution contribution)
     {
         _children.TryGetValue(childKey, out var previous);
-        if (previous is not null && !contribution.IsNewerThan(previous))
+        if (previous is not null && !previous.IsOlderThan(contribution))
         {
             return false;
         }
 
         if (ReferenceEquals(_total, _own))
         {
-            _total = (long[])_own.Clone();
+            _total = _own.Clone();
         }
 
         var cells = contribution.Cells;
@@ -69,29 +67,33 @@ internal sealed class ChildTotals
             {
                 if (cells[i] != 0)
                 {
-                    _total[i] += cells[i];
+                    _total.Add(i, cells[i]);
                     changed = true;
                 }
             }
         }
         else
         {
-            var old = previous.Cells;
-            for (var i = 0; i < cells.Length; i++)
-            {
-                var delta = cells[i] - old[i];
-                if (delta != 0)
-                {
-                    _total[i] += delta;
-                    changed = true;
-                }
-            }
+            changed = previous.Cells.AddDifference(cells, _total);
         }
 
-        _children[childKey] = contribution;
+        _children[childKey] = new HeldContribution(contribution.Incarnation, contribution.Version, PackedCells.Pack(cells));
         return changed;
     }
 
     /// <summary>A copy of the total, safe to send while the cells keep changing.</summary>
     public long[] CopyOfTotal() => _total.ToArray();
+
+    /// <summary>
+    /// What a parent keeps of a child's latest contribution: its order, to refuse an older one, and its
+    /// cells, to subtract them when the next one replaces it. Packed: the parent never reads them otherwise.
+    /// </summary>
+    private sealed class HeldContribution(long incarnation, long version, PackedCells cells)
+    {
+        public PackedCells Cells => cells;
+
+        /// <summary>The same order as <see cref="Contribution.IsNewerThan"/>: incarnation first, then version.</summary>
+        public bool IsOlderThan(Contribution next) =>
+            next.Incarnation > incarnation || (next.Incarnation == incarnation && next.Version > version);
+    }
 }

@@ -46,8 +46,11 @@ public sealed class ProgrammeRollup
     /// <summary>Increases with every change of <see cref="Total"/>.</summary>
     public long Version { get; private set; }
 
-    /// <summary>Own values plus every child's latest contribution. Read-only for callers.</summary>
-    public ReadOnlySpan<long> Total => _cells.Total;
+    /// <summary>Own values plus every child's latest contribution: a copy (the cells are kept narrower than a long).</summary>
+    public ReadOnlySpan<long> Total => _cells.CopyOfTotal();
+
+    /// <summary>A copy of <see cref="Total"/>, safe to keep or send while this object keeps changing.</summary>
+    public long[] CopyOfTotal() => _cells.CopyOfTotal();
 
     /// <summary>Children that have contributed anything.</summary>
     public IEnumerable<string> Children => _cells.Children;
@@ -139,7 +142,12 @@ public sealed class ProgrammeRollup
     public IEnumerable<(DataElement Element, int BaseIndex, ValueSlot Slot)> OwnValues() => _slots.All();
 
     /// <summary>Restores own values from a checkpoint (newer values already held win, as always).</summary>
-    public void Restore(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values) => Write(values);
+    /// <remarks>
+    /// Written report by report (the order does not change the result: each slot is written once and
+    /// cells are recomputed from the slots), so that the values of one report share what identifies it.
+    /// </remarks>
+    public void Restore(IReadOnlyList<(DataElement Element, int BaseIndex, ValueSlot Slot)> values) =>
+        Write([.. values.OrderBy(v => v.Slot.IdempotencyKey, StringComparer.Ordinal).ThenBy(v => v.Slot.ReportedAt)]);
 
     /// <summary>Applies a report recorded in the ledger: no rule is checked again (it was when accepted).</summary>
     public void Replay(ReportCommand report)

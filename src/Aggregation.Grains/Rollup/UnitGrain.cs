@@ -207,7 +207,7 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
     public Task<RollupSnapshot> GetSnapshotAsync(string programmeId)
     {
         var rollup = RollupFor(programmeId);
-        return Task.FromResult(new RollupSnapshot(programmeId, PublicVersion(rollup), rollup.Total.ToArray(), [.. rollup.Children]));
+        return Task.FromResult(new RollupSnapshot(programmeId, PublicVersion(rollup), rollup.CopyOfTotal(), [.. rollup.Children]));
     }
 
     public Task<ImmutableArray<OwnValue>> GetOwnValuesAsync(string programmeId) =>
@@ -282,6 +282,10 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
             }
 
             from = _checkpoint.State.AppliedSeq;
+
+            // The rollups now hold these values in their compact form; the checkpoint's copy would
+            // double the unit's memory for as long as it stays active.
+            _checkpoint.State.Values = [];
         }
 
         var replayed = 0L;
@@ -363,6 +367,12 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogCheckpointFailed(_logger, ex, _unit.Key);
+        }
+        finally
+        {
+            // Written (or not), the values are the rollups' again: a unit does not keep a second copy
+            // of every value it holds between checkpoints. The next checkpoint is built afresh.
+            _checkpoint.State.Values = [];
         }
     }
 
