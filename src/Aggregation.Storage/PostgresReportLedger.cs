@@ -148,6 +148,27 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
         }
     }
 
+    public async IAsyncEnumerable<LedgerEntry> ReadUnitsAsync(IReadOnlyList<(string Tenant, string UnitCode, long AfterSeq)> units, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(units);
+
+        // One index range scan per unit on report_ledger_unit_seq (a nested loop over the list):
+        // after a shutdown most tails are empty, so this reads what is needed, not the whole ledger.
+        await using var command = _dataSource.CreateCommand($"""
+            SELECT {SelectColumns}
+            FROM unnest(@tenant, @unit, @after) WITH ORDINALITY AS x(t, u, s, n)
+            CROSS JOIN LATERAL (SELECT * FROM report_ledger l WHERE l.tenant_id = x.t AND l.unit_code = x.u AND l.unit_seq > x.s) l
+            ORDER BY x.n, l.unit_seq
+            """);
+        command.Parameters.Add(TextArray("tenant", units.Select(u => u.Tenant)));
+        command.Parameters.Add(TextArray("unit", units.Select(u => u.UnitCode)));
+        command.Parameters.Add(new NpgsqlParameter("after", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = units.Select(u => u.AfterSeq).ToArray() });
+        await foreach (var entry in ReadAsync(command, cancellationToken))
+        {
+            yield return entry;
+        }
+    }
+
     public async IAsyncEnumerable<LedgerEntry> ReadTenantAsync(string tenant, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand($"SELECT {SelectColumns} FROM report_ledger WHERE tenant_id = @t ORDER BY ledger_id");

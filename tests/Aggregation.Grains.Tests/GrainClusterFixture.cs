@@ -12,8 +12,8 @@ namespace Aggregation.Grains.Tests;
 
 /// <summary>
 /// One in-process silo for every grain test, wired as the server wires it (AggregationApp.AddSilo
-/// with Database:Mode=memory): the catalog, the ledger, rollup options, memory storage for unit
-/// checkpoints. The grains' clock (which also drives grain timers) is a fake one the tests move by
+/// with Database:Mode=memory): the catalog, the ledger, rollup options, an in-memory checkpoint
+/// store. The grains' clock (which also drives grain timers) is a fake one the tests move by
 /// hand, so a flush happens when a test says the time has come, not when a machine gets round to it.
 /// </summary>
 public sealed class GrainClusterFixture : IAsyncLifetime
@@ -31,6 +31,8 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 
     public TestLedger Ledger { get; } = new();
 
+    public InMemoryCheckpointStore Checkpoints { get; } = new();
+
     public Catalog Catalog { get; } = Catalog.Load(WriteCatalog());
 
     public IGrainFactory Grains => (_cluster ?? throw new InvalidOperationException("The cluster has not started.")).Client;
@@ -40,7 +42,8 @@ public sealed class GrainClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddMemoryGrainStorage(UnitGrain.CheckpointStorage);
+            silo.Services.AddSingleton<ICheckpointStore>(Checkpoints);
+            silo.Services.AddSingleton<UnitStartCache>();
             silo.Services.AddSingleton(Catalog);
             silo.Services.AddSingleton<IReportLedger>(Ledger);
             silo.Services.AddSingleton(Options.Create(new RollupOptions

@@ -218,12 +218,13 @@ public sealed class DurabilityTests
             await new ResilientSender([first.Channel]).SendAsync(reports, clients: 1, batchSize: 3);
         }
 
-        // The ADO.NET storage keys a row by state name + grain key + ServiceId: each unit has its own row.
+        // unit_checkpoints holds one row per unit, written when the units deactivated at shutdown.
         var rows = await CheckpointRowsAsync(db);
         Assert.Equal(3, rows.Count);
-        foreach (var marker in new[] { "awareness_activities", "district_plan_adopted", "press_publications" })
+        foreach (var (unit, element) in new[] { ("05443", "awareness_activities"), ("164", "district_plan_adopted"), (ServerFixture.ProvinceCode, "press_publications") })
         {
-            Assert.Single(rows, payload => payload.Contains(marker, StringComparison.Ordinal));
+            Assert.Equal([element], rows[unit].Values.Select(v => v.Element));
+            Assert.Equal(1, rows[unit].AppliedSeq);
         }
 
         await using var second = await InProcessServer.StartAsync(db);
@@ -311,17 +312,16 @@ public sealed class DurabilityTests
         return v.HasValue ? v.Value : null;
     }
 
-    private static async Task<List<string>> CheckpointRowsAsync(string connectionString)
+    private static async Task<Dictionary<string, Aggregation.Rollup.UnitCheckpoint>> CheckpointRowsAsync(string connectionString)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT convert_from(payload, 'UTF8') FROM orleans_storage WHERE grain_type = @state", connection);
-        command.Parameters.AddWithValue("state", Aggregation.Rollup.UnitGrain.CheckpointStateName);
-        var rows = new List<string>();
+        await using var command = new NpgsqlCommand("SELECT unit_code, applied_seq, payload FROM unit_checkpoints", connection);
+        var rows = new Dictionary<string, Aggregation.Rollup.UnitCheckpoint>();
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            rows.Add(reader.GetString(0));
+            rows[reader.GetString(0)] = Aggregation.Rollup.UnitCheckpoint.Decode(reader.GetInt64(1), reader.GetFieldValue<byte[]>(2))!;
         }
 
         return rows;

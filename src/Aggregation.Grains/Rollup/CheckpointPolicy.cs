@@ -44,8 +44,21 @@ public sealed class CheckpointPolicy(TimeProvider time, TimeSpan whenIdle, strin
         }
     }
 
-    /// <summary>A checkpoint was written (or there was nothing to write).</summary>
+    /// <summary>A checkpoint was taken (or there was nothing to write); it is written in the store's next round.</summary>
     public void Written() => SinceCheckpoint = 0;
+
+    /// <summary>
+    /// The checkpoint that covered <paramref name="covered"/> reports could not be written: they
+    /// count towards the next one again, which the idle timer writes if no report comes first.
+    /// </summary>
+    public void NotWritten(int covered)
+    {
+        SinceCheckpoint += covered;
+        if (SinceCheckpoint > 0)
+        {
+            Arm();
+        }
+    }
 
     /// <summary>Called when the idle timer fires: whether to write now. A unit that got reports meanwhile waits again.</summary>
     public bool IdleTimerFired()

@@ -27,19 +27,11 @@ namespace Aggregation.Rollup;
 [CollectionAgeLimit(AlwaysActive = true)]
 public sealed partial class UnitGrain : Grain, IUnitGrain
 {
-    /// <summary>Grain storage provider of unit checkpoints.</summary>
-    public const string CheckpointStorage = "checkpoints";
-
-    /// <summary>
-    /// Never rename: Orleans' ADO.NET storage keys rows by state name + grain key + ServiceId (not by
-    /// grain class), so this name is what keeps unit checkpoints apart from any other grain's state.
-    /// </summary>
-    public const string CheckpointStateName = "unit-rollup-checkpoint-v1";
-
     private static readonly TimeSpan ObserverLifetime = TimeSpan.FromMinutes(2);
     private readonly ObserverManager<IUnitObserver> _observers;
     private readonly Catalog _catalog;
-    private readonly IPersistentState<UnitCheckpoint> _checkpoint;
+    private readonly ICheckpointStore _checkpointStore;
+    private readonly UnitStartCache _starts;
     private readonly IReportLedger _ledger;
     private readonly RollupOptions _options;
     private readonly ILogger<UnitGrain> _logger;
@@ -56,16 +48,22 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
     private long _appliedSeq;
     private long _incarnation;
 
+    // The sequence of the last checkpoint stored (or restored), and the write under way if any.
+    private long _checkpointedSeq;
+    private Task _checkpointWrite = Task.CompletedTask;
+
     public UnitGrain(
         Catalog catalog,
         IReportLedger ledger,
         IOptions<RollupOptions> options,
         ILogger<UnitGrain> logger,
         [FromKeyedServices(TimeProviderNames.Grains)] TimeProvider time,
-        [PersistentState(CheckpointStateName, CheckpointStorage)] IPersistentState<UnitCheckpoint> checkpoint)
+        ICheckpointStore checkpointStore,
+        UnitStartCache starts)
     {
         _catalog = catalog;
-        _checkpoint = checkpoint;
+        _checkpointStore = checkpointStore;
+        _starts = starts;
         _ledger = ledger;
         _options = options.Value;
         _logger = logger;
@@ -95,8 +93,12 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
     {
         if (!_reloading && _checkpoints is { SinceCheckpoint: > 0 })
         {
-            await SaveCheckpointAsync();
+            SaveCheckpoint();
         }
+
+        // Bounded by the runtime's deactivation timeout: a shutdown that cannot wait for the round
+        // leaves the previous checkpoint, which only lengthens the next start's replay.
+        await _checkpointWrite;
     }
 
     public async Task<ImmutableArray<UnitOutcome>> ApplyBatchAsync(ImmutableArray<UnitSubmission> submissions)
@@ -166,7 +168,7 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
             _appliedSeq = _seq;
             if (_checkpoints.IsDue)
             {
-                await SaveCheckpointAsync();
+                SaveCheckpoint();
             }
         }
 
@@ -233,7 +235,9 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
         _flush.Clear();
         _incarnation = Math.Max(_incarnation + 1, _time.GetUtcNow().UtcTicks);
         var replayed = await LoadAsync(useCheckpoint: false);
-        await SaveCheckpointAsync();
+        _checkpointedSeq = -1;
+        SaveCheckpoint();
+        await _checkpointWrite;
         return replayed;
     }
 
@@ -266,35 +270,46 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
     private async Task<long> LoadAsync(bool useCheckpoint)
     {
         var from = 0L;
-        if (useCheckpoint && _checkpoint.RecordExists)
+        _checkpointedSeq = 0;
+
+        // At a silo's start the checkpoint and the ledger entries after it were read for every unit
+        // at once (UnitStartCache); a unit activated later, or when that read failed, reads its own.
+        var start = useCheckpoint ? await _starts.TakeAsync(_unit.Key) : null;
+        var stored = !useCheckpoint ? null : start is not null ? start.Checkpoint : await _checkpointStore.ReadAsync(_unit.Tenant, _unit.Key.Code);
+        if (stored is not null)
         {
-            foreach (var group in _checkpoint.State.Values.GroupBy(v => v.Programme))
+            var checkpoint = UnitCheckpoint.Decode(stored.AppliedSeq, stored.Payload);
+            if (checkpoint is null)
             {
-                if (!_catalog.Programmes.TryGetValue(group.Key, out var programme))
-                {
-                    continue;
-                }
-
-                var values = group.Where(v => programme.ElementsById.ContainsKey(v.Element))
-                    .Select(v => (programme.ElementsById[v.Element], v.PeriodIndex, v.Slot))
-                    .ToList();
-                RollupFor(group.Key).Restore(values);
+                LogCheckpointUnreadable(_logger, _unit.Key);
             }
-
-            from = _checkpoint.State.AppliedSeq;
-
-            // The rollups now hold these values in their compact form; the checkpoint's copy would
-            // double the unit's memory for as long as it stays active.
-            _checkpoint.State.Values = [];
+            else
+            {
+                checkpoint.RestoreInto(_catalog, RollupFor);
+                from = _checkpointedSeq = checkpoint.AppliedSeq;
+            }
         }
 
         var replayed = 0L;
         _seq = from;
-        await foreach (var entry in _ledger.ReadUnitAsync(_unit.Tenant, _unit.Key.Code, from))
+        foreach (var entry in start?.Tail ?? [])
         {
-            RollupFor(entry.Report.ProgrammeId).Replay(entry.Report);
-            _seq = entry.UnitSeq;
-            replayed++;
+            if (entry.UnitSeq > _seq)
+            {
+                RollupFor(entry.Report.ProgrammeId).Replay(entry.Report);
+                _seq = entry.UnitSeq;
+                replayed++;
+            }
+        }
+
+        if (start is not { TailComplete: true })
+        {
+            await foreach (var entry in _ledger.ReadUnitAsync(_unit.Tenant, _unit.Key.Code, _seq))
+            {
+                RollupFor(entry.Report.ProgrammeId).Replay(entry.Report);
+                _seq = entry.UnitSeq;
+                replayed++;
+            }
         }
 
         _appliedSeq = _seq;
@@ -338,41 +353,54 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
         }
     }
 
-    private async Task CheckpointWhenIdleAsync(CancellationToken cancellationToken)
+    private Task CheckpointWhenIdleAsync(CancellationToken cancellationToken)
     {
         if (_checkpoints.IdleTimerFired() && !_reloading)
         {
-            await SaveCheckpointAsync();
+            SaveCheckpoint();
         }
+
+        return Task.CompletedTask;
     }
 
-    /// <summary>Best effort: a missing or stale checkpoint only means a longer replay.</summary>
-    private async Task SaveCheckpointAsync()
+    /// <summary>
+    /// Takes the checkpoint now (the grain's turn makes it a consistent picture) and hands it to the
+    /// store's next round without waiting for the commit, so the unit keeps serving meanwhile. Best
+    /// effort: a checkpoint that fails to be written only means a longer replay, and the reports it
+    /// covered count again towards the next one.
+    /// </summary>
+    private void SaveCheckpoint()
     {
-        var values = _rollups.Values
-            .SelectMany(r => r.OwnValues().Select(v => new CheckpointValue(r.Programme.Id, v.Element.Id, v.BaseIndex, v.Slot)))
-            .ToList();
-        if (values.Count == 0 && !_checkpoint.RecordExists)
+        var covered = _checkpoints.SinceCheckpoint;
+        _checkpoints.Written();
+        if (_appliedSeq == _checkpointedSeq)
         {
-            _checkpoints.Written();
+            // Nothing applied since the last checkpoint (a unit without reports of its own has none at all).
             return;
         }
 
-        _checkpoint.State = new UnitCheckpoint { AppliedSeq = _appliedSeq, Values = values };
+        var checkpoint = UnitCheckpoint.Of(_rollups.Values, _appliedSeq);
+        var stored = new StoredCheckpoint(_unit.Tenant, _unit.Key.Code, checkpoint.AppliedSeq, checkpoint.Encode());
+        _checkpointedSeq = checkpoint.AppliedSeq;
+        _checkpointWrite = WriteCheckpointAsync(stored, covered, _checkpointWrite);
+    }
+
+    private async Task WriteCheckpointAsync(StoredCheckpoint stored, int covered, Task previous)
+    {
+        await previous;
         try
         {
-            await _checkpoint.WriteStateAsync();
-            _checkpoints.Written();
+            await _checkpointStore.WriteAsync(stored);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             LogCheckpointFailed(_logger, ex, _unit.Key);
-        }
-        finally
-        {
-            // Written (or not), the values are the rollups' again: a unit does not keep a second copy
-            // of every value it holds between checkpoints. The next checkpoint is built afresh.
-            _checkpoint.State.Values = [];
+            if (_checkpointedSeq == stored.AppliedSeq)
+            {
+                _checkpointedSeq = -1;
+            }
+
+            _checkpoints.NotWritten(covered);
         }
     }
 
@@ -455,6 +483,9 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
 
     [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Checkpoint of {Unit} could not be written; activation will replay more of the ledger")]
     private static partial void LogCheckpointFailed(ILogger logger, Exception exception, UnitKey unit);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Warning, Message = "Checkpoint of {Unit} is in a format this version does not read; the unit replays its whole ledger")]
+    private static partial void LogCheckpointUnreadable(ILogger logger, UnitKey unit);
 
     [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Ledger write for {Unit} failed; the unit reloads from the ledger")]
     private static partial void LogLedgerFailed(ILogger logger, Exception exception, UnitKey unit);

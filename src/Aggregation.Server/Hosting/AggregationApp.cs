@@ -101,6 +101,7 @@ public static partial class AggregationApp
             builder.Services.AddSingleton<InMemoryAuditTrail>();
             builder.Services.AddSingleton<IAuditTrail>(sp => sp.GetRequiredService<InMemoryAuditTrail>());
             builder.Services.AddSingleton<IReportLedger, InMemoryReportLedger>();
+            builder.Services.AddSingleton<ICheckpointStore, InMemoryCheckpointStore>();
             return null;
         }
 
@@ -121,6 +122,7 @@ public static partial class AggregationApp
         builder.Services.AddSingleton<PostgresReportLedger>();
         builder.Services.AddSingleton<IReportLedger>(sp => sp.GetRequiredService<PostgresReportLedger>());
         builder.Services.AddSingleton<IAuditTrail, PostgresAuditTrail>();
+        builder.Services.AddSingleton<ICheckpointStore, PostgresCheckpointStore>();
 
         // Reports to the ministry need the outbox: PostgreSQL only.
         builder.Services.AddSingleton<ReportStore>();
@@ -143,7 +145,6 @@ public static partial class AggregationApp
             if (connectionString is null)
             {
                 orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
-                orleans.AddMemoryGrainStorage(UnitGrain.CheckpointStorage);
                 orleans.UseInMemoryReminderService();
                 return;
             }
@@ -173,20 +174,15 @@ public static partial class AggregationApp
                 o.Invariant = AdoNetInvariant;
                 o.ConnectionString = connectionString;
             });
-            orleans.AddAdoNetGrainStorage(UnitGrain.CheckpointStorage, o =>
-            {
-                o.Invariant = AdoNetInvariant;
-                o.ConnectionString = connectionString;
-            });
-
-            // Plain JSON rows (no CLR type names), readable with psql and robust to class renames.
-            orleans.UseSystemTextJsonGrainStorageSerializer();
             orleans.UseAdoNetReminderService(o =>
             {
                 o.Invariant = AdoNetInvariant;
                 o.ConnectionString = connectionString;
             });
         });
+        // Unit checkpoints are not Orleans grain state: they are written many units per statement
+        // and read all at once at start (ICheckpointStore, UnitStartCache), registered with the database.
+        builder.Services.AddSingleton<UnitStartCache>();
         builder.Services.AddHostedService<RollupRecoveryService>();
         return builder;
     }

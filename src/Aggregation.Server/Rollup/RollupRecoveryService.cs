@@ -19,14 +19,21 @@ public sealed partial class RollupRecoveryService(
     IHostApplicationLifetime lifetime,
     IOptions<RollupOptions> options,
     Aggregation.Storage.StorageAvailability storage,
+    UnitStartCache starts,
     ILogger<RollupRecoveryService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Read every unit's checkpoint and ledger tail while the rest of the host starts: the sweep,
+        // and any activation a request causes meanwhile, then find their units' state in memory.
+        var preload = Task.Run(() => starts.LoadAsync(SweepOrder().Select(u => u.Key).ToList(), stoppingToken), CancellationToken.None);
         if (!await WaitForStartAsync(stoppingToken))
         {
             return;
         }
+
+        await preload;
+        var first = true;
 
         var sweep = Channel.CreateBounded<string>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         sweep.Writer.TryWrite("start");
@@ -54,6 +61,12 @@ public sealed partial class RollupRecoveryService(
                 var started = DateTime.UtcNow;
                 await SweepAsync(stoppingToken);
                 LogSwept(logger, reason, catalog.UnitCount, (DateTime.UtcNow - started).TotalMilliseconds);
+                if (first)
+                {
+                    // Every unit this silo hosts has now taken its start; what is left belongs to other silos.
+                    first = false;
+                    starts.Drop();
+                }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
@@ -76,9 +89,7 @@ public sealed partial class RollupRecoveryService(
         // Deepest level first: a unit that activates asks its children for their totals, so touching
         // parents first would activate whole subtrees at once (a national cold start is 10,795 units)
         // and exhaust the database's connections; bottom-up, each parent finds its children ready.
-        var depth = catalog.Levels.Select((level, i) => (level, i)).ToDictionary(x => x.level, x => x.i);
-        var units = catalog.Tenants.Values.SelectMany(t => catalog.UnitsOf(t.Id)).Append(catalog.GetUnit(UnitKey.Nation))
-            .OrderByDescending(u => depth.GetValueOrDefault(u.Level)).ToList();
+        var units = SweepOrder();
         var failed = 0;
         await Parallel.ForEachAsync(units, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (unit, _) =>
         {
@@ -101,6 +112,14 @@ public sealed partial class RollupRecoveryService(
         {
             LogUnitsNotActivated(logger, failed, units.Count);
         }
+    }
+
+    /// <summary>Every unit, deepest level first (communes, then districts, provinces, the nation).</summary>
+    private List<AdminUnit> SweepOrder()
+    {
+        var depth = catalog.Levels.Select((level, i) => (level, i)).ToDictionary(x => x.level, x => x.i);
+        return catalog.Tenants.Values.SelectMany(t => catalog.UnitsOf(t.Id)).Append(catalog.GetUnit(UnitKey.Nation))
+            .OrderByDescending(u => depth.GetValueOrDefault(u.Level)).ToList();
     }
 
     private async Task WatchMembershipAsync(ChannelWriter<string> sweep, CancellationToken cancellationToken)
