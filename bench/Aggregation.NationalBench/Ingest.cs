@@ -15,7 +15,7 @@ internal static class Ingest
     public static async Task<Ingested> RunAsync(NationalRun run, Results results)
     {
         var data = run.Data;
-        var cpuBefore = (Product: Machine.ProcessCpuSeconds(Environment.ProcessId, children: false), Postgres: Machine.PostgresCpuSeconds(run.Postgres));
+        var cpuBefore = run.Cpu();
         var load = Stopwatch.StartNew();
         var batches = data.Reports().GroupBy(r => r.Tenant).SelectMany(g => g.Select(r => r.Report).Chunk(1000).Select(c => (Tenant: g.Key, Reports: c)));
         var queue = new System.Collections.Concurrent.BlockingCollection<(string Tenant, Report[] Reports)>(boundedCapacity: 16);
@@ -45,7 +45,7 @@ internal static class Ingest
         })));
         await producer;
         var loadSeconds = load.Elapsed.TotalSeconds;
-        var loadCpu = (Product: Machine.ProcessCpuSeconds(Environment.ProcessId, children: false) - cpuBefore.Product, Postgres: Machine.PostgresCpuSeconds(run.Postgres) - cpuBefore.Postgres);
+        var loadCpu = run.Cpu() - cpuBefore;
         Console.WriteLine($"loaded {reportsLoaded:N0} reports, {valuesLoaded:N0} values in {loadSeconds:F1} s");
 
         // ---- Baseline: binary COPY of the same values into a plain table.
@@ -86,9 +86,8 @@ internal static class Ingest
         var copyCpu = Machine.PostgresCpuSeconds(run.Postgres) - cpuBefore.Postgres - loadCpu.Postgres;
         results.Measured(new("bulk durable ingest, values/s", valuesLoaded / loadSeconds, rowsCopied / copySeconds, "binary COPY of the same values into a plain table", Higher: true));
         results.Measured(new("bulk durable ingest, reports/s", reportsLoaded / loadSeconds, null, null, Higher: true));
-        // Where the two cores went during the load: this process (silo, gRPC, load generator) and PostgreSQL.
-        results.Measured(new("bulk load: CPU of this process, % of both cores", 100 * loadCpu.Product / (2 * loadSeconds), null, null));
-        results.Measured(new("bulk load: CPU of PostgreSQL, % of both cores", 100 * loadCpu.Postgres / (2 * loadSeconds), null, null));
+        // Where the two cores went during the load: the server's processes, the load generator (this process) and PostgreSQL.
+        loadCpu.Report(results, "bulk load", loadSeconds);
         results.Measured(new("PostgreSQL CPU per value, µs", 1e6 * loadCpu.Postgres / valuesLoaded, 1e6 * copyCpu / rowsCopied, "PostgreSQL CPU per row of the COPY"));
         return new Ingested(reportsLoaded, valuesLoaded);
     }

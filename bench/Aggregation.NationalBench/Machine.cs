@@ -51,7 +51,8 @@ internal static class Machine
         return total;
     }
 
-    public static long Resident() => File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
+    /// <summary>Resident memory (VmRSS) of a process, in bytes.</summary>
+    public static long Resident(int pid) => File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024).FirstOrDefault();
 
     public static double MemoryGb() => File.ReadLines("/proc/meminfo").Where(l => l.StartsWith("MemTotal:", StringComparison.Ordinal)).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0 / 1024.0).FirstOrDefault();
 
@@ -75,5 +76,19 @@ internal static class Machine
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>CPU seconds so far of the server's processes, of the load generator (this process) and of PostgreSQL; a phase's are the difference.</summary>
+internal readonly record struct CpuTimes(double Server, double Generator, double Postgres)
+{
+    public static CpuTimes operator -(CpuTimes after, CpuTimes before) => new(after.Server - before.Server, after.Generator - before.Generator, after.Postgres - before.Postgres);
+
+    /// <summary>Where the two cores went during a phase of <paramref name="seconds"/>.</summary>
+    public void Report(Results results, string phase, double seconds)
+    {
+        results.Measured(new($"{phase}: CPU of the server, % of both cores", 100 * Server / (2 * seconds), null, null));
+        results.Measured(new($"{phase}: CPU of the load generator, % of both cores", 100 * Generator / (2 * seconds), null, null));
+        results.Measured(new($"{phase}: CPU of PostgreSQL, % of both cores", 100 * Postgres / (2 * seconds), null, null));
     }
 }

@@ -1,37 +1,36 @@
 using Aggregation.Hierarchy;
 using Aggregation.Protos.V1;
 using Aggregation.Security;
-using Aggregation.Server.Hosting;
 using Aggregation.Storage;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging.Abstractions;
 using Catalog = Aggregation.Hierarchy.Catalog;
 
 /// <summary>
 /// The product under measurement: a private PostgreSQL for the run (shared with the baselines), the
-/// server hosted in this process, and the calls the phases make to it as district systems and the
-/// ministry would.
+/// server in separate silo processes (Silos.cs), and the calls the phases make to it as district
+/// systems and the ministry would, spread round-robin over the silos' gRPC endpoints.
 /// </summary>
 internal sealed class NationalRun
 {
     public const string ProgrammeId = "prostitution-prevention-2021-2025";
 
     private readonly string _pgDirectory;
-    private readonly string[] _serverArgs;
-    private readonly string _address;
+    private GrpcChannel[] _channels = [];
+    private Ingestion.IngestionClient[] _ingestion = [];
+    private Rollups.RollupsClient[] _rollups = [];
+    private int _nextSilo;
 
-    private NationalRun(Catalog catalog, Dataset data, string pgDirectory, EmbeddedPostgres postgres, string connectionString, string address, string[] serverArgs, Dictionary<string, Metadata> tokens, Metadata ministry)
+    private NationalRun(Catalog catalog, Dataset data, string pgDirectory, EmbeddedPostgres postgres, string connectionString, Silos silos, Dictionary<string, Metadata> tokens, Metadata ministry)
     {
         Catalog = catalog;
         Data = data;
         _pgDirectory = pgDirectory;
         Postgres = postgres;
         ConnectionString = connectionString;
-        _address = address;
-        _serverArgs = serverArgs;
+        Silos = silos;
         Tokens = tokens;
         Ministry = ministry;
         ProbeProvince = data.Provinces.FirstOrDefault(p => p.Key.Tenant == catalog.DefaultTenant) ?? data.Provinces[0];
@@ -56,65 +55,78 @@ internal sealed class NationalRun
     /// <summary>The province whose figures are checked, read, probed for freshness: Thái Nguyên's when it is in the sample.</summary>
     public AdminUnit ProbeProvince { get; }
 
-    public WebApplication App { get; private set; } = null!;
+    /// <summary>The server's processes.</summary>
+    public Silos Silos { get; }
 
-    public GrpcChannel Channel { get; private set; } = null!;
+    /// <summary>The first silo's channel (the freshness probe's subscription).</summary>
+    public GrpcChannel Channel => _channels[0];
 
-    public Ingestion.IngestionClient IngestionApi { get; private set; } = null!;
+    /// <summary>Ingestion through the next silo in turn.</summary>
+    public Ingestion.IngestionClient IngestionApi => _ingestion[NextSilo()];
 
-    public Rollups.RollupsClient RollupsApi { get; private set; } = null!;
+    /// <summary>Reads through the next silo in turn.</summary>
+    public Rollups.RollupsClient RollupsApi => _rollups[NextSilo()];
 
-    public static async Task<NationalRun> StartAsync(Catalog catalog, string catalogDirectory, Dataset data)
+    public static async Task<NationalRun> StartAsync(Catalog catalog, string catalogDirectory, Dataset data, BenchOptions options)
     {
         var pgDirectory = Path.Combine(Path.GetTempPath(), $"aggregation-national-{Environment.ProcessId}");
         var postgres = await EmbeddedPostgres.StartAsync(pgDirectory, NullLogger.Instance);
         await DatabaseMigrator.EnsureDatabaseAsync(postgres.ConnectionString(), "aggregation");
         var connectionString = postgres.ConnectionString("aggregation");
         var key = SigningKey.Generate();
-        var address = $"http://127.0.0.1:{Machine.FreePort()}";
+        // What every silo shares; Silos adds each one's ports. Arguments given with --server-arg come last and win.
         string[] serverArgs =
         [
-            $"--Kestrel:Endpoints:Grpc:Url={address}", "--Kestrel:Endpoints:Grpc:Protocols=Http2",
-            $"--Kestrel:Endpoints:Web:Url=http://127.0.0.1:{Machine.FreePort()}",
-            $"--Orleans:SiloPort={Machine.FreePort()}", $"--Orleans:GatewayPort={Machine.FreePort()}",
             $"--Catalog:Directory={catalogDirectory}", "--Catalog:AllProvinces=true",
             "--Logging:LogLevel:Default=Warning",
             $"--Database:ConnectionString={connectionString}",
             $"--Security:Jwt:SigningKeys:0:Id={key.Id}", $"--Security:Jwt:SigningKeys:0:Secret={Convert.ToBase64String(key.Secret)}",
             "--Security:Limits:CallsPerSecond=1000000", "--Security:Limits:Burst=1000000", "--Security:Limits:ConcurrentCalls=100000",
+            .. options.ServerArgs,
         ];
         var tokens = catalog.Tenants.Keys.ToDictionary(t => t, t => new Metadata { { "authorization", "Bearer " + TokenIssuer.Issue(new AccessGrant("bench", t, [Roles.Submitter, Roles.Viewer]), key, TimeSpan.FromHours(24)) } });
         var ministry = new Metadata { { "authorization", "Bearer " + TokenIssuer.Issue(new AccessGrant("bench-ministry", AccessClaims.AllTenants, [Roles.Ministry]), key, TimeSpan.FromHours(24)) } };
-        var run = new NationalRun(catalog, data, pgDirectory, postgres, connectionString, address, serverArgs, tokens, ministry);
-        await run.StartServerAsync();
+        // The silos' output goes to files kept after the run (the database's folder is deleted).
+        var logDirectory = Directory.CreateDirectory(pgDirectory + "-logs").FullName;
+        var silos = new Silos(options.Silos, serverArgs, logDirectory);
+        var run = new NationalRun(catalog, data, pgDirectory, postgres, connectionString, silos, tokens, ministry);
+        await run.StartServerAsync(newDatabase: true);
         return run;
     }
 
-    /// <summary>Builds and starts the server on the run's database and ports, with fresh clients.</summary>
-    public async Task StartServerAsync()
+    /// <summary>Starts the silos on the run's database and ports, waits until each is ready, with fresh clients.</summary>
+    public async Task StartServerAsync(bool newDatabase = false)
     {
-        App = await AggregationApp.BuildAsync(_serverArgs);
-        await App.StartAsync();
-        Channel = GrpcChannel.ForAddress(_address);
-        IngestionApi = new Ingestion.IngestionClient(Channel);
-        RollupsApi = new Rollups.RollupsClient(Channel);
+        await Silos.StartAsync(firstAlone: newDatabase);
+        _channels = [.. Silos.Addresses.Select(a => GrpcChannel.ForAddress(a))];
+        _ingestion = [.. _channels.Select(c => new Ingestion.IngestionClient(c))];
+        _rollups = [.. _channels.Select(c => new Rollups.RollupsClient(c))];
     }
 
-    /// <summary>Stops the server; the database keeps running.</summary>
+    /// <summary>Stops every silo; the database keeps running.</summary>
     public async Task StopServerAsync()
     {
-        Channel.Dispose();
-        await App.StopAsync();
-        await App.DisposeAsync();
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+
+        await Silos.StopAsync();
     }
 
     /// <summary>Stops the server and the database, and deletes the database's folder.</summary>
     public async Task StopAsync()
     {
         await StopServerAsync();
+        Silos.Dispose();
         await Postgres.StopAsync();
         Directory.Delete(_pgDirectory, recursive: true);
     }
+
+    private int NextSilo() => (int)((uint)Interlocked.Increment(ref _nextSilo) % (uint)_channels.Length);
+
+    /// <summary>CPU seconds so far of the silos, this process and PostgreSQL.</summary>
+    public CpuTimes Cpu() => new(Silos.CpuSeconds(), Machine.ProcessCpuSeconds(Environment.ProcessId, children: false), Machine.PostgresCpuSeconds(Postgres));
 
     public Metadata MinistryIn(string tenant) => [.. Ministry, new Metadata.Entry("x-tenant-id", tenant)];
 

@@ -18,31 +18,41 @@ var catalog = Catalog.Load(catalogDirectory, allProvinces: true);
 var data = Dataset.Select(catalog, catalog.Programmes[NationalRun.ProgrammeId], options.Scale, options.Months, options.Seed);
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Machine.MemoryGb():F0} GB; commit {Machine.Commit()}; scale {options.Scale} ({data.Communes.Count:N0} communes, {data.Districts.Count} districts, {data.Provinces.Count} provinces), {options.Months} months, seed {options.Seed}");
 
-// ---- A private PostgreSQL for the run, shared by the product and the baselines; the server in this process (NationalRun.cs).
-var run = await NationalRun.StartAsync(catalog, catalogDirectory, data);
+// ---- A private PostgreSQL for the run, shared by the product and the baselines; the server in
+// --silos processes of the built Aggregation.Server (NationalRun.cs, Silos.cs).
+var run = await NationalRun.StartAsync(catalog, catalogDirectory, data, options);
+try
+{
+    // ---- 1. Bulk load through SubmitReports against binary COPY of the same values (Ingest.cs).
+    var ingested = await Ingest.RunAsync(run, results);
 
-// ---- 1. Bulk load through SubmitReports against binary COPY of the same values (Ingest.cs).
-var ingested = await Ingest.RunAsync(run, results);
+    // ---- The SQL-at-read-time and batch-rebuild designs on the same values (SqlBaseline.cs).
+    var sql = await SqlBaseline.PrepareAsync(run);
 
-// ---- The SQL-at-read-time and batch-rebuild designs on the same values (SqlBaseline.cs).
-var sql = await SqlBaseline.PrepareAsync(run);
+    // ---- Correctness, then reads of a province and the nation against SQL at read time (Reads.cs).
+    var mismatches = await Reads.CheckAsync(run, sql);
+    await Reads.RunAsync(run, sql, results, options.Quick);
 
-// ---- Correctness, then reads of a province and the nation against SQL at read time (Reads.cs).
-var mismatches = await Reads.CheckAsync(run, sql);
-await Reads.RunAsync(run, sql, results, options.Quick);
+    // ---- Unary submissions at fixed offered rates, with freshness probes (UnaryLoad.cs, Freshness.cs).
+    await UnaryLoad.RunAsync(run, results, options, sql.RebuildSeconds);
 
-// ---- Unary submissions at fixed offered rates, with freshness probes (UnaryLoad.cs, Freshness.cs).
-await UnaryLoad.RunAsync(run, results, options, sql.RebuildSeconds);
+    // ---- Memory after the full load (Memory.cs).
+    await Memory.MeasureAsync(run, results);
 
-// ---- Memory after the full load (Memory.cs).
-Memory.Measure(run, results);
+    // ---- Cold start: a new server on the same database until the nation is correct again (ColdStart.cs).
+    await ColdStart.RunAsync(run, results, options);
 
-// ---- Cold start: a new server on the same database until the nation is correct again (ColdStart.cs).
-await ColdStart.RunAsync(run, results, options);
+    // ---- The table and the JSON (Results.cs).
+    results.PrintTable(sql.RebuildSeconds, total.Elapsed);
+    await results.WriteJsonAsync(options, data.Communes.Count, ingested, sql.RebuildSeconds, mismatches);
 
-// ---- The table and the JSON (Results.cs).
-results.PrintTable(sql.RebuildSeconds, total.Elapsed);
-await results.WriteJsonAsync(options, data.Communes.Count, ingested, sql.RebuildSeconds, mismatches);
-
-await run.StopAsync();
-return options.Check && mismatches.Count > 0 ? 1 : 0;
+    await run.StopAsync();
+    return options.Check && mismatches.Count > 0 ? 1 : 0;
+}
+catch
+{
+    // A failed phase leaves no silo and no database running (the database's folder and the silos' logs are kept to look into).
+    run.Silos.Kill();
+    await run.Postgres.StopAsync();
+    throw;
+}

@@ -38,7 +38,7 @@ internal sealed class Results
         await File.WriteAllTextAsync(options.JsonPath, JsonSerializer.Serialize(new
         {
             machine = new { cores = Environment.ProcessorCount, memoryGb = Machine.MemoryGb(), commit = Machine.Commit() },
-            run = new { scale = options.Scale, months = options.Months, seed = options.Seed, communes, reports = ingested.Reports, values = ingested.Values, batchRebuildSeconds = rebuildSeconds, check = mismatches.Count == 0 ? "equal" : string.Join("; ", mismatches) },
+            run = new { scale = options.Scale, silos = options.Silos, months = options.Months, seed = options.Seed, communes, reports = ingested.Reports, values = ingested.Values, batchRebuildSeconds = rebuildSeconds, check = mismatches.Count == 0 ? "equal" : string.Join("; ", mismatches) },
             figures = _figures.Select(f => new { f.Name, f.Product, f.Baseline, f.Ratio, baseline = f.BaselineName }),
         }, Indented));
         Console.WriteLine($"written {options.JsonPath}");

@@ -13,7 +13,10 @@ internal static class UnaryLoad
         var freshness = new Freshness(run);
         foreach (var rate in quick ? new[] { 100 } : [100, 1000])
         {
+            var cpuBefore = run.Cpu();
+            var phase = System.Diagnostics.Stopwatch.StartNew();
             var (ack, achieved, fresh) = await OfferedLoadAsync(run, freshness, options.Seed, rate, TimeSpan.FromSeconds(quick ? 2 : options.Seconds), probe: rate == 1000 || quick);
+            (run.Cpu() - cpuBefore).Report(results, $"unary at {rate}/s", phase.Elapsed.TotalSeconds);
             results.Measured(new($"unary ack at {rate}/s offered ({achieved:F0}/s achieved) p50 ms", Samples.P(ack, 50), null, null));
             results.Measured(new($"unary ack at {rate}/s p95 ms", Samples.P(ack, 95), null, null));
             results.Measured(new($"unary ack at {rate}/s p99 ms", Samples.P(ack, 99), null, null));
