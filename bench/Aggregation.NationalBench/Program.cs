@@ -25,6 +25,7 @@ try
 {
     // ---- 1. Bulk load through SubmitReports against binary COPY of the same values (Ingest.cs).
     var ingested = await Ingest.RunAsync(run, results);
+    await Disk.MeasureAsync(run, results, ingested.Reports);
 
     // ---- The SQL-at-read-time and batch-rebuild designs on the same values (SqlBaseline.cs).
     var sql = await SqlBaseline.PrepareAsync(run);

@@ -10,8 +10,9 @@ namespace Aggregation.Storage;
 
 /// <summary>
 /// The ledger in PostgreSQL with group commit: appends from every grain of the silo queue up and
-/// are written together, one multi-row INSERT (synchronous_commit on) per round, so durability
-/// costs one fsync per round rather than per report. A caller's task completes only after the
+/// are written together, one transaction (synchronous_commit on) per round, so durability costs
+/// one fsync per round rather than per report. A row carries its report's audit records
+/// (<see cref="LedgerAudit"/>). A caller's task completes only after the
 /// round holding its rows has committed. The writers run from <see cref="Start"/> (once the
 /// database is up) to <see cref="StopAsync"/> (before it goes down), which the host calls.
 /// </summary>

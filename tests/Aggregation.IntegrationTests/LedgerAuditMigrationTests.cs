@@ -111,6 +111,27 @@ public sealed class LedgerAuditMigrationTests
         Assert.Equal(audit, records.Select(r => r with { Id = 0, RecordedAt = default }));
     }
 
+    [Fact]
+    public async Task Records_the_row_cannot_carry_are_kept_whole_in_audit_trail()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        await DatabaseMigrator.MigrateAsync(db, NullLogger.Instance);
+        await using var dataSource = NpgsqlDataSource.Create(db);
+        await using var ledger = new PostgresReportLedger(dataSource, NullLogger<PostgresReportLedger>.Instance);
+        ledger.Start();
+
+        // An empty text and the row's own separators cannot be told apart from NULL and from the next field.
+        var audit = new List<AuditRecord>
+        {
+            Record("k-2", "complaints_received", AuditAction.Accepted, null, "4\u001f5") with { Reason = "" },
+            Record("k-2", "workers_reached", AuditAction.Accepted, null, "7"),
+        };
+        await ledger.AppendAsync([new LedgerEntry(Tenant, "05446", 1, "hash-k-2", Report("k-2", ("complaints_received", 4), ("workers_reached", 7)), audit)]);
+
+        var records = await new PostgresAuditTrail(dataSource).QueryAsync(new AuditQuery(Tenant));
+        Assert.Equal(audit, records.Select(r => r with { Id = 0, RecordedAt = default }));
+    }
+
     private static async Task MigrateUpToAsync(string db, string last)
     {
         var directory = Directory.CreateTempSubdirectory("schema-").FullName;
