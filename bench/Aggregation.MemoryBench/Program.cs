@@ -23,6 +23,7 @@ var units = catalog.Tenants.Keys.SelectMany(catalog.UnitsOf).ToList();
 var perLevel = units.GroupBy(u => u.Level).ToDictionary(g => g.Key, g => g.Count());
 perLevel.TryAdd(Catalog.NationLevel, 1);
 Console.WriteLine($"programme {ProgrammeId}: {programme.Elements.Count} elements, {programme.DataSets.Count} data sets, {layout.Metrics.Count} metrics, {layout.Length:N0} cells per unit ({(24 + (8 * layout.Length)) / 1024.0:F1} KB per long[])");
+Console.WriteLine($"GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {string.Join(", ", GC.GetConfigurationVariables().Where(v => v.Key is "ConserveMemory" or "DynamicAdaptationMode" or "HeapCount").Select(v => $"{v.Key}={v.Value}"))}");
 Console.WriteLine($"catalog: {string.Join(", ", perLevel.OrderBy(p => p.Value).Select(p => $"{p.Value:N0} {p.Key}"))}; {months} months; seed {seed}");
 
 // Every k-th province of the 2021–2025 hierarchy, with all its districts and communes.
@@ -38,10 +39,12 @@ var received = DateTimeOffset.UtcNow;
 
 // Communes: empty rollups, then every report of every data set and period.
 var communeRollups = Stage("commune", "empty rollup", communes.Count, () => communes.Select(_ => new ProgrammeRollup(programme, "commune")).ToArray());
+var applying = System.Diagnostics.Stopwatch.StartNew();
 var reportsPerCommune = Stage("commune", "own values (60 months)", communes.Count, () => communes.Select((c, i) => Load(communeRollups[i], c)).Sum() / (double)communes.Count);
+applying.Stop();
 var slots = communeRollups.Sum(r => r.OwnValues().Count());
 var keys = communeRollups.SelectMany(r => r.OwnValues().Select(v => v.Slot.IdempotencyKey)).Distinct(ReferenceEqualityComparer.Instance).Count();
-Console.WriteLine($"  a commune holds {slots / (double)communes.Count:F0} values from {reportsPerCommune:F0} reports ({keys / (double)communes.Count:F0} distinct key strings)");
+Console.WriteLine($"  a commune holds {slots / (double)communes.Count:F0} values from {reportsPerCommune:F0} reports ({keys / (double)communes.Count:F0} distinct key strings); {applying.Elapsed.TotalMicroseconds / (reportsPerCommune * communes.Count):F1} µs per report applied, making the report included");
 
 // Districts: own reports, then the latest contribution of each commune (a fresh copy, as Orleans deserialises one).
 var districtRollups = ParentLevel("district", districts, communes, communeRollups);
