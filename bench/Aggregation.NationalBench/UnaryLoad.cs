@@ -41,7 +41,7 @@ internal static class UnaryLoad
 
     private static async Task<(List<double> Ack, double Achieved, List<(string, List<double>)>? Fresh)> OfferedLoadAsync(NationalRun run, Freshness freshness, int seed, int rate, TimeSpan duration, bool probe)
     {
-        var communes = run.Data.Communes;
+        var communes = run.ReportingCommunes;
         var ack = new List<double>();
         var count = (int)(rate * duration.TotalSeconds);
         var started = Stopwatch.GetTimestamp();
@@ -77,7 +77,7 @@ internal static class UnaryLoad
 
     private static async Task<(List<double> Ack, double Rate)> ClosedLoopAsync(NationalRun run, int seed, int callers, TimeSpan duration)
     {
-        var communes = run.Data.Communes;
+        var communes = run.ReportingCommunes;
         var ack = new List<double>();
         var end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var started = Stopwatch.GetTimestamp();
