@@ -55,9 +55,10 @@ public static class RollupReader
     /// <summary>
     /// The nation's unit counts by level, programme and span, per catalog (a catalog does not change
     /// once loaded). Each walks every province's spans: counted on every read they were most of a
-    /// nation read's time and garbage (4 ms and 430 KB a year read, 2 cores), and the gen0
-    /// collections that garbage caused were the nation's and the province's read tails. A few
-    /// thousand entries at most: levels × programmes × the spans of their calendars.
+    /// nation read's time and garbage (4 ms and 430 KB a year read, 2 cores), and with the method
+    /// sentence (RollupReads) 26 gen0 collections in the benchmark's 600 reads at a tenth of the
+    /// country, against 1 without. A few thousand entries at most: levels × programmes × the spans
+    /// of their calendars.
     /// </summary>
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Catalog, System.Collections.Concurrent.ConcurrentDictionary<(string Level, string Programme, DateOnly From, DateOnly To), long>> NationCounts = [];
 
