@@ -12,6 +12,29 @@ internal sealed record Ingested(long Reports, long Values);
 /// </summary>
 internal static class Ingest
 {
+    private static int _retried;
+
+    /// <summary>
+    /// One batch, retried with the same idempotency keys while the server answers UNAVAILABLE (what
+    /// it asks a caller to do when a round could not be recorded): on a busy machine a stalled
+    /// round should slow the load, not end the run.
+    /// </summary>
+    private static async Task<SubmitReportsResponse> SubmitAsync(NationalRun run, string tenant, Report[] reports)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await run.IngestionApi.SubmitReportsAsync(new SubmitReportsRequest { Reports = { reports } }, run.Tokens[tenant]);
+            }
+            catch (Grpc.Core.RpcException ex) when (ex.StatusCode == Grpc.Core.StatusCode.Unavailable && attempt < 10)
+            {
+                Interlocked.Increment(ref _retried);
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+        }
+    }
+
     public static async Task<Ingested> RunAsync(NationalRun run, Results results)
     {
         var data = run.Data;
@@ -33,7 +56,7 @@ internal static class Ingest
         {
             foreach (var (tenant, reports) in queue.GetConsumingEnumerable())
             {
-                var response = await run.IngestionApi.SubmitReportsAsync(new SubmitReportsRequest { Reports = { reports } }, run.Tokens[tenant]);
+                var response = await SubmitAsync(run, tenant, reports);
                 if (response.Rejected > 0)
                 {
                     throw new InvalidOperationException($"rejected: {response.Results.First(r => r.Outcome == ReportOutcome.Rejected)}");
@@ -46,7 +69,7 @@ internal static class Ingest
         await producer;
         var loadSeconds = load.Elapsed.TotalSeconds;
         var loadCpu = run.Cpu() - cpuBefore;
-        Console.WriteLine($"loaded {reportsLoaded:N0} reports, {valuesLoaded:N0} values in {loadSeconds:F1} s");
+        Console.WriteLine($"loaded {reportsLoaded:N0} reports, {valuesLoaded:N0} values in {loadSeconds:F1} s{(_retried > 0 ? $" ({_retried} batches retried after UNAVAILABLE)" : "")}");
 
         // ---- Baseline: binary COPY of the same values into a plain table.
         await using (var connection = new NpgsqlConnection(run.ConnectionString))

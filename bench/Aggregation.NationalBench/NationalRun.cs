@@ -34,6 +34,8 @@ internal sealed class NationalRun
         Tokens = tokens;
         Ministry = ministry;
         ProbeProvince = data.Provinces.FirstOrDefault(p => p.Key.Tenant == catalog.DefaultTenant) ?? data.Provinces[0];
+        // A 2025-07 commune has no month in a last year before it (a run of fewer than 55 months).
+        ReportingCommunes = [.. data.Communes.Where(c => Enumerable.Range(1, 12).Any(m => c.InForceOn(new DateOnly(LastYear, m, 1))))];
     }
 
     public Catalog Catalog { get; }
@@ -45,6 +47,9 @@ internal sealed class NationalRun
     public EmbeddedPostgres Postgres { get; }
 
     public string ConnectionString { get; }
+
+    /// <summary>The communes in force in some month of the last year: those unary submissions come from.</summary>
+    public List<AdminUnit> ReportingCommunes { get; }
 
     /// <summary>Submitter and viewer credentials of each tenant.</summary>
     public Dictionary<string, Metadata> Tokens { get; }
@@ -81,7 +86,11 @@ internal sealed class NationalRun
             "--Logging:LogLevel:Default=Warning",
             $"--Database:ConnectionString={connectionString}",
             $"--Security:Jwt:SigningKeys:0:Id={key.Id}", $"--Security:Jwt:SigningKeys:0:Secret={Convert.ToBase64String(key.Secret)}",
+            // The load is offered open loop: calls the server would refuse as over its admission limits
+            // would be missing from the latencies (and end the run), so the limits are out of the way.
             "--Security:Limits:CallsPerSecond=1000000", "--Security:Limits:Burst=1000000", "--Security:Limits:ConcurrentCalls=100000",
+            "--Security:Limits:TenantCallsPerSecond=1000000", "--Security:Limits:TenantBurst=1000000", "--Security:Limits:TenantConcurrentCalls=100000",
+            "--Security:Limits:SiloConcurrentCalls=100000",
             .. options.ServerArgs,
         ];
         var tokens = catalog.Tenants.Keys.ToDictionary(t => t, t => new Metadata { { "authorization", "Bearer " + TokenIssuer.Issue(new AccessGrant("bench", t, [Roles.Submitter, Roles.Viewer]), key, TimeSpan.FromHours(24)) } });

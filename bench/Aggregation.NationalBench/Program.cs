@@ -25,21 +25,30 @@ try
 {
     // ---- 1. Bulk load through SubmitReports against binary COPY of the same values (Ingest.cs).
     var ingested = await Ingest.RunAsync(run, results);
+    var loaded = Stopwatch.StartNew();
     await Disk.MeasureAsync(run, results, ingested.Reports);
 
+    // When each phase starts, after the load: units write their checkpoints once idle (Rollup:CheckpointWhenIdle).
+    void Phase(string name) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {name}, {loaded.Elapsed.TotalSeconds:F0} s after the load");
+
+    Phase("the SQL baselines");
     // ---- The SQL-at-read-time and batch-rebuild designs on the same values (SqlBaseline.cs).
     var sql = await SqlBaseline.PrepareAsync(run);
 
+    Phase("the check and the reads");
     // ---- Correctness, then reads of a province and the nation against SQL at read time (Reads.cs).
     var mismatches = await Reads.CheckAsync(run, sql);
     await Reads.RunAsync(run, sql, results, options.Quick);
 
+    Phase("unary load");
     // ---- Unary submissions at fixed offered rates, with freshness probes (UnaryLoad.cs, Freshness.cs).
     await UnaryLoad.RunAsync(run, results, options, sql.RebuildSeconds);
 
+    Phase("memory");
     // ---- Memory after the full load (Memory.cs).
     await Memory.MeasureAsync(run, results);
 
+    Phase("cold start");
     // ---- Cold start: a new server on the same database until the nation is correct again (ColdStart.cs).
     await ColdStart.RunAsync(run, results, options);
 

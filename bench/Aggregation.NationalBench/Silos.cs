@@ -158,6 +158,11 @@ internal sealed class Silos : IDisposable
         }
 
         await Task.WhenAll(silos.Select(WaitReadyAsync));
+        foreach (var silo in silos)
+        {
+            // The process id, for dotnet-counters or dotnet-trace to attach to.
+            Console.WriteLine($"silo {silo.Index + 1}: process {silo.Process!.Id}, gRPC {silo.GrpcAddress}, output in {Path.Combine(_logDirectory, $"silo-{silo.Index}.log")}");
+        }
     }
 
     private async Task WaitReadyAsync(Silo silo)

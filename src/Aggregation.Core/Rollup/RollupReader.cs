@@ -53,6 +53,16 @@ public static class RollupReader
     private const double Epsilon = 1e-9;
 
     /// <summary>
+    /// The nation's unit counts by level, programme and span, per catalog (a catalog does not change
+    /// once loaded). Each walks every province's spans: counted on every read they were most of a
+    /// nation read's time and garbage (4 ms and 430 KB a year read, 2 cores), and with the method
+    /// sentence (RollupReads) 26 gen0 collections in the benchmark's 600 reads at a tenth of the
+    /// country, against 1 without. A few thousand entries at most: levels × programmes × the spans
+    /// of their calendars.
+    /// </summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Catalog, System.Collections.Concurrent.ConcurrentDictionary<(string Level, string Programme, DateOnly From, DateOnly To), long>> NationCounts = [];
+
+    /// <summary>
     /// Reads figures from cells. Denominators that count units count those in force during the period
     /// under each of <paramref name="counted"/> (the unit itself, or every unit whose data the cells
     /// sum when history is re-expressed), each for the part of the period it existed.
@@ -64,7 +74,28 @@ public static class RollupReader
         ArgumentNullException.ThrowIfNull(unit);
         var layout = programme.Layout;
         var keys = counted ?? [unit.Key];
-        long UnitsAt(string level, DateOnly from, DateOnly to) => keys.Sum(k => catalog.UnitsAtLevel(k, level, programme.Id, from, to));
+
+        // Indicators and completeness ask the same counts again and again (each month of a year for
+        // every rate over unit-periods), so a read counts each once.
+        var unitCounts = new Dictionary<(string Level, DateOnly From, DateOnly To), long>();
+        long UnitsAt(string level, DateOnly from, DateOnly to)
+        {
+            if (!unitCounts.TryGetValue((level, from, to), out var count))
+            {
+                count = 0;
+                foreach (var k in keys)
+                {
+                    count += k == UnitKey.Nation
+                        ? NationCounts.GetOrCreateValue(catalog).GetOrAdd((level, programme.Id, from, to), static (key, c) => c.UnitsAtLevel(UnitKey.Nation, key.Level, key.Programme, key.From, key.To), catalog)
+                        : catalog.UnitsAtLevel(k, level, programme.Id, from, to);
+                }
+
+                unitCounts[(level, from, to)] = count;
+            }
+
+            return count;
+        }
+
         var index = programme.Calendar.IndexOf(period);
         if (index < 0)
         {
