@@ -82,6 +82,23 @@ public sealed class CheckpointPolicyTests
         Assert.False(_policy.IdleTimerFired());
     }
 
+    [Fact]
+    public void Reports_of_a_checkpoint_that_could_not_be_written_count_towards_the_next_one_which_the_idle_timer_writes()
+    {
+        _policy.Committed();
+        _policy.Committed();
+        _clock.Advance(WhenIdle * 2);
+        Assert.True(_policy.IdleTimerFired());
+        _policy.Written();
+
+        // The store's round failed after the checkpoint was taken.
+        _policy.NotWritten(2);
+        Assert.Equal(2, _policy.SinceCheckpoint);
+        Assert.Equal(2, _armed.Count);
+        _clock.Advance(WhenIdle * 2);
+        Assert.True(_policy.IdleTimerFired());
+    }
+
     private sealed class NoTimer : IDisposable
     {
         public void Dispose()

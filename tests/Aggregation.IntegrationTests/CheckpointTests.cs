@@ -1,5 +1,6 @@
 using Aggregation.Protos.V1;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Aggregation.IntegrationTests;
 
@@ -9,7 +10,7 @@ namespace Aggregation.IntegrationTests;
 /// once, and shows every acknowledged report, including those a checkpoint round was writing when
 /// the process died.
 /// </summary>
-public sealed class CheckpointTests
+public sealed class CheckpointTests(ITestOutputHelper output)
 {
     private const string QuickCheckpoints = "--Rollup:CheckpointWhenIdle=00:00:01";
 
@@ -31,7 +32,7 @@ public sealed class CheckpointTests
 
         await using (var second = await SiloProcess.StartAsync(db, $"ckpt-{Guid.NewGuid():N}"))
         {
-            await new ResilientSender([second.Channel]).SendAsync(late, clients: 2, batchSize: 50);
+            await WithLogOnFailure(second, () => new ResilientSender([second.Channel]).SendAsync(late, clients: 2, batchSize: 50));
             second.Kill();
         }
 
@@ -39,7 +40,7 @@ public sealed class CheckpointTests
         Assert.True(tail > 0, "the late reports are in the ledger after the checkpoints");
 
         await using var third = await SiloProcess.StartAsync(db, $"ckpt-{Guid.NewGuid():N}");
-        await DurabilityTests.WaitForOracleAsync(third.MinistryChannel, oracle);
+        await WithLogOnFailure(third, () => DurabilityTests.WaitForOracleAsync(third.MinistryChannel, oracle));
 
         // One read of every checkpoint and of every ledger entry after them, not one per unit.
         Assert.Contains($"{checkpoints} checkpoints", third.AllOutput, StringComparison.Ordinal);
@@ -82,7 +83,21 @@ public sealed class CheckpointTests
         }
 
         await using var second = await SiloProcess.StartAsync(db, $"ckpt-{Guid.NewGuid():N}");
-        await DurabilityTests.WaitForOracleAsync(second.MinistryChannel, oracle);
+        await WithLogOnFailure(second, () => DurabilityTests.WaitForOracleAsync(second.MinistryChannel, oracle));
+    }
+
+    /// <summary>Runs <paramref name="step"/>; if it fails, the server's log goes to the test's output.</summary>
+    private async Task WithLogOnFailure(SiloProcess server, Func<Task> step)
+    {
+        try
+        {
+            await step();
+        }
+        catch
+        {
+            output.WriteLine(server.AllOutput);
+            throw;
+        }
     }
 
     /// <summary>Reports of January and February, then the rest (later months and the districts' half-year reports).</summary>

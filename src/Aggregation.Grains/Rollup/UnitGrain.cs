@@ -281,7 +281,9 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
             var checkpoint = UnitCheckpoint.Decode(stored.AppliedSeq, stored.Payload);
             if (checkpoint is null)
             {
+                // The cached tail starts after this checkpoint's sequence: the whole ledger is read instead.
                 LogCheckpointUnreadable(_logger, _unit.Key);
+                start = null;
             }
             else
             {
@@ -314,6 +316,13 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
 
         _appliedSeq = _seq;
 
+        // Asking the children must not start inside the activation's first synchronous run: a
+        // unit started from memory reaches this without any await, and a request sent from there
+        // is delivered while the runtime still holds this activation's message lock. A child
+        // flushing to this unit at the same moment holds its own lock and waits for this one: the
+        // two wait for each other (a cold start from the start-up cache deadlocked this way). After
+        // the yield the unit asks from a continuation, as it did when every start read the database.
+        await Task.Yield();
         await _children.PullAllAsync(_catalog.ChildrenOf(_unit.Key).Select(c => c.Key.GrainKey));
         if (_children.Unanswered > 0)
         {
@@ -345,6 +354,8 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
 
     private async Task RetryChildrenAsync(CancellationToken cancellationToken)
     {
+        // Asks downwards, like the activation's pull: from a continuation, not the timer's first run (see LoadAsync).
+        await Task.Yield();
         await _children.RetryAsync();
         if (_children.Unanswered == 0)
         {
