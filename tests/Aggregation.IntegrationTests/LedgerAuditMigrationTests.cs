@@ -32,7 +32,7 @@ public sealed class LedgerAuditMigrationTests
         var before = await ReadAuditTrailAsync(db);
 
         var applied = await DatabaseMigrator.MigrateAsync(db, NullLogger.Instance);
-        Assert.Equal(["007_ledger_audit"], applied);
+        Assert.Equal("007_ledger_audit", applied[0]);
 
         // The old records answer as they did, same ids and fields, whatever the filter.
         Assert.Equal(before, await trail.QueryAsync(new AuditQuery(Tenant)));
