@@ -312,6 +312,12 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
                 }
             }
         }
+
+        // The queue is closed and drained: the writer's connection goes back before the database stops.
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+        }
     }
 
     /// <summary>
