@@ -144,7 +144,7 @@ public sealed class HierarchyVersionTests
         });
 
         var error = Assert.Throws<CatalogException>(() => Catalog.Load(directory));
-        Assert.Contains("reorganisations/2025-07-01.csv: 2 units continue as 19 (lines 6, 7): only one unit can be the same unit as a new one", error.Errors);
+        Assert.Contains("reorganisations/2025-07-01.csv: 2 units continue as 19 (lines 14, 22): only one unit can be the same unit as a new one", error.Errors);
     }
 
     [Fact]

@@ -11,10 +11,12 @@ internal sealed class HierarchyBuilder
     private readonly Dictionary<string, AdminUnitRow> _rowsByCode;
     private readonly ILookup<string, AdminUnitRow> _childRows;
     private readonly Dictionary<string, string> _provinceOwner = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<AdminUnitRow> _rows;
 
     public HierarchyBuilder(HierarchyVersion first, IReadOnlyList<AdminUnitRow> rows)
     {
         _first = first;
+        _rows = rows;
         _rowsByCode = rows.GroupBy(r => r.Code).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         _childRows = rows.Where(r => r.ParentCode.Length > 0).ToLookup(r => r.ParentCode, StringComparer.Ordinal);
         Units[UnitKey.Nation] = new AdminUnit(UnitKey.Nation, "Việt Nam", Catalog.NationLevel, "Quốc gia", null) { Version = first.Id };
@@ -56,6 +58,7 @@ internal sealed class HierarchyBuilder
     public void ApplyReorganisations(IReadOnlyList<Reorganisation> reorganisations, IEnumerable<Tenant> tenants, List<string> errors)
     {
         var previous = _first;
+        var previousRows = _rows;
         foreach (var reorganisation in reorganisations)
         {
             if (reorganisation.Version.EffectiveFrom <= previous.EffectiveFrom)
@@ -64,54 +67,63 @@ internal sealed class HierarchyBuilder
                 continue;
             }
 
-            var check = ReorganisationCheck.Run(reorganisation, previous, Units, Children);
+            var check = ReorganisationCheck.Run(reorganisation, previous, Units, Children, previousRows);
             errors.AddRange(check.Errors);
             if (check.Errors.Count == 0)
             {
-                var newKeys = AddNewUnits(check, reorganisation.Version);
-                EndOldUnits(check, newKeys, reorganisation.Version.EffectiveFrom);
+                var moved = new HashSet<string>(StringComparer.Ordinal);
+                var newKeys = AddNewUnits(check, reorganisation.Version, moved);
+                EndOldUnits(check, newKeys, moved, reorganisation.Version.EffectiveFrom);
                 RecordTenantMergers(tenants, reorganisation.Version.EffectiveFrom);
             }
 
             previous = reorganisation.Version;
+            previousRows = reorganisation.Units;
         }
     }
 
     /// <summary>
-    /// The new units, under their continuing or new parents; a continuing unit is the old one. Returns
-    /// the key each new code now stands for.
+    /// The new units of the held provinces, under their continuing or new parents; a continuing unit is
+    /// the old one unless its parent changed (<paramref name="moved"/>). Returns the key each new code now stands for.
     /// </summary>
-    private Dictionary<string, UnitKey> AddNewUnits(ReorganisationCheck check, HierarchyVersion version)
+    private Dictionary<string, UnitKey> AddNewUnits(ReorganisationCheck check, HierarchyVersion version, HashSet<string> moved)
     {
         var newKeys = new Dictionary<string, UnitKey>(StringComparer.Ordinal);
         foreach (var code in check.NewProvinces)
         {
             var province = check.Old[check.Continues[code].OldCode];
+            if (!ReorganisationCheck.IsHeld(province))
+            {
+                continue;
+            }
+
             newKeys[code] = province.Key;
-            AddFresh(check.Fresh[code], province.Tenant, check, newKeys, version);
+            AddFresh(check.Fresh[code], province.Tenant, check, newKeys, version, moved);
         }
 
         return newKeys;
     }
 
     /// <summary>Ends merged and closed units on their date and records who succeeded whom.</summary>
-    private void EndOldUnits(ReorganisationCheck check, Dictionary<string, UnitKey> newKeys, DateOnly date)
+    private void EndOldUnits(ReorganisationCheck check, Dictionary<string, UnitKey> newKeys, HashSet<string> moved, DateOnly date)
     {
         foreach (var row in check.Valid)
         {
             var oldUnit = check.Old[row.OldCode];
             var within = check.IsWithinPreviousVersion(row);
-            if (row.Kind == SuccessionKind.Continues)
+            // A continuing unit under a new parent is succeeded like a merged one: one row, all its data.
+            var carriesOn = row.Kind == SuccessionKind.Continues && !moved.Contains(row.OldCode);
+            if (carriesOn || !ReorganisationCheck.IsHeld(oldUnit))
             {
                 continue;
             }
 
-            if (row.Kind is SuccessionKind.Merged or SuccessionKind.Closed)
+            if (row.Kind is SuccessionKind.Merged or SuccessionKind.Closed or SuccessionKind.Continues)
             {
                 Replace(oldUnit with { ValidTo = within ? row.Effective : date });
             }
 
-            if (row.Kind == SuccessionKind.Merged)
+            if (row.Kind is SuccessionKind.Merged or SuccessionKind.Continues)
             {
                 var to = within ? check.Old[row.NewCode].Key : newKeys[row.NewCode];
                 Successors[oldUnit.Key] = to;
@@ -151,13 +163,18 @@ internal sealed class HierarchyBuilder
         }
     }
 
-    private void AddFresh(AdminUnitRow row, string tenant, ReorganisationCheck check, Dictionary<string, UnitKey> newKeys, HierarchyVersion version)
+    /// <summary>
+    /// A unit's grain pushes to one parent, so a unit that continues under another parent than its own
+    /// (a commune not reorganised, whose district ended) becomes a new unit with the old one as its only
+    /// predecessor: its history restates into it whole, as for a merger of one.
+    /// </summary>
+    private void AddFresh(AdminUnitRow row, string tenant, ReorganisationCheck check, Dictionary<string, UnitKey> newKeys, HierarchyVersion version, HashSet<string> moved)
     {
         foreach (var child in check.FreshChildren[row.Code])
         {
             var parent = newKeys[row.Code];
             UnitKey key;
-            if (check.Continues.TryGetValue(child.Code, out var continued))
+            if (check.Continues.TryGetValue(child.Code, out var continued) && check.Old[continued.OldCode].Parent == parent)
             {
                 key = check.Old[continued.OldCode].Key;
             }
@@ -168,10 +185,14 @@ internal sealed class HierarchyBuilder
                 Units[key] = unit;
                 Children[parent].Add(unit);
                 Children[key] = [];
+                if (continued is not null)
+                {
+                    moved.Add(continued.OldCode);
+                }
             }
 
             newKeys[child.Code] = key;
-            AddFresh(child, tenant, check, newKeys, version);
+            AddFresh(child, tenant, check, newKeys, version, moved);
         }
     }
 

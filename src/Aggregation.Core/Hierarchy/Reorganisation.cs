@@ -19,6 +19,9 @@ public enum SuccessionKind
 
     /// <summary>The unit ended without a successor (every district on 1 July 2025): its data stays in history.</summary>
     Closed,
+
+    /// <summary>A new unit with no predecessor (the island special zones formed from districts without communes): no old code, no history.</summary>
+    New,
 }
 
 /// <summary>
@@ -88,13 +91,13 @@ public sealed record Reorganisation(HierarchyVersion Version, IReadOnlyList<Admi
 
             if (!Enum.TryParse<SuccessionKind>(parts[5], ignoreCase: true, out var kind) || int.TryParse(parts[5], NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
-                errors.Add($"{source}:{lineNumber}: kind '{parts[5]}' must be continues, merged, part or closed.");
+                errors.Add($"{source}:{lineNumber}: kind '{parts[5]}' must be continues, merged, part, closed or new.");
                 continue;
             }
 
-            if (parts[1].Length == 0)
+            if ((parts[1].Length == 0) != (kind == SuccessionKind.New))
             {
-                errors.Add($"{source}:{lineNumber}: old_code is required.");
+                errors.Add($"{source}:{lineNumber}: " + (kind == SuccessionKind.New ? "a new unit has no old_code." : "old_code is required unless the unit is new."));
                 continue;
             }
 

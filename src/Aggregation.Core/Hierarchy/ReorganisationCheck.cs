@@ -17,7 +17,17 @@ internal sealed class ReorganisationCheck
     private readonly List<SuccessionRow> _intraVersion = [];
     private readonly HashSet<string> _targets = new(StringComparer.Ordinal);
 
-    private ReorganisationCheck(Reorganisation reorganisation, HierarchyVersion previous, IReadOnlyDictionary<UnitKey, AdminUnit> units, IReadOnlyDictionary<UnitKey, List<AdminUnit>> children)
+    // The 'part' rows by old and new code.
+    private readonly Dictionary<(string Old, string New), SuccessionRow> _parts = [];
+
+    // The 'new' rows (units with no predecessor) by their code.
+    private readonly Dictionary<string, SuccessionRow> _created = new(StringComparer.Ordinal);
+
+    // Units of provinces no tenant holds, from the previous version's file: a mapping that covers the
+    // whole country is checked whole in every deployment, then applied only to the provinces loaded.
+    private readonly Dictionary<UnitKey, List<AdminUnit>> _unheldChildren = [];
+
+    private ReorganisationCheck(Reorganisation reorganisation, HierarchyVersion previous, IReadOnlyDictionary<UnitKey, AdminUnit> units, IReadOnlyDictionary<UnitKey, List<AdminUnit>> children, IReadOnlyList<AdminUnitRow> previousRows)
     {
         _reorganisation = reorganisation;
         _previous = previous;
@@ -27,6 +37,7 @@ internal sealed class ReorganisationCheck
 
         // Units in force just before the date, by GSO code (codes are unique within one version).
         Old = units.Values.Where(u => u.Key != UnitKey.Nation && u.InForceOn(_date.AddDays(-1))).ToDictionary(u => u.Code, StringComparer.Ordinal);
+        AddUnheldProvinces(previousRows, units);
         Fresh = reorganisation.Units.ToDictionary(r => r.Code, StringComparer.Ordinal);
         FreshChildren = reorganisation.Units.Where(r => r.ParentCode.Length > 0).ToLookup(r => r.ParentCode, StringComparer.Ordinal);
     }
@@ -50,15 +61,53 @@ internal sealed class ReorganisationCheck
     /// <summary>The 'continues' rows by the new code they continue as.</summary>
     public Dictionary<string, SuccessionRow> Continues { get; private set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Checks a reorganisation against the version before it; <see cref="Errors"/> holds every problem found.</summary>
-    public static ReorganisationCheck Run(Reorganisation reorganisation, HierarchyVersion previous, IReadOnlyDictionary<UnitKey, AdminUnit> units, IReadOnlyDictionary<UnitKey, List<AdminUnit>> children)
+    /// <summary>
+    /// Checks a reorganisation against the version before it (<paramref name="previousRows"/>: that
+    /// version's file, for the provinces no tenant holds); <see cref="Errors"/> holds every problem found.
+    /// </summary>
+    public static ReorganisationCheck Run(Reorganisation reorganisation, HierarchyVersion previous, IReadOnlyDictionary<UnitKey, AdminUnit> units, IReadOnlyDictionary<UnitKey, List<AdminUnit>> children, IReadOnlyList<AdminUnitRow> previousRows)
     {
-        var check = new ReorganisationCheck(reorganisation, previous, units, children);
+        var check = new ReorganisationCheck(reorganisation, previous, units, children, previousRows);
         check.CheckRows();
         check.CheckScope();
         check.CheckContinuations();
+        check.ProvincesMergedIntoAHeldProvince();
         check.MergersInsideTheVersionFormNoCycle();
         return check;
+    }
+
+    /// <summary>Whether a unit of <see cref="Old"/> belongs to a tenant (else it is only checked, not changed).</summary>
+    public static bool IsHeld(AdminUnit unit) => unit.Tenant.Length > 0;
+
+    /// <summary>The units of the provinces no tenant holds, under an empty tenant, so that every rule reads them as it reads the others.</summary>
+    private void AddUnheldProvinces(IReadOnlyList<AdminUnitRow> previousRows, IReadOnlyDictionary<UnitKey, AdminUnit> units)
+    {
+        var held = units.Values.Where(u => u.Parent == UnitKey.Nation).Select(u => u.Code).ToHashSet(StringComparer.Ordinal);
+        var childRows = previousRows.Where(r => r.ParentCode.Length > 0).ToLookup(r => r.ParentCode, StringComparer.Ordinal);
+        foreach (var province in previousRows.Where(r => r.ParentCode.Length == 0 && !held.Contains(r.Code)))
+        {
+            AddUnheld(province, UnitKey.Nation, childRows);
+        }
+    }
+
+    private void AddUnheld(AdminUnitRow row, UnitKey parent, ILookup<string, AdminUnitRow> childRows)
+    {
+        var unit = new AdminUnit(new UnitKey("", row.Code), row.Name, row.Level, row.Type, parent) { Version = _previous.Id };
+        if (!Old.TryAdd(row.Code, unit))
+        {
+            return;
+        }
+
+        if (!_unheldChildren.TryGetValue(parent, out var siblings))
+        {
+            _unheldChildren[parent] = siblings = [];
+        }
+
+        siblings.Add(unit);
+        foreach (var child in childRows[row.Code])
+        {
+            AddUnheld(child, unit.Key, childRows);
+        }
     }
 
     /// <summary>A row dated before the reorganisation is a merger inside the previous version: both its codes are of that version.</summary>
@@ -70,6 +119,12 @@ internal sealed class ReorganisationCheck
     {
         foreach (var row in _reorganisation.Mapping)
         {
+            if (row.Kind == SuccessionKind.New)
+            {
+                CheckNewUnitRow(row);
+                continue;
+            }
+
             if (!TakesEffectByTheReorganisationDate(row) || !OldUnitIsOfThePreviousVersion(row, out var oldUnit))
             {
                 continue;
@@ -95,6 +150,10 @@ internal sealed class ReorganisationCheck
 
                 _primary[row.OldCode] = row;
             }
+            else if (!PartGoesToEachNewUnitOnce(row))
+            {
+                continue;
+            }
 
             if (IsWithinPreviousVersion(row))
             {
@@ -111,6 +170,33 @@ internal sealed class ReorganisationCheck
             }
 
             Valid.Add(row);
+        }
+    }
+
+    /// <summary>A unit with no predecessor: of the new version, named as there, at most one such row, and no other row leads to it (checked with the scope).</summary>
+    private void CheckNewUnitRow(SuccessionRow row)
+    {
+        if (row.Effective is not null)
+        {
+            Error(row, "a new unit has no effective date of its own: it starts with the reorganisation");
+            return;
+        }
+
+        if (!NewUnitIsOfItsVersion(row, out var newUnit))
+        {
+            return;
+        }
+
+        NewNameIsTheNewUnitsName(row, newUnit);
+        if (newUnit.Level != row.Level)
+        {
+            Error(row, $"{row.NewCode} is a {newUnit.Level} of version {newUnit.Version}, not a {row.Level}");
+            return;
+        }
+
+        if (!_created.TryAdd(row.NewCode, row))
+        {
+            Error(row, $"{row.Level} {row.NewCode} is new twice (also on line {_created[row.NewCode].Line})");
         }
     }
 
@@ -192,6 +278,17 @@ internal sealed class ReorganisationCheck
         return true;
     }
 
+    private bool PartGoesToEachNewUnitOnce(SuccessionRow row)
+    {
+        if (!_parts.TryAdd((row.OldCode, row.NewCode), row))
+        {
+            Error(row, $"{row.Level} {row.OldCode} is mapped as part of {row.NewCode} twice (also on line {_parts[(row.OldCode, row.NewCode)].Line})");
+            return false;
+        }
+
+        return true;
+    }
+
     private bool MergerInsideTheVersionMergesOrCloses(SuccessionRow row)
     {
         if (row.Kind is SuccessionKind.Continues or SuccessionKind.Part)
@@ -235,7 +332,11 @@ internal sealed class ReorganisationCheck
         {
             foreach (var unit in FreshSubtree(Fresh[code]))
             {
-                if (!_targets.Contains(unit.Code))
+                if (_created.TryGetValue(unit.Code, out var created) && _targets.Contains(unit.Code))
+                {
+                    Error(created, $"{unit.Level} {unit.Code} ({unit.Name}) is marked new but other rows map units into it");
+                }
+                else if (!_targets.Contains(unit.Code) && !_created.ContainsKey(unit.Code))
                 {
                     Errors.Add($"{_source}: {unit.Level} {unit.Code} ({unit.Name}) of version {_reorganisation.Version.Id} has no predecessor in the mapping");
                 }
@@ -314,9 +415,25 @@ internal sealed class ReorganisationCheck
         }
     }
 
+    /// <summary>
+    /// A held province's units must go into a new province the builder creates, which it does only for
+    /// one whose continuing province is held (it runs under that tenant).
+    /// </summary>
+    private void ProvincesMergedIntoAHeldProvince()
+    {
+        var provinceLevel = Old.Values.Where(u => u.Parent == UnitKey.Nation).Select(u => u.Level).FirstOrDefault();
+        foreach (var row in Valid.Where(r => r.Level == provinceLevel && !IsWithinPreviousVersion(r) && r.Kind == SuccessionKind.Merged && IsHeld(Old[r.OldCode])))
+        {
+            if (Continues.TryGetValue(row.NewCode, out var continued) && !IsHeld(Old[continued.OldCode]))
+            {
+                Error(row, $"province {row.OldCode} is merged into {row.NewCode}, which continues province {continued.OldCode} of no tenant: give {continued.OldCode} a tenant");
+            }
+        }
+    }
+
     private IEnumerable<AdminUnit> SubtreeInForce(UnitKey key, DateOnly on)
     {
-        var children = _children.TryGetValue(key, out var list) ? list : [];
+        var children = _children.TryGetValue(key, out var list) ? list : _unheldChildren.TryGetValue(key, out var unheld) ? unheld : [];
         foreach (var child in children.Where(c => c.InForceOn(on)))
         {
             yield return child;
