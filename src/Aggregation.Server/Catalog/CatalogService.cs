@@ -29,13 +29,13 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
 
     public override Task<GetUnitResponse> GetUnit(GetUnitRequest request, ServerCallContext context)
     {
-        var (_, tenant) = access.Authorize(context, AccessControl.Anyone);
+        var (caller, tenant) = access.Authorize(context, AccessControl.Anyone);
         if (request.Code.Length > 0 && !Identifiers.IsWellFormed(request.Code))
         {
             throw RpcErrors.InvalidArgument(new FieldError("code", Identifiers.Problem(request.Code)));
         }
 
-        return Task.FromResult(Describe(catalog, tenant, request.Code, clock.DateOrToday(request.AsOf, "as_of"))
+        return Task.FromResult(Describe(catalog, tenant, request.Code, clock.DateOrToday(request.AsOf, "as_of"), wholeNation: caller.IsMinistry && request.Code == UnitKey.Nation.Code)
             ?? throw RpcErrors.InvalidArgument(new FieldError("code", $"unknown unit '{RpcErrors.Clip(request.Code)}' in tenant {tenant.Id}")));
     }
 
@@ -43,8 +43,10 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
     /// A unit with its ancestors and children as of a date (empty code: the nation and the tenant's
     /// provinces), or null when the code names no unit. A code not in force that day gives the latest
     /// unit it named (a district after 2025-07-01), with all its children. Shared with the dashboard.
+    /// <paramref name="wholeNation"/>: the nation's children are every province in force that day (the
+    /// ministry reads the nation; 63 on 2025-06-30, 34 from 2025-07-01), not the tenant's.
     /// </summary>
-    public static GetUnitResponse? Describe(Hierarchy.Catalog catalog, Tenant tenant, string code, DateOnly on)
+    public static GetUnitResponse? Describe(Hierarchy.Catalog catalog, Tenant tenant, string code, DateOnly on, bool wholeNation = false)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(tenant);
@@ -59,7 +61,7 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
         var response = new GetUnitResponse { Unit = ToProto(unit, catalog) };
         response.Ancestors.AddRange(catalog.AncestorsOf(unit.Key).Select(u => ToProto(u, catalog)));
         var children = unit.Key == UnitKey.Nation
-            ? ProvincesOf(catalog, tenant, on)
+            ? wholeNation ? catalog.ChildrenOf(UnitKey.Nation).Where(p => p.InForceOn(on)) : ProvincesOf(catalog, tenant, on)
             : catalog.ChildrenOf(unit.Key).Where(c => c.InForceOn(on) || !unit.InForceOn(on));
         response.Children.AddRange(children.Select(u => ToProto(u, catalog)));
         return response;
