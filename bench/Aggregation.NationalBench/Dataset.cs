@@ -33,8 +33,8 @@ internal sealed class Dataset(Catalog catalog, Programme programme, List<AdminUn
         var step = Math.Max(1, (int)Math.Round(1 / scale));
         var communes = catalog.UnitsOf(catalog.DefaultTenant).Concat(catalog.Tenants.Keys.Where(t => t != catalog.DefaultTenant).SelectMany(catalog.UnitsOf))
             .Where(u => u.Level == "commune").OrderBy(u => u.Key.Code, StringComparer.Ordinal).Where((_, i) => i % step == 0).ToList();
-        // Communes of every hierarchy version (the 2025-07 communes of Thái Nguyên report from July 2025);
-        // districts and provinces above them.
+        // Communes of every hierarchy version: the 10,035 of 2021-2025 report until June 2025, the 3,321
+        // of 2025-07 (the whole country's, under the 34 provinces) from July; districts and provinces above them.
         var districts = communes.SelectMany(c => catalog.AncestorsOf(c.Key)).Where(u => u.Level == "district").DistinctBy(u => u.Key).ToList();
         var provinces = communes.SelectMany(c => catalog.AncestorsOf(c.Key)).Where(u => u.Level == "province").DistinctBy(u => u.Key).ToList();
         return new Dataset(catalog, programme, communes, districts, provinces, months, seed);

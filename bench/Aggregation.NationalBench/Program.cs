@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Catalog = Aggregation.Hierarchy.Catalog;
 
-// The national benchmark: the whole country (63 provinces, each a tenant; 10,035 communes) and the
-// whole plan (60 months), loaded through the product over gRPC into PostgreSQL, and measured side by
+// The national benchmark: the whole country (63 provinces, each a tenant; 10,035 communes until June
+// 2025, then the 34 provinces and 3,321 communes of the 2025-07 hierarchy) and the whole plan (60 months), loaded through the product over gRPC into PostgreSQL, and measured side by
 // side with three baselines on the same data in the same PostgreSQL: raw binary COPY (the ceiling
 // for durable ingest), figures computed at read time with SQL, and a batch rebuild of a rollup table
 // (what batch analytics does; its rebuild time is its freshness).
@@ -16,7 +16,7 @@ var total = Stopwatch.StartNew();
 var catalogDirectory = Path.Combine(AppContext.BaseDirectory, "catalog");
 var catalog = Catalog.Load(catalogDirectory, allProvinces: true);
 var data = Dataset.Select(catalog, catalog.Programmes[NationalRun.ProgrammeId], options.Scale, options.Months, options.Seed);
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Machine.MemoryGb():F0} GB; commit {Machine.Commit()}; scale {options.Scale} ({data.Communes.Count:N0} communes, {data.Districts.Count} districts, {data.Provinces.Count} provinces), {options.Months} months, seed {options.Seed}");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Machine.MemoryGb():F0} GB; commit {Machine.Commit()}; scale {options.Scale} ({data.Communes.Count:N0} communes, {data.Districts.Count} districts, {data.Provinces.Count} provinces; {data.Communes.Count(c => c.Version == catalog.Versions[^1].Id):N0} communes and {data.Provinces.Count(p => p.InForceOn(catalog.Versions[^1].EffectiveFrom))} provinces of {catalog.Versions[^1].Id}), {options.Months} months, seed {options.Seed}");
 
 // ---- A private PostgreSQL for the run, shared by the product and the baselines; the server in
 // --silos processes of the built Aggregation.Server (NationalRun.cs, Silos.cs).
