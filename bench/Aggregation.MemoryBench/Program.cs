@@ -11,7 +11,14 @@ using Aggregation.Rollup;
 // Each stage is a GC.GetTotalMemory(true) delta over every unit of the sampled provinces, divided by
 // their count; the national total multiplies each level's figure by the catalog's units at that level.
 // Usage: dotnet run -c Release --project bench/Aggregation.MemoryBench [-- --provinces 4 --months 60]
+// With --catalog [--loads 7]: the cost of the catalog itself instead (CatalogCost.cs).
 const string ProgrammeId = "prostitution-prevention-2021-2025";
+if (args.Contains("--catalog"))
+{
+    CatalogCost.Run(Path.Combine(AppContext.BaseDirectory, "catalog"), Option("--loads", 7));
+    return 0;
+}
+
 var provinceCount = Option("--provinces", 4);
 var months = Option("--months", 60);
 var seed = Option("--seed", 18);

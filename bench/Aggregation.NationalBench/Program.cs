@@ -8,6 +8,14 @@ using Catalog = Aggregation.Hierarchy.Catalog;
 // (what batch analytics does; its rebuild time is its freshness).
 // Usage: dotnet run -c Release --project bench/Aggregation.NationalBench [-- --scale 1 --months 60 --json bench-national.json]
 // Each phase lives in its own file; this one runs them in order.
+// With --startup [--runs 5]: only the start-up of a national server with and without the national mapping (StartupCost.cs).
+if (args.Contains("--startup"))
+{
+    var at = Array.IndexOf(args, "--runs");
+    await StartupCost.RunAsync(Path.Combine(AppContext.BaseDirectory, "catalog"), at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    return 0;
+}
+
 var options = BenchOptions.Parse(args);
 var results = new Results();
 var total = Stopwatch.StartNew();
