@@ -104,6 +104,29 @@ public sealed class NationalReorganisationTests(NationalServerFixture server) : 
         Assert.Equal(["06", "19"], tenantView.Children.Select(p => p.Code).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task The_command_line_lists_the_nation_s_provinces_for_a_ministry_token_as_of_a_date()
+    {
+        async Task<string[]> Provinces(string asOf)
+        {
+            var run = await CliProcess.RunAsync(["units", "--parent", "VN", "--as-of", asOf, "--output", "csv"], new Dictionary<string, string?>
+            {
+                ["AGGREGATION_SERVER"] = server.Address,
+                ["XDG_DATA_HOME"] = Directory.CreateTempSubdirectory("cli-data-").FullName,
+                ["AGGREGATION_TOKEN"] = TestCredentials.Token(TestCredentials.Ministry),
+            });
+            Assert.True(run.Exit == 0, run.Err);
+            return run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1).ToArray();
+        }
+
+        var june = await Provinces("2025-06-30");
+        var august = await Provinces("2025-08-01");
+        Assert.Equal(63, june.Length);
+        Assert.Equal(34, august.Length);
+        Assert.Contains(june, row => row.StartsWith("35,Tỉnh Hà Nam,", StringComparison.Ordinal));
+        Assert.DoesNotContain(august, row => row.StartsWith("35,", StringComparison.Ordinal));
+    }
+
     private static long Counts(UnitRollup rollup) => rollup.Values.Where(v => v.DataElement == Counted).Sum(v => (long)v.Value);
 }
 
