@@ -44,7 +44,7 @@ public sealed partial class PostgresCheckpointStore : ICheckpointStore, IAsyncDi
     private readonly ILogger<PostgresCheckpointStore> _logger;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lazy<Task> _writer;
-    private volatile bool _stopping;
+    private readonly CancellationTokenSource _closing = new();
 
     public PostgresCheckpointStore(NpgsqlDataSource dataSource, CheckpointWriteOptions options, TimeProvider time, ILogger<PostgresCheckpointStore> logger)
     {
@@ -93,8 +93,8 @@ public sealed partial class PostgresCheckpointStore : ICheckpointStore, IAsyncDi
     /// <summary>Takes no more checkpoints and waits for the queued ones to be written or to fail.</summary>
     public async ValueTask DisposeAsync()
     {
-        _stopping = true;
         _queue.Writer.TryComplete();
+        await _closing.CancelAsync();
         if (_writer.IsValueCreated)
         {
             await _writer.Value;
@@ -139,16 +139,25 @@ public sealed partial class PostgresCheckpointStore : ICheckpointStore, IAsyncDi
         }
     }
 
-    /// <summary>Waits until the round's bytes fit the pace; not when the store is closing, where what is queued is written at once.</summary>
-    private Task PaceAsync(long bytes, long started)
+    /// <summary>Waits until the round's bytes fit the pace; not once the store is closing, where what is queued is written at once.</summary>
+    private async Task PaceAsync(long bytes, long started)
     {
-        if (_options.BytesPerSecond <= 0 || _queue.Reader.Completion.IsCompleted || _stopping)
+        var pause = _options.BytesPerSecond <= 0
+            ? TimeSpan.Zero
+            : TimeSpan.FromSeconds((double)bytes / _options.BytesPerSecond) - _time.GetElapsedTime(started);
+        if (pause <= TimeSpan.Zero || _closing.IsCancellationRequested)
         {
-            return Task.CompletedTask;
+            return;
         }
 
-        var pause = TimeSpan.FromSeconds((double)bytes / _options.BytesPerSecond) - _time.GetElapsedTime(started);
-        return pause > TimeSpan.Zero ? Task.Delay(pause, _time) : Task.CompletedTask;
+        try
+        {
+            await Task.Delay(pause, _time, _closing.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Closing: the rest of the queue goes out unpaced.
+        }
     }
 
     private async Task WriteRoundAsync(List<Pending> round)
