@@ -123,12 +123,18 @@ internal sealed class NationalRun
         await Silos.StopAsync();
     }
 
-    /// <summary>Stops the server and the database, and deletes the database's folder.</summary>
+    /// <summary>Stops the server and the database, and deletes the database's folder (its log, with PostgreSQL's checkpoints, is kept beside the silos').</summary>
     public async Task StopAsync()
     {
         await StopServerAsync();
         Silos.Dispose();
         await Postgres.StopAsync();
+        var log = Path.Combine(_pgDirectory, "server.log");
+        if (File.Exists(log))
+        {
+            File.Copy(log, Path.Combine(_pgDirectory + "-logs", "postgres.log"), overwrite: true);
+        }
+
         Directory.Delete(_pgDirectory, recursive: true);
     }
 

@@ -122,6 +122,7 @@ public static partial class AggregationApp
         builder.Services.AddSingleton<PostgresReportLedger>();
         builder.Services.AddSingleton<IReportLedger>(sp => sp.GetRequiredService<PostgresReportLedger>());
         builder.Services.AddSingleton<IAuditTrail, PostgresAuditTrail>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection(CheckpointWriteOptions.Section).Get<CheckpointWriteOptions>() ?? new CheckpointWriteOptions());
         builder.Services.AddSingleton<ICheckpointStore, PostgresCheckpointStore>();
 
         // Reports to the ministry need the outbox: PostgreSQL only.
