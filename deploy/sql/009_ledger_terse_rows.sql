@@ -18,9 +18,11 @@
 -- (action digit, element, old value, new value, reason: every record written by 007) or, since this
 -- script, one to three: the action digit followed by the 1-based position of the row's value it
 -- records (nothing when that is the record's own position), then the old value and the reason, with
--- trailing empty fields left out; its element and new value are that value's element and token (a
--- number value of the terse form, whose token is the number as the audit trail shows it). A
--- first-time 5-value report's detail is '1' U+001E '1' U+001E '1' U+001E '1' U+001E '1'.
+-- trailing empty fields left out; its element is that value's element and its new value that value
+-- as the audit trail shows it (a number as itself, a flag as yes or no, entities as "count: id,id",
+-- nothing for a withdrawn value). The application points a record at a value only when that text
+-- is the record's new value, so the records read back exactly as they were written. A first-time
+-- 5-value report's detail is '1' U+001E '1' U+001E '1' U+001E '1' U+001E '1'.
 
 -- A ledger row's audit records as the audit trail reads them: position k (its id is
 -- (ledger_id << 10) + k), action, element, old value, new value, reason. One definition for the view
@@ -31,13 +33,22 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
 SELECT r.k,
        left(r.f[1], 1)::smallint,
-       CASE WHEN r.whole THEN nullif(r.f[2], '') ELSE split_part(r.v, E'\x1f', 1) END,
+       CASE WHEN r.whole THEN nullif(r.f[2], '') ELSE r.v[1] END,
        nullif(CASE WHEN r.whole THEN r.f[3] ELSE r.f[2] END, ''),
-       CASE WHEN r.whole THEN nullif(r.f[4], '') ELSE split_part(r.v, E'\x1f', 2) END,
+       CASE WHEN r.whole THEN nullif(r.f[4], '')
+            -- The value as the audit trail describes it (LedgerValues.Describe): entities as their
+            -- count and ids, a flag as yes or no, nothing for a withdrawn value, a number as itself.
+            ELSE CASE left(r.v[2], 1)
+                     WHEN 'e' THEN (cardinality(r.v) - 2)::text || ': ' || array_to_string(r.v[3:], ',')
+                     WHEN 'f' THEN CASE WHEN substr(r.v[2], 2)::bigint <> 0 THEN 'yes' ELSE 'no' END
+                     WHEN 'w' THEN NULL
+                     ELSE r.v[2]
+                 END
+       END,
        nullif(CASE WHEN r.whole THEN r.f[5] ELSE r.f[3] END, '')
   FROM (SELECT t.k, s.f, cardinality(s.f) = 5 AS whole,
                CASE WHEN cardinality(s.f) < 5
-                    THEN split_part(report_values, E'\x1e', coalesce(nullif(substr(s.f[1], 2), '')::int, t.k::int)) END AS v
+                    THEN string_to_array(split_part(report_values, E'\x1e', coalesce(nullif(substr(s.f[1], 2), '')::int, t.k::int)), E'\x1f') END AS v
           FROM string_to_table(audit_detail, E'\x1e') WITH ORDINALITY AS t(rec, k)
          CROSS JOIN LATERAL (SELECT string_to_array(t.rec, E'\x1f')) AS s(f)) r
 $$;

@@ -16,9 +16,10 @@ namespace Aggregation.Storage;
 /// of its row);</item>
 /// <item>since schema 009, one to three fields: the action digit followed by the 1-based position of
 /// the row's value it records (nothing when that is the record's own position), then the old value
-/// and the reason, trailing empty fields left out. Its element and new value are that value's element
-/// and token (<see cref="LedgerValues"/>), so an accepted 5-value report's records cost ~10 bytes
-/// instead of repeating every element and number the row already holds.</item>
+/// and the reason, trailing empty fields left out. Its element is that value's element and its new
+/// value that value as the audit trail describes it (<see cref="LedgerValues.Describe"/>, which
+/// ledger_audit_records computes the same way from the stored token), so an accepted 5-value
+/// report's records cost ~10 bytes instead of repeating every element and number the row holds.</item>
 /// </list>
 /// </summary>
 internal static class LedgerAudit
@@ -92,18 +93,18 @@ internal static class LedgerAudit
     }
 
     /// <summary>
-    /// The 1-based position of the number value whose element and token are the record's element
-    /// and new value (the record's own position first), or 0 when there is none: then the record
-    /// keeps them itself.
+    /// The 1-based position of the value whose element is the record's element and which the audit
+    /// trail describes as the record's new value (the record's own position first), or 0 when there
+    /// is none: then the record keeps them itself.
     /// </summary>
     private static int ValueRecorded(ImmutableArray<ValueCommand> values, AuditRecord record, int k)
     {
-        if (record.DataElement is null || record.NewValue is null)
+        if (record.DataElement is null)
         {
             return 0;
         }
 
-        bool Records(ValueCommand v) => v.Kind == ValueKind.Number && v.Element == record.DataElement && LedgerValues.NumberToken(v.Number) == record.NewValue;
+        bool Records(ValueCommand v) => v.Element == record.DataElement && LedgerValues.Describe(v) == record.NewValue;
         if (k <= values.Length && Records(values[k - 1]))
         {
             return k;

@@ -97,8 +97,22 @@ internal static class LedgerValues
         return values.ToImmutable();
     }
 
-    /// <summary>The token of a number value: the same text the audit trail gives as its new value (<see cref="ValueSlot.Describe"/>).</summary>
-    public static string NumberToken(long number) => number.ToString(CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A value as the audit trail describes it (as <see cref="ValueSlot.Describe"/> does for its
+    /// element's type): the number's token, yes or no, the count and ids of entities, null when
+    /// withdrawn. The SQL function ledger_audit_records (schema 009) computes the same text from the
+    /// terse form, which is what lets an audit record point at its value: a record does so only when
+    /// this text is its new value.
+    /// </summary>
+    public static string? Describe(ValueCommand value) => value.Kind switch
+    {
+        ValueKind.Number => NumberToken(value.Number),
+        ValueKind.Flag => value.Number != 0 ? "yes" : "no",
+        ValueKind.Entities => $"{value.Entities.Length}: " + string.Join(",", value.Entities),
+        _ => null,
+    };
+
+    private static string NumberToken(long number) => number.ToString(CultureInfo.InvariantCulture);
 
     private static bool CanBeTerse(ImmutableArray<ValueCommand> values)
     {

@@ -82,7 +82,9 @@ public sealed class LedgerTerseRowTests
             new ValueCommand("establishments_at_risk", ValueKind.Entities, 2, ["est-1", "est 2"]),
             new ValueCommand("students_reached", ValueKind.Withdrawn, 0, []),
             Number("press_publications", 3),
-            Number("crime_cases_handled", -1));
+            Number("crime_cases_handled", -1),
+            new ValueCommand("establishments_inspected", ValueKind.Entities, 2, ["est-9", "est-3"]),
+            new ValueCommand("district_programme_integrated", ValueKind.Flag, 2, []));
         List<AuditRecord> audit =
         [
             Record("k-1", "complaints_received", AuditAction.Corrected, "10", "12"),
@@ -91,6 +93,9 @@ public sealed class LedgerTerseRowTests
             Record("k-1", "students_reached", AuditAction.Withdrawn, "5", null),
             Record("k-1", "press_publications", AuditAction.Accepted, null, "3"),
             Record("k-1", "crime_cases_handled", AuditAction.Accepted, null, "-1"),
+            // Described otherwise than the value as sent (ids in another order): the record keeps its own text.
+            Record("k-1", "establishments_inspected", AuditAction.Accepted, null, "2: est-3,est-9"),
+            Record("k-1", "district_programme_integrated", AuditAction.Corrected, "no", "yes"),
             Record("k-1", "workers_reached", AuditAction.Superseded, null, "0") with { Reason = "a report with a later reported_at holds this value" },
             Record("k-1", "pilot_models", AuditAction.Accepted, "1", "2"),
         ];
