@@ -1,9 +1,10 @@
 -- A ledger row in fewer bytes: its values in a terse text form and its audit records pointing at
--- those values instead of repeating them. An accepted 5-value commune report's row was ~580 bytes,
--- ~190 of them its values as JSON and ~130 its audit detail, which repeated each element and number.
+-- those values instead of repeating them. An accepted commune report's row (4.3 values on average)
+-- was ~580 bytes, ~190 of them its values as JSON and ~130 its audit detail, which repeated each
+-- element and number; now ~375, with ~110 of values and ~9 of audit detail.
 -- Rows already written keep their form and read the same (nothing is rewritten): the application
 -- reads both forms of report_values, and the function below reads both forms of audit_detail.
--- Safe to re-run: it only (re)defines a function and a view.
+-- Safe to re-run: it only (re)defines a function, a view and column comments.
 
 -- report_values (text), read by the application (Aggregation.Storage.LedgerValues):
 --   terse (since this script): values separated by U+001E; per value the element, U+001F, and its
@@ -65,3 +66,10 @@ SELECT (l.ledger_id << 10) + r.k, l.recorded_at, l.tenant_id, l.subject, l.authe
   FROM report_ledger l
  CROSS JOIN LATERAL ledger_audit_records(l.report_values, l.audit_detail) AS r
  WHERE l.audit_detail IS NOT NULL;
+
+-- The forms, where psql's \d+ shows them (001 and 007 describe the forms of their time; applied
+-- scripts are not edited).
+COMMENT ON COLUMN report_ledger.report_values IS
+    'Terse: values separated by U+001E, per value element U+001F token (number; f+number flag; w withdrawn; e then U+001F-separated ids). Text starting with [ is JSON (rows before schema 009). See 009_ledger_terse_rows.sql.';
+COMMENT ON COLUMN report_ledger.audit_detail IS
+    'Audit records separated by U+001E, fields by U+001F: five fields (action, element, old, new, reason) or, since 009, action+value position, old, reason pointing at a value of report_values. Read with ledger_audit_records(). NULL: records in audit_trail.';
