@@ -19,13 +19,10 @@ public sealed class PostgresAuditTrail(NpgsqlDataSource dataSource) : IAuditTrai
 
     private const string Columns = "audit_id, recorded_at, tenant_id, subject, authenticated_by, peer, source_system, idempotency_key, unit_code, programme_id, period, data_element, action, old_value, new_value, reason";
 
-    // A ledger row's k-th record (LedgerAudit's form), as the view audit_records reads it.
-    private const string ElementOfRecord = "nullif(split_part(r.rec, E'\\x1f', 2), '')";
-    private const string ActionOfRecord = "split_part(r.rec, E'\\x1f', 1)::smallint";
-    private const string LedgerColumns = $"""
+    // A ledger row's records (either form of LedgerAudit's), as the view audit_records reads them.
+    private const string LedgerColumns = """
         (l.ledger_id << 10) + r.k AS audit_id, l.recorded_at, l.tenant_id, l.subject, l.authenticated_by, l.peer, l.source_system, l.idempotency_key,
-        l.unit_code, l.programme_id, l.period, {ElementOfRecord}, {ActionOfRecord},
-        nullif(split_part(r.rec, E'\x1f', 3), ''), nullif(split_part(r.rec, E'\x1f', 4), ''), nullif(split_part(r.rec, E'\x1f', 5), '')
+        l.unit_code, l.programme_id, l.period, r.data_element, r.action, r.old_value, r.new_value, r.reason
         """;
 
     public async Task RecordAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default)
@@ -71,7 +68,7 @@ public sealed class PostgresAuditTrail(NpgsqlDataSource dataSource) : IAuditTrai
         command.Parameters.AddWithValue("limit", query.Limit);
 
         // The same filters on both sources: columns of the row, and for the ledger's records the
-        // element and action read from the record itself.
+        // element and action as ledger_audit_records (schema 009) reads them from the record.
         var table = new StringBuilder();
         var ledger = new StringBuilder();
         void Filter(string column, string ledgerColumn, string name, object? value)
@@ -86,9 +83,9 @@ public sealed class PostgresAuditTrail(NpgsqlDataSource dataSource) : IAuditTrai
 
         Filter("unit_code", "l.unit_code", "unit", query.UnitCode);
         Filter("period", "l.period", "period", query.Period);
-        Filter("data_element", ElementOfRecord, "element", query.DataElement);
+        Filter("data_element", "r.data_element", "element", query.DataElement);
         Filter("subject", "l.subject", "subject", query.Subject);
-        Filter("action", ActionOfRecord, "action", query.Action is { } a ? (short)a : null);
+        Filter("action", "r.action", "action", query.Action is { } a ? (short)a : null);
 
         // Each source gives its first page in id order (the ledger's by the partial index on
         // (tenant_id, ledger_id), stopping as soon as the page is full), then the two are merged.
@@ -97,7 +94,7 @@ public sealed class PostgresAuditTrail(NpgsqlDataSource dataSource) : IAuditTrai
             (SELECT {Columns} FROM audit_trail WHERE tenant_id = @tenant AND audit_id > @after{table} ORDER BY audit_id LIMIT @limit)
             UNION ALL
             (SELECT {LedgerColumns}
-             FROM report_ledger l CROSS JOIN LATERAL string_to_table(l.audit_detail, E'\x1e') WITH ORDINALITY AS r(rec, k)
+             FROM report_ledger l CROSS JOIN LATERAL ledger_audit_records(l.report_values, l.audit_detail) AS r
              WHERE l.tenant_id = @tenant AND l.audit_detail IS NOT NULL AND l.ledger_id >= @after >> 10 AND (l.ledger_id << 10) + r.k > @after{ledger}
              ORDER BY l.ledger_id, r.k LIMIT @limit)
             ORDER BY audit_id LIMIT @limit

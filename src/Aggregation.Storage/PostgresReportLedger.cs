@@ -11,8 +11,8 @@ namespace Aggregation.Storage;
 /// <summary>
 /// The ledger in PostgreSQL with group commit: appends from every grain of the silo queue up and
 /// are written together, one transaction (synchronous_commit on) per round, so durability costs
-/// one fsync per round rather than per report. A row carries its report's audit records
-/// (<see cref="LedgerAudit"/>). A caller's task completes only after the
+/// one fsync per round rather than per report. A row carries its report's values
+/// (<see cref="LedgerValues"/>) and audit records (<see cref="LedgerAudit"/>). A caller's task completes only after the
 /// round holding its rows has committed. The writers run from <see cref="Start"/> (once the
 /// database is up) to <see cref="StopAsync"/> (before it goes down), which the host calls.
 /// </summary>
@@ -249,7 +249,7 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
                     reader.GetString(5),
                     Period.Parse(reader.GetString(6)),
                     new DateTimeOffset(reader.GetDateTime(7), TimeSpan.Zero),
-                    LedgerValues.FromJson(reader.GetString(9)),
+                    LedgerValues.FromStored(reader.GetString(9)),
                     reader.GetString(8),
                     new DateTimeOffset(reader.GetDateTime(10), TimeSpan.Zero));
                 yield return new LedgerEntry(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), report);
@@ -411,7 +411,8 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
     /// </summary>
     private static async Task<LedgerOutcome[]> InsertRoundAsync(NpgsqlConnection connection, List<LedgerEntry> entries)
     {
-        var carried = entries.Select(LedgerAudit.Carry).ToArray();
+        var values = entries.Select(e => LedgerValues.ToStored(e.Report.Values)).ToArray();
+        var carried = entries.Select((e, i) => LedgerAudit.Carry(e, values[i].Terse)).ToArray();
         await using var transaction = await connection.BeginTransactionAsync();
         await using (var copy = await connection.BeginBinaryImportAsync(CopySql))
         {
@@ -441,7 +442,7 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
                 }
 
                 await copy.WriteAsync(report.Source, NpgsqlDbType.Text);
-                await copy.WriteAsync(LedgerValues.ToJson(report.Values), NpgsqlDbType.Text);
+                await copy.WriteAsync(values[i].Text, NpgsqlDbType.Text);
                 await WriteOrNullAsync(copy, carried[i]?.Submitter.Subject, NpgsqlDbType.Text);
                 await WriteOrNullAsync(copy, carried[i]?.Submitter.AuthenticatedBy, NpgsqlDbType.Text);
                 await WriteOrNullAsync(copy, carried[i]?.Submitter.Peer, NpgsqlDbType.Text);

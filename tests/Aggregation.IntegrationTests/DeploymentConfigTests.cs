@@ -105,7 +105,7 @@ public sealed class DeploymentConfigTests
         var first = await DatabaseMigrator.MigrateAsync(db, NullLogger.Instance);
         var second = await DatabaseMigrator.MigrateAsync(db, NullLogger.Instance);
 
-        Assert.Equal(["001_ledger", "002_orleans", "003_audit", "004_reporting", "005_delivery_payloads", "006_approvals", "007_ledger_audit", "008_checkpoints"], first);
+        Assert.Equal(["001_ledger", "002_orleans", "003_audit", "004_reporting", "005_delivery_payloads", "006_approvals", "007_ledger_audit", "008_checkpoints", "009_ledger_terse_rows"], first);
         Assert.Empty(second);
 
         // The scripts themselves are idempotent too, for operators who apply them by hand.
