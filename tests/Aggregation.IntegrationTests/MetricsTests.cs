@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
+using Aggregation.Telemetry;
 using Aggregation.Protos.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -52,6 +54,36 @@ public sealed partial class MetricsTests(ServerFixture server) : IClassFixture<S
         Assert.Empty(labelValues.Intersect(Communes));
         Assert.DoesNotContain(TestCredentials.Token(TestCredentials.Operator), text, StringComparison.Ordinal);
         Assert.DoesNotContain("metrics-listed-1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_dashboard_queries_only_metrics_the_server_exports()
+    {
+        // What the Prometheus exporter makes of each instrument: dots to underscores, the unit
+        // (seconds) as a suffix, _total on counters. Labels of the product's tags are excluded.
+        var exported = new HashSet<string>(StringComparer.Ordinal);
+        using (var listener = new MeterListener())
+        {
+            listener.InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == AggregationTelemetry.Name)
+                {
+                    var name = instrument.Name.Replace('.', '_') + (instrument.Unit == "s" ? "_seconds" : "");
+                    exported.Add(instrument.GetType().Name.StartsWith("Counter", StringComparison.Ordinal) || instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal) ? name + "_total" : name);
+                }
+            };
+            _ = AggregationTelemetry.Meter;
+            listener.Start();
+        }
+
+        string[] labels = ["aggregation_tenant", "aggregation_outcome", "aggregation_rejection_reason", "aggregation_unit_level"];
+        var dashboard = File.ReadAllText(Path.Combine(RepositoryRoot(), "deploy", "grafana", "aggregation.json"));
+        var queried = DashboardMetric().Matches(dashboard).Select(m => m.Value).Where(n => !labels.Contains(n))
+            .Select(n => HistogramSeries().Replace(n, "")).ToHashSet(StringComparer.Ordinal);
+
+        var withoutPanel = exported.Except(queried).ToList();
+        Assert.Empty(queried.Except(exported));
+        Assert.Empty(withoutPanel);
     }
 
     [Fact]
@@ -113,6 +145,23 @@ public sealed partial class MetricsTests(ServerFixture server) : IClassFixture<S
         ReportedAt = Timestamp.FromDateTimeOffset(new DateTimeOffset(2024, 7, 2, 9, 0, 0, TimeSpan.Zero)),
         Values = { new DataValue { DataElement = "complaints_received", Number = complaints } },
     };
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aggregation.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("The repository root (Aggregation.sln) is not above the test binaries.");
+    }
+
+    [GeneratedRegex("aggregation_[a-z_]+")]
+    private static partial Regex DashboardMetric();
+
+    [GeneratedRegex("_(bucket|count|sum)$")]
+    private static partial Regex HistogramSeries();
 
     [GeneratedRegex("""aggregation_reports_rejected_total\{[^}]*aggregation_rejection_reason="invalid"[^}]*\} [1-9]""")]
     private static partial Regex RejectedInvalid();
