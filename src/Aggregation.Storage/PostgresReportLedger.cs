@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Aggregation.Periods;
 using Aggregation.Rollup;
+using Aggregation.Telemetry;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -279,10 +281,13 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
                 continue;
             }
 
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 connection ??= await OpenWriterAsync();
                 var outcomes = await WriteRoundAsync(connection, round.SelectMany(p => p.Entries).ToList());
+                AggregationTelemetry.LedgerRoundSize.Record(rows);
+                AggregationTelemetry.LedgerCommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(AggregationTelemetry.OutcomeTag, "committed"));
                 _availability?.ReportSuccess();
                 var offset = 0;
                 foreach (var p in round)
@@ -304,6 +309,7 @@ public sealed partial class PostgresReportLedger : IReportLedger, IAsyncDisposab
                     connection = null;
                 }
 
+                AggregationTelemetry.LedgerCommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>(AggregationTelemetry.OutcomeTag, "failed"));
                 LogRoundFailed(_logger, ex, rows);
                 var failure = new LedgerUnavailableException("The ledger could not be written: " + ex.Message);
                 foreach (var p in round)

@@ -125,6 +125,16 @@ public sealed class ReportStore(NpgsqlDataSource dataSource)
         return items;
     }
 
+    /// <summary>Reports waiting in the outbox (pending) and refused for good (failed, until re-sent), across tenants.</summary>
+    public async Task<(long Pending, long Failed)> CountOutboxAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'failed') FROM delivery_outbox WHERE state IN ('pending', 'failed')");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     public Task MarkSentAsync(long id, CancellationToken cancellationToken) =>
         ExecuteAsync("UPDATE delivery_outbox SET state = 'sent', sent_at = now(), last_error = NULL WHERE outbox_id = @id", id, null, null, cancellationToken);
 

@@ -49,6 +49,27 @@ public sealed class FlushSchedulerTests
     }
 
     [Fact]
+    public void The_flush_lag_runs_from_the_first_change_not_taken_even_across_a_failed_flush()
+    {
+        var first = _clock.GetTimestamp();
+        _scheduler.Changed("p", forParent: true, forObservers: false);
+        _clock.Advance(TimeSpan.FromMilliseconds(200));
+        _scheduler.Changed("q", forParent: true, forObservers: false);
+        Assert.Equal(first, _scheduler.Begin().ParentPendingSince);
+
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        _scheduler.Changed("q", forParent: true, forObservers: false);
+        _scheduler.End(["p"]);
+        Assert.Equal(first, _scheduler.Begin().ParentPendingSince);
+        _scheduler.End([]);
+
+        _clock.Advance(Interval);
+        var later = _clock.GetTimestamp();
+        _scheduler.Changed("p", forParent: true, forObservers: false);
+        Assert.Equal(later, _scheduler.Begin().ParentPendingSince);
+    }
+
+    [Fact]
     public void What_the_parent_did_not_take_goes_again_in_the_next_flush()
     {
         _scheduler.Changed("p", forParent: true, forObservers: false);

@@ -41,6 +41,27 @@ public sealed class ServerLogTests
         Assert.DoesNotContain(foreign.Split('.')[2], silo.AllOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task With_the_json_console_formatter_every_log_entry_is_one_json_line_with_its_event_id()
+    {
+        var db = await TestPostgres.CreateDatabaseAsync();
+        var arguments = SiloProcess.CommandLine(out var address, db, "json-log-" + Guid.NewGuid().ToString("N"))
+            .Concat(["--Logging:Console:FormatterName=json", "--Logging:LogLevel:Default=Information"])
+            .ToList();
+
+        await using var silo = await SiloProcess.StartWithAsync(arguments, address);
+        var log = await WaitForLogAsync(silo, "Dashboard: ");
+
+        var entries = log.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => line.StartsWith('{'))
+            .Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement)
+            .ToList();
+        var start = entries.First(e => e.GetProperty("Message").GetString()!.StartsWith("Dashboard: ", StringComparison.Ordinal));
+        Assert.Equal(4501, start.GetProperty("EventId").GetInt32());
+        Assert.Equal("Information", start.GetProperty("LogLevel").GetString());
+        Assert.False(string.IsNullOrEmpty(start.GetProperty("Category").GetString()));
+    }
+
     private static Task<string> WaitForLogAsync(SiloProcess silo, string text) =>
         Eventually.WaitAsync(
             () => Task.FromResult(silo.AllOutput),

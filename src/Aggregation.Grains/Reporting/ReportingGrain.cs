@@ -1,4 +1,5 @@
 using Aggregation.Reporting;
+using Aggregation.Telemetry;
 using Microsoft.Extensions.Logging;
 using Orleans.Runtime;
 
@@ -33,14 +34,17 @@ public sealed partial class ReportingGrain(IReportProducer producer, ILogger<Rep
         try
         {
             var run = await ProduceDueAsync();
+            AggregationTelemetry.ReportingChecks.Add(1, new(AggregationTelemetry.TenantTag, tenant), new(AggregationTelemetry.OutcomeTag, "completed"));
             if (run.Produced > 0)
             {
+                AggregationTelemetry.ReportsProduced.Add(run.Produced, new KeyValuePair<string, object?>(AggregationTelemetry.TenantTag, tenant));
                 LogProduced(logger, tenant, run.Produced);
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The next tick tries again; nothing was half-written (each report commits with its outbox row).
+            AggregationTelemetry.ReportingChecks.Add(1, new(AggregationTelemetry.TenantTag, tenant), new(AggregationTelemetry.OutcomeTag, "failed"));
             LogProduceFailed(logger, ex, tenant);
         }
     }

@@ -20,6 +20,10 @@ public sealed class FlushScheduler(TimeProvider time, TimeSpan interval, Func<Ti
     private bool _stopped;
     private long _lastFlush = long.MinValue / 2;
 
+    // When the oldest change the parent has not taken yet was made (the start of the flush lag).
+    private long? _parentPendingSince;
+    private long? _flushingSince;
+
     /// <summary>Whether a timer is armed for the next flush.</summary>
     public bool IsArmed => _timer is not null;
 
@@ -29,6 +33,7 @@ public sealed class FlushScheduler(TimeProvider time, TimeSpan interval, Func<Ti
         if (forParent)
         {
             _forParent.Add(programmeId);
+            _parentPendingSince ??= time.GetTimestamp();
         }
 
         if (forObservers)
@@ -61,7 +66,9 @@ public sealed class FlushScheduler(TimeProvider time, TimeSpan interval, Func<Ti
 
         _flushing = true;
         _lastFlush = time.GetTimestamp();
-        var batch = new FlushBatch([.. _forParent], [.. _forObservers]);
+        var batch = new FlushBatch([.. _forParent], [.. _forObservers]) { ParentPendingSince = _parentPendingSince };
+        _flushingSince = _parentPendingSince;
+        _parentPendingSince = null;
         _forParent.Clear();
         _forObservers.Clear();
         return batch;
@@ -71,7 +78,20 @@ public sealed class FlushScheduler(TimeProvider time, TimeSpan interval, Func<Ti
     public void End(IEnumerable<string> notTakenByParent)
     {
         _flushing = false;
-        _forParent.UnionWith(notTakenByParent);
+        var retried = false;
+        foreach (var programme in notTakenByParent)
+        {
+            _forParent.Add(programme);
+            retried = true;
+        }
+
+        if (retried && _flushingSince is { } since)
+        {
+            // What goes again has waited since the failed flush's oldest change, not since now.
+            _parentPendingSince = _parentPendingSince is { } later && later < since ? later : since;
+        }
+
+        _flushingSince = null;
         Arm();
     }
 
@@ -80,6 +100,7 @@ public sealed class FlushScheduler(TimeProvider time, TimeSpan interval, Func<Ti
     {
         _forParent.Clear();
         _forObservers.Clear();
+        _parentPendingSince = null;
     }
 
     /// <summary>Never flushes again (the unit is reloading: what it holds may not be what the ledger holds).</summary>
@@ -104,5 +125,8 @@ public sealed class FlushScheduler(TimeProvider time, TimeSpan interval, Func<Ti
 /// <summary>What one flush sends: contributions of <see cref="ForParent"/>, notices of <see cref="ForObservers"/>.</summary>
 public sealed record FlushBatch(IReadOnlyList<string> ForParent, IReadOnlyList<string> ForObservers)
 {
+    /// <summary>The timestamp (of the scheduler's clock) of the oldest change in <see cref="ForParent"/>, if any.</summary>
+    public long? ParentPendingSince { get; init; }
+
     public static readonly FlushBatch Empty = new([], []);
 }

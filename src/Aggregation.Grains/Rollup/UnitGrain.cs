@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Aggregation.Hierarchy;
 using Aggregation.Storage;
+using Aggregation.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -48,6 +50,9 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
     private long _appliedSeq;
     private long _incarnation;
 
+    // The unit's metric tags (tenant and level: few values), built once per activation.
+    private TagList _tags;
+
     // The sequence of the last checkpoint stored (or restored), and the write under way if any.
     private long _checkpointedSeq;
     private Task _checkpointWrite = Task.CompletedTask;
@@ -78,6 +83,7 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
         _unit = _catalog.GetUnit(UnitKey.FromGrainKey(this.GetPrimaryKeyString()));
         _parent = _unit.Parent is { } parent ? GrainFactory.GetGrain<IUnitGrain>(parent.GrainKey) : null;
         _incarnation = _time.GetUtcNow().UtcTicks;
+        _tags = new TagList { { AggregationTelemetry.TenantTag, _unit.Tenant }, { AggregationTelemetry.LevelTag, _unit.Level } };
 
         // Flushes interleave so that reports keep being applied while a flush waits on the parent;
         // checkpoints do not, so a checkpoint is a consistent picture of the unit.
@@ -91,6 +97,7 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        StopWaitingOnChildren();
         if (!_reloading && _checkpoints is { SinceCheckpoint: > 0 })
         {
             SaveCheckpoint();
@@ -104,6 +111,9 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
     public async Task<ImmutableArray<UnitOutcome>> ApplyBatchAsync(ImmutableArray<UnitSubmission> submissions)
     {
         ThrowIfReloading();
+        using var activity = AggregationTelemetry.ActivitySource.StartActivity("aggregation.unit.apply");
+        activity?.SetTag(AggregationTelemetry.TenantTag, _unit.Tenant);
+        activity?.SetTag(AggregationTelemetry.UnitAttribute, _unit.Key.Code);
         var outcomes = new UnitOutcome[submissions.Length];
         var prepared = new List<(int Index, PreparedReport Report, ProgrammeRollup Rollup)>();
         var overlays = new Dictionary<string, Dictionary<(int, int), ValueSlot>>(StringComparer.Ordinal);
@@ -131,12 +141,17 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
         {
             var entries = prepared.Select(p => new LedgerEntry(_unit.Tenant, _unit.Key.Code, ++_seq, submissions[p.Index].PayloadHash, p.Report.Report, ReportAudit.RecordsOf(_unit, p.Rollup.Programme, p.Report, submissions[p.Index].Submitter), submissions[p.Index].WireHash)).ToList();
             LedgerOutcome[] written;
+            using var commit = AggregationTelemetry.ActivitySource.StartActivity("aggregation.ledger.commit");
+            commit?.SetTag(AggregationTelemetry.TenantTag, _unit.Tenant);
+            commit?.SetTag(AggregationTelemetry.UnitAttribute, _unit.Key.Code);
+            commit?.SetTag("aggregation.ledger.rows", entries.Count);
             try
             {
                 written = await _ledger.AppendAsync(entries);
             }
             catch (Exception ex)
             {
+                commit?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
                 // Whether the rows committed is unknown: reload from the ledger before serving again.
                 Reload(ex);
                 throw ex as LedgerUnavailableException ?? new LedgerUnavailableException("The ledger could not be written.", ex);
@@ -327,6 +342,11 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
         if (_children.Unanswered > 0)
         {
             LogChildrenMissing(_logger, _unit.Key, _children.Unanswered, _options.ChildRetryInterval);
+            if (_childRetryTimer is null)
+            {
+                AggregationTelemetry.UnitsWaitingOnChildren.Add(1, _tags);
+            }
+
             _childRetryTimer ??= this.RegisterGrainTimer(RetryChildrenAsync, new GrainTimerCreationOptions(_options.ChildRetryInterval, _options.ChildRetryInterval) { Interleave = true });
         }
 
@@ -359,8 +379,17 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
         await _children.RetryAsync();
         if (_children.Unanswered == 0)
         {
-            _childRetryTimer?.Dispose();
+            StopWaitingOnChildren();
+        }
+    }
+
+    private void StopWaitingOnChildren()
+    {
+        if (_childRetryTimer is not null)
+        {
+            _childRetryTimer.Dispose();
             _childRetryTimer = null;
+            AggregationTelemetry.UnitsWaitingOnChildren.Add(-1, _tags);
         }
     }
 
@@ -473,10 +502,15 @@ public sealed partial class UnitGrain : Grain, IUnitGrain
                 try
                 {
                     await _parent.ApplyChildAsync(_unit.Key.GrainKey, contributions);
+                    if (batch.ParentPendingSince is { } since)
+                    {
+                        AggregationTelemetry.FlushLag.Record(_time.GetElapsedTime(since).TotalSeconds, _tags);
+                    }
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // The parent keeps the last contribution it accepted; the next flush sends the whole total again.
+                    AggregationTelemetry.FlushFailures.Add(1, _tags);
                     LogFlushFailed(_logger, ex, _unit.Key);
                     notTaken = programmes;
                 }

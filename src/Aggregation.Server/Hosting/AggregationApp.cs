@@ -44,6 +44,7 @@ public static partial class AggregationApp
         configure?.Invoke(builder);
 
         builder.AddShutdownBudget();
+        builder.AddTelemetry();
         builder.AddCatalog();
         builder.AddAggregationSecurity();
         var connectionString = builder.AddDatabase();
@@ -62,6 +63,7 @@ public static partial class AggregationApp
         app.Services.GetRequiredService<Hierarchy.Catalog>();
         app.Services.GetRequiredService<ExportMappings>();
         app.MapAggregationGrpc();
+        app.MapTelemetry();
         app.LogWhereToStart();
         return app;
     }
@@ -143,6 +145,12 @@ public static partial class AggregationApp
         var reporting = builder.Configuration.GetSection(ReportingOptions.Section).Get<ReportingOptions>() ?? new ReportingOptions();
         builder.UseOrleans(orleans =>
         {
+            if (TelemetrySetup.TracesEnabled(builder.Configuration))
+            {
+                // A trace goes on from the gRPC call into the unit grain (and its ledger commit).
+                orleans.AddActivityPropagation();
+            }
+
             if (connectionString is null)
             {
                 orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Aggregation.Hierarchy;
 using Aggregation.Protos.V1;
@@ -7,6 +8,7 @@ using Aggregation.Server.Approvals;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Security;
 using Aggregation.Storage;
+using Aggregation.Telemetry;
 using AuditAction = Aggregation.Storage.AuditAction;
 using AuditRecord = Aggregation.Storage.AuditRecord;
 using Google.Protobuf;
@@ -56,6 +58,58 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(tenant);
         ArgumentNullException.ThrowIfNull(reports);
+        if (validateOnly)
+        {
+            // A check records nothing, so it is neither a received report nor an acknowledgement.
+            return await SubmitCoreAsync(caller, tenant, reports, batchPaths, deadline, validateOnly, cancellationToken);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var tenantTag = new KeyValuePair<string, object?>(AggregationTelemetry.TenantTag, tenant.Id);
+        AggregationTelemetry.ReportsReceived.Add(reports.Count, tenantTag);
+        using var activity = AggregationTelemetry.ActivitySource.StartActivity("aggregation.submit");
+        activity?.SetTag(AggregationTelemetry.TenantTag, tenant.Id);
+        activity?.SetTag("aggregation.reports.count", reports.Count);
+        var outcomes = await SubmitCoreAsync(caller, tenant, reports, batchPaths, deadline, validateOnly, cancellationToken);
+        CountOutcomes(outcomes, tenantTag);
+        AggregationTelemetry.AcknowledgementDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tenantTag);
+        return outcomes;
+    }
+
+    private static void CountOutcomes(Outcome[] outcomes, KeyValuePair<string, object?> tenantTag)
+    {
+        int accepted = 0, duplicate = 0;
+        foreach (var outcome in outcomes)
+        {
+            switch (outcome.Result.Outcome)
+            {
+                case ReportOutcome.Accepted: accepted++; break;
+                case ReportOutcome.Duplicate: duplicate++; break;
+                case ReportOutcome.Rejected: AggregationTelemetry.ReportsRejected.Add(1, tenantTag, new(AggregationTelemetry.ReasonTag, ReasonName(outcome.Rejection))); break;
+            }
+        }
+
+        if (accepted > 0)
+        {
+            AggregationTelemetry.ReportsAccepted.Add(accepted, tenantTag);
+        }
+
+        if (duplicate > 0)
+        {
+            AggregationTelemetry.ReportsDuplicate.Add(duplicate, tenantTag);
+        }
+    }
+
+    /// <summary>The rejection reason as a metric tag: a fixed set, so the series stay few.</summary>
+    private static string ReasonName(Rejection rejection) => rejection switch
+    {
+        Rejection.KeyConflict => "key_conflict",
+        Rejection.Locked => "locked",
+        _ => "invalid",
+    };
+
+    private async Task<Outcome[]> SubmitCoreAsync(Caller caller, Tenant tenant, IReadOnlyList<Report> reports, bool batchPaths, DateTime deadline, bool validateOnly, CancellationToken cancellationToken)
+    {
         var submitter = new Submitter(caller.Subject, caller.Via, caller.Peer);
         var denials = new List<(int Index, FieldError Error)>();
         for (var i = 0; i < reports.Count; i++)
@@ -68,6 +122,11 @@ public sealed partial class SubmissionPipeline(IGrainFactory grains, ReportValid
 
         if (denials.Count > 0)
         {
+            if (!validateOnly)
+            {
+                AggregationTelemetry.ReportsRejected.Add(reports.Count, new(AggregationTelemetry.TenantTag, tenant.Id), new(AggregationTelemetry.ReasonTag, "permission_denied"));
+            }
+
             await RecordRejectionsAsync(tenant, submitter, denials.Select(d => (reports[d.Index], "permission denied: " + d.Error.Field + " " + d.Error.Description)));
             throw RpcErrors.PermissionDenied("The credential may not submit: " + string.Join("; ", denials.Take(5).Select(d => $"{d.Error.Field} {d.Error.Description}")) + (denials.Count > 5 ? $"; and {denials.Count - 5} more" : "") + ". Nothing was applied.");
         }

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using Aggregation.Storage;
+using Aggregation.Telemetry;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
@@ -27,10 +29,20 @@ public sealed partial class OutboxSender : BackgroundService
     private readonly CircuitBreakerStateProvider _circuit = new();
     private int _circuitOpenings;
 
-    public OutboxSender(ReportStore store, IOptions<DeliveryOptions> options, ILogger<OutboxSender> logger)
+    // The outbox's counts as last read by the poll: a scrape reads these, never the database.
+    private long _pending = -1;
+    private long _failed = -1;
+
+    public OutboxSender(ReportStore store, IOptions<DeliveryOptions> options, ILogger<OutboxSender> logger, IMeterFactory meters)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(meters);
         _store = store;
+        var meter = meters.Create(AggregationTelemetry.Name);
+        meter.CreateObservableGauge("aggregation.outbox.pending", () => Counted(ref _pending), "{report}", "Reports to the ministry waiting in the outbox (all tenants).");
+        meter.CreateObservableGauge("aggregation.outbox.failed", () => Counted(ref _failed), "{report}", "Reports the ministry refused, waiting for an operator to re-send them (all tenants).");
+        meter.CreateObservableGauge("aggregation.outbox.circuit.open", () => _circuit.CircuitState is Polly.CircuitBreaker.CircuitState.Open or Polly.CircuitBreaker.CircuitState.Isolated ? 1 : 0, "{circuit}", "1 while the circuit to the ministry endpoint is open (deliveries paused).");
+        meter.CreateObservableCounter("aggregation.outbox.circuit.openings", () => (long)CircuitOpenings, "{opening}", "Times the circuit to the ministry endpoint opened since the silo started.");
         _options = options.Value;
         _logger = logger;
         _http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
@@ -87,8 +99,8 @@ public sealed partial class OutboxSender : BackgroundService
     {
         if (_options.Endpoint is null)
         {
+            // Nothing is sent, but reports still queue up: the outbox's counts keep being read.
             LogNoEndpoint(_logger);
-            return;
         }
 
         using var timer = new PeriodicTimer(_options.PollInterval);
@@ -96,7 +108,14 @@ public sealed partial class OutboxSender : BackgroundService
         {
             try
             {
-                await DrainAsync(stoppingToken);
+                if (_options.Endpoint is not null)
+                {
+                    await DrainAsync(stoppingToken);
+                }
+
+                (var pending, var failed) = await _store.CountOutboxAsync(stoppingToken);
+                Volatile.Write(ref _pending, pending);
+                Volatile.Write(ref _failed, failed);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -205,9 +224,11 @@ public sealed partial class OutboxSender : BackgroundService
             switch (verdict)
             {
                 case DeliveryVerdict.Delivered:
+                    AggregationTelemetry.OutboxDeliveries.Add(1, new KeyValuePair<string, object?>(AggregationTelemetry.OutcomeTag, "delivered"));
                     await _store.MarkSentAsync(item.Id, CancellationToken.None);
                     return true;
                 case DeliveryVerdict.Refused:
+                    AggregationTelemetry.OutboxDeliveries.Add(1, new KeyValuePair<string, object?>(AggregationTelemetry.OutcomeTag, "refused"));
                     LogRefused(_logger, item.IdempotencyKey, reason);
                     await _store.MarkFailedAsync(item.Id, reason!, CancellationToken.None);
                     return true;
@@ -227,9 +248,17 @@ public sealed partial class OutboxSender : BackgroundService
 
         var backoff = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, _options.Backoff.Ticks * (1L << Math.Min(item.Attempts - 1, 20))));
         backoff *= 0.8 + (Random.Shared.NextDouble() * 0.4);
+        AggregationTelemetry.OutboxDeliveries.Add(1, new KeyValuePair<string, object?>(AggregationTelemetry.OutcomeTag, circuitOpen ? "circuit_open" : "retry"));
         LogNotDelivered(_logger, item.IdempotencyKey, error, backoff);
         await _store.MarkRetryAsync(item.Id, error, backoff, CancellationToken.None);
         return !circuitOpen;
+    }
+
+    /// <summary>A count once read; none before the first read, so a dashboard shows a gap rather than a false zero.</summary>
+    private static IEnumerable<Measurement<long>> Counted(ref long field)
+    {
+        var value = Volatile.Read(ref field);
+        return value < 0 ? [] : [new Measurement<long>(value)];
     }
 
     private static bool IsTransient(HttpStatusCode status) =>

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Aggregation.Telemetry;
 
 namespace Aggregation.Server.Subscriptions;
 
@@ -29,9 +30,16 @@ public sealed class Subscription
             return;
         }
 
+        bool fresh;
         lock (_lock)
         {
-            _changed.Add(unitKey);
+            fresh = _changed.Add(unitKey);
+        }
+
+        if (!fresh && programmeId is not null)
+        {
+            // The subscriber has not taken the last change of this unit yet: this one goes in the same update.
+            AggregationTelemetry.UpdatesCoalesced.Add(1);
         }
 
         _signal.Writer.TryWrite(true);

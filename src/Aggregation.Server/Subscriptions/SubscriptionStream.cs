@@ -4,6 +4,7 @@ using Aggregation.Periods;
 using Aggregation.Protos.V1;
 using Aggregation.Server.Errors;
 using Aggregation.Server.Rollup;
+using Aggregation.Telemetry;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 using Programme = Aggregation.Programmes.Programme;
@@ -37,6 +38,8 @@ public sealed class SubscriptionStream(RollupReads reads, SubscriptionHub hub, I
 
         // Watch before reading, so that no change can fall between the snapshot and the first update.
         await hub.WatchAsync(subscription, units.Keys);
+        var tenantTag = new KeyValuePair<string, object?>(AggregationTelemetry.TenantTag, unit.Tenant);
+        AggregationTelemetry.SubscriptionsOpen.Add(1, tenantTag);
         try
         {
             var current = await ReadAsync(units.Keys);
@@ -104,6 +107,7 @@ public sealed class SubscriptionStream(RollupReads reads, SubscriptionHub hub, I
         }
         finally
         {
+            AggregationTelemetry.SubscriptionsOpen.Add(-1, tenantTag);
             hub.Unwatch(subscription, units.Keys);
         }
 
