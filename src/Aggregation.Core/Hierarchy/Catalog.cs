@@ -83,7 +83,12 @@ public sealed class Catalog
             hierarchy.AddProvincesOf(tenant, errors);
         }
 
-        if (earlier is not null)
+        // Units of the earlier version that ended are keyed code@id: an id shared with another version would merge two units' grains.
+        if (earlier is not null && Versions.Count(v => v.Id == earlier.Version.Id) > 1)
+        {
+            errors.Add($"{earlier.MappingSource}: version id '{earlier.Version.Id}' is also the id of another version: every version needs its own id");
+        }
+        else if (earlier is not null)
         {
             var next = later.FirstOrDefault()?.Version;
             hierarchy.AddEarlierVersion(earlier, next?.EffectiveFrom ?? DateOnly.MaxValue, next?.Id ?? "", errors);
