@@ -9,7 +9,8 @@ namespace Aggregation.IntegrationTests;
 /// reported_at then key, and each rule as a plain query over the units of a subtree. It shares no
 /// code with the rollup engine, only the period-code parser. It knows the shipped catalog by heart:
 /// Thái Nguyên (19) and Bắc Kạn (06) in the 2021–2025 units file, every unit below them and Bắc Kạn
-/// itself ending on 2025-07-01, and Thái Nguyên's communes of the 2025-07 file from that day.
+/// itself ending on 2025-07-01, and Thái Nguyên's communes of the 2025-07 file from that day; before
+/// the 2021–2025 units, those of the 2021-11 file that changed, until their mapping row's day.
 /// Units are counted for the periods they existed.
 /// </summary>
 internal sealed class Oracle
@@ -38,12 +39,62 @@ internal sealed class Oracle
             }
         }
 
+        AddEarlierVersion(Rows, provinceCode);
         foreach (var r in Rows("units-2025-07.csv").Where(r => r[3] == provinceCode))
         {
             _units[r[0] + "@2025-07"] = (r[2], provinceCode, Reorganised, DateOnly.MaxValue);
         }
 
         _units["VN"] = ("nation", "", DateOnly.MinValue, DateOnly.MaxValue);
+    }
+
+    /// <summary>
+    /// Thái Nguyên and Bắc Kạn from 2021: a unit of the 2021-11 file that is not the same in the
+    /// 2021–2025 file (code, name, type and parent, under a parent that carried on) and not marked
+    /// 'continues' is its own unit (<c>code@2021-11</c>) until its mapping row's day, and the 2021–2025
+    /// unit it merged into begins that day.
+    /// </summary>
+    private void AddEarlierVersion(Func<string, string[][]> rows, string provinceCode)
+    {
+        var current = rows("units-2021-2025.csv").ToDictionary(r => r[0], r => string.Join(',', r.Skip(1)));
+        var mapping = File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "catalog", "reorganisations", "2021-11-01.csv"))
+            .Where(l => !l.StartsWith('#')).Skip(1).Select(l => l.Split(',')).ToList();
+        var ends = mapping.Where(r => r[5] != "continues" && r[5] != "part").ToDictionary(r => r[1], r => DateOnly.Parse(r[6], System.Globalization.CultureInfo.InvariantCulture));
+        var continues = mapping.Where(r => r[5] == "continues").Select(r => r[1]).ToHashSet();
+        var inProvince = new HashSet<string> { provinceCode, "06" };
+        var carried = new HashSet<string>();
+        foreach (var r in rows("units-2021-11.csv"))
+        {
+            if (!inProvince.Contains(r[0]) && !inProvince.Contains(r[3]))
+            {
+                continue;
+            }
+
+            inProvince.Add(r[0]);
+            var unchanged = current.TryGetValue(r[0], out var now) && now == string.Join(',', r.Skip(1));
+            if ((r[3].Length == 0 || carried.Contains(r[3])) && (continues.Contains(r[0]) || (unchanged && !ends.ContainsKey(r[0]))))
+            {
+                carried.Add(r[0]);
+                continue;
+            }
+
+            _units[r[0] + "@2021-11"] = (r[2], carried.Contains(r[3]) ? r[3] : r[3] + "@2021-11", DateOnly.MinValue, ends[r[0]]);
+        }
+
+        foreach (var r in mapping.Where(r => r[5] == "merged" && !carried.Contains(r[3])))
+        {
+            _units[r[3]] = _units[r[3]] with { From = ends[r[1]] };
+        }
+    }
+
+    /// <summary>The unit a code names for a period: the one in force on its last day, else the last one in force during it.</summary>
+    private string UnitFor(string code, Period period)
+    {
+        var candidates = new[] { code, code + "@2021-11" }.Where(_units.ContainsKey).ToList();
+        var last = period.End.AddDays(-1);
+        return candidates.FirstOrDefault(u => _units[u].From <= last && last < _units[u].To)
+            ?? candidates.Where(u => _units[u].From < period.End && period.Start < _units[u].To).MaxBy(u => _units[u].From)
+            ?? code;
     }
 
     /// <summary>The shipped programme, in its wire form.</summary>
@@ -53,17 +104,18 @@ internal sealed class Oracle
 
     /// <summary>The province's units of a level in the 2021–2025 hierarchy (what the tests report for, before 2025-07).</summary>
     public IEnumerable<string> UnitsOfLevel(string level) =>
-        _units.Where(u => u.Value.Level == level && u.Value.From == DateOnly.MinValue && IsWithin(u.Key, _province)).Select(u => u.Key);
+        _units.Where(u => u.Value.Level == level && !u.Key.Contains('@', StringComparison.Ordinal) && IsWithin(u.Key, _province)).Select(u => u.Key);
 
     /// <summary>Records an acknowledged report (duplicates are harmless: same key, same content).</summary>
     public void Record(Report report)
     {
         var at = report.ReportedAt.ToDateTimeOffset();
+        var unit = UnitFor(report.UnitCode, Period.Parse(report.Period));
         foreach (var v in report.Values)
         {
-            if (!_cells.TryGetValue((report.UnitCode, v.DataElement), out var byPeriod))
+            if (!_cells.TryGetValue((unit, v.DataElement), out var byPeriod))
             {
-                _cells[(report.UnitCode, v.DataElement)] = byPeriod = [];
+                _cells[(unit, v.DataElement)] = byPeriod = [];
             }
 
             var entry = new Entry(at, report.IdempotencyKey, v);
@@ -138,7 +190,7 @@ internal sealed class Oracle
     public IEnumerable<string> Differences(UnitRollup rollup, DateOnly today)
     {
         var read = Period.Parse(rollup.Period);
-        var unit = rollup.Unit.HierarchyVersion == "2025-07" ? rollup.Unit.Code + "@2025-07" : rollup.Unit.Code;
+        var unit = rollup.Unit.HierarchyVersion is "2025-07" or "2021-11" ? rollup.Unit.Code + "@" + rollup.Unit.HierarchyVersion : rollup.Unit.Code;
         foreach (var v in rollup.Values)
         {
             var element = _elements[v.DataElement];

@@ -94,7 +94,8 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
         await using var browser = await HeadlessChromium.LaunchAsync();
         var page = await OpenAsync(browser, ProvinceOfficer, width: 1100);
 
-        // Every commune of the province for every month of 2023 (172 × 12 rows), from the template's rows.
+        // Every commune of the province for every month of 2023, from the template's rows: 178 in January–March,
+        // 177 from April (Xã Quân Chu went into Thị trấn Quân Chu on 10/04/2023).
         var template = await page.APIRequest.GetAsync(
             $"{server.WebAddress}/api/import/template?unit=19&dataSet=commune-monthly&format=csv&period={string.Join(",", Enumerable.Range(1, 12).Select(m => $"2023-{m:00}"))}",
             new APIRequestContextOptions { Headers = new Dictionary<string, string> { ["Authorization"] = "Bearer " + TestCredentials.Token(ProvinceOfficer) } });
@@ -102,7 +103,7 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
         var templatePath = Path.Combine(_folder.FullName, "province-2023.csv");
         await File.WriteAllBytesAsync(templatePath, await template.BodyAsync());
         var rows = SpreadsheetRows.Read(templatePath, []).ToList();
-        Assert.Equal(172 * 12, rows.Count);
+        Assert.Equal((178 * 3) + (177 * 9), rows.Count);
         var csv = new StringBuilder("unit_code,period,awareness_activities\n");
         foreach (var row in rows)
         {
@@ -113,19 +114,19 @@ public sealed class UploadPageTests(ServerFixture server) : IClassFixture<Server
         await File.WriteAllTextAsync(filled, csv.ToString());
 
         await UploadAsync(page, filled);
-        await Expect(page.Locator("#result-summary")).ToHaveTextAsync("Tệp hợp lệ: 2.064 dòng có số liệu. Chưa nhập gì.");
+        await Expect(page.Locator("#result-summary")).ToHaveTextAsync("Tệp hợp lệ: 2.127 dòng có số liệu. Chưa nhập gì.");
         await Expect(page.Locator("#progress")).ToHaveAttributeAsync("aria-valuenow", "100");
-        await Expect(page.Locator("#progress-count")).ToHaveTextAsync("2.064 / 2.064 dòng (100 %)");
+        await Expect(page.Locator("#progress-count")).ToHaveTextAsync("2.127 / 2.127 dòng (100 %)");
         await Expect(page.Locator("#import-valid")).ToBeHiddenAsync();
 
         await page.Locator("#import-all").ClickAsync();
-        await Expect(page.Locator("#result-summary")).ToHaveTextAsync("Đã nhập 2.064 báo cáo, 0 báo cáo đã nhập từ trước, 0 báo cáo bị từ chối.");
+        await Expect(page.Locator("#result-summary")).ToHaveTextAsync("Đã nhập 2.127 báo cáo, 0 báo cáo đã nhập từ trước, 0 báo cáo bị từ chối.");
         await Expect(page.Locator("#progress")).ToHaveAttributeAsync("aria-valuenow", "100");
         await Expect(page.Locator("#progress-label")).ToHaveTextAsync("Đã nhập ca-nam-2023.csv");
-        await Expect(page.Locator("#progress-count")).ToHaveTextAsync("2.064 / 2.064 dòng (100 %)");
+        await Expect(page.Locator("#progress-count")).ToHaveTextAsync("2.127 / 2.127 dòng (100 %)");
         await Eventually.WaitAsync(
             () => server.ReadAsync("19", "2023"),
-            r => Value(r, "awareness_activities") == 2064,
+            r => Value(r, "awareness_activities") == 2127,
             TimeSpan.FromSeconds(30),
             r => $"the province holds {Value(r, "awareness_activities")} awareness activities for 2023");
     }

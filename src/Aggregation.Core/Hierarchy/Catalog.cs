@@ -53,7 +53,8 @@ public sealed class Catalog
         IEnumerable<Programme> programmes,
         string defaultTenant,
         HierarchyVersion? baseVersion = null,
-        IReadOnlyList<Reorganisation>? reorganisations = null)
+        IReadOnlyList<Reorganisation>? reorganisations = null,
+        Reorganisation? earlier = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
         Tenants = tenants.ToDictionary(t => t.Id, StringComparer.Ordinal);
@@ -61,7 +62,7 @@ public sealed class Catalog
         DefaultTenant = defaultTenant;
         var first = baseVersion ?? new HierarchyVersion("base", DateOnly.MinValue, "");
         var later = (reorganisations ?? []).OrderBy(r => r.Version.EffectiveFrom).ToList();
-        Versions = [first, .. later.Select(r => r.Version)];
+        Versions = [.. earlier is null ? [] : new[] { earlier.Version }, first, .. later.Select(r => r.Version)];
         Reorganisations = later;
         var errors = new List<string>();
         if (!Tenants.ContainsKey(defaultTenant))
@@ -80,6 +81,17 @@ public sealed class Catalog
             }
 
             hierarchy.AddProvincesOf(tenant, errors);
+        }
+
+        // Units of the earlier version that ended are keyed code@id: an id shared with another version would merge two units' grains.
+        if (earlier is not null && Versions.Count(v => v.Id == earlier.Version.Id) > 1)
+        {
+            errors.Add($"{earlier.MappingSource}: version id '{earlier.Version.Id}' is also the id of another version: every version needs its own id");
+        }
+        else if (earlier is not null)
+        {
+            var next = later.FirstOrDefault()?.Version;
+            hierarchy.AddEarlierVersion(earlier, next?.EffectiveFrom ?? DateOnly.MaxValue, next?.Id ?? "", errors);
         }
 
         hierarchy.ApplyReorganisations(later, Tenants.Values, errors);
@@ -113,7 +125,7 @@ public sealed class Catalog
 
     public string DefaultTenant { get; }
 
-    /// <summary>Hierarchy versions, oldest first.</summary>
+    /// <summary>Hierarchy versions, oldest first; an earlier version (before the first) applies only to the provinces its mapping covers.</summary>
     public IReadOnlyList<HierarchyVersion> Versions { get; }
 
     public IReadOnlyList<Reorganisation> Reorganisations { get; }

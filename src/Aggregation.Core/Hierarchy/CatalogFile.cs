@@ -9,6 +9,9 @@ internal sealed class CatalogFile
 {
     public string? Hierarchy { get; set; }
     public string? HierarchyVersion { get; set; }
+
+    /// <summary>A version in force before the first one, for the provinces its mapping covers (no "effective": it applies from the start).</summary>
+    public ReorganisationFile? EarlierHierarchy { get; set; }
     public List<ReorganisationFile>? Reorganisations { get; set; }
     public List<string>? Programmes { get; set; }
     public string? DefaultTenant { get; set; }

@@ -39,8 +39,9 @@ internal static class CatalogLoader
         }
         var errors = new List<string>();
         var reorganisations = ReadReorganisations(file, directory, path, errors);
+        var earlier = ReadEarlierHierarchy(file, directory, path, errors);
         var levels = new List<string> { Catalog.NationLevel };
-        levels.AddRange(rows.Concat(reorganisations.SelectMany(r => r.Units)).Select(r => r.Level).Distinct());
+        levels.AddRange(rows.Concat(reorganisations.SelectMany(r => r.Units)).Concat(earlier?.Units ?? []).Select(r => r.Level).Distinct());
         var programmes = ReadProgrammes(file, directory, path, levels, errors);
         var tenants = ReadTenants(file, path, errors);
         if (errors.Count > 0)
@@ -54,7 +55,7 @@ internal static class CatalogLoader
         }
 
         var baseVersion = new HierarchyVersion(file.HierarchyVersion ?? VersionIdOf(file.Hierarchy), DateOnly.MinValue, file.Hierarchy);
-        return new Catalog(tenants, rows, programmes, file.DefaultTenant ?? tenants.FirstOrDefault()?.Id ?? "", baseVersion, reorganisations);
+        return new Catalog(tenants, rows, programmes, file.DefaultTenant ?? tenants.FirstOrDefault()?.Id ?? "", baseVersion, reorganisations, earlier);
     }
 
     private static CatalogFile ReadCatalogFile(string path)
@@ -114,6 +115,39 @@ internal static class CatalogLoader
         }
 
         return reorganisations;
+    }
+
+    /// <summary>The hierarchy file and mapping of a version in force before the first one, if any; the Catalog checks them against the first.</summary>
+    private static Reorganisation? ReadEarlierHierarchy(CatalogFile file, string directory, string path, List<string> errors)
+    {
+        if (file.EarlierHierarchy is not { } r)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(r.Id) || !ProgrammeLoader.IsIdentifier(r.Id) || r.Hierarchy is null || r.Mapping is null || r.Effective is not null)
+        {
+            errors.Add($"{path}: earlierHierarchy needs an id (letters, digits, '-'), a hierarchy file and a mapping file, and no effective date (it applies from the start; each mapping row says when its unit ended)");
+            return null;
+        }
+
+        try
+        {
+            var units = AdminUnitsCsv.Read(Path.Combine(directory, r.Hierarchy));
+            using var reader = new StreamReader(Path.Combine(directory, r.Mapping), System.Text.Encoding.UTF8);
+            var mapping = Reorganisation.ReadMapping(reader, r.Mapping);
+            return new Reorganisation(new HierarchyVersion(r.Id, DateOnly.MinValue, r.Hierarchy), units, mapping, r.Mapping);
+        }
+        catch (CatalogException ex)
+        {
+            errors.AddRange(ex.Errors);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            errors.Add(Unreadable(directory, File.Exists(Path.Combine(directory, r.Hierarchy)) ? r.Mapping : r.Hierarchy, ex));
+        }
+
+        return null;
     }
 
     /// <summary>Programme files, validated against the levels of every hierarchy version.</summary>

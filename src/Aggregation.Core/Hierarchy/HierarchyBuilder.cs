@@ -54,6 +54,31 @@ internal sealed class HierarchyBuilder
         }
     }
 
+    /// <summary>
+    /// Adds a version in force before the first one for the provinces its mapping covers: its units
+    /// that did not carry on are keyed <c>code@version</c> and end on their row's day, merged into the
+    /// first version's units, which begin that day. The first version's keys do not change.
+    /// </summary>
+    public void AddEarlierVersion(Reorganisation earlier, DateOnly before, string beforeVersion, List<string> errors)
+    {
+        var check = EarlierVersionCheck.Run(earlier, _first, Units, before, beforeVersion);
+        errors.AddRange(check.Errors);
+        if (check.Errors.Count > 0)
+        {
+            return;
+        }
+
+        foreach (var province in check.Provinces)
+        {
+            AddEarlierSubtree(check, check.Earlier[province.Code], province.Key, earlier.Version);
+        }
+
+        foreach (var (code, day) in check.Begins)
+        {
+            Replace(check.First[code] with { ValidFrom = day });
+        }
+    }
+
     /// <summary>Applies reorganisations (oldest first) that hold; every problem of every one is reported.</summary>
     public void ApplyReorganisations(IReadOnlyList<Reorganisation> reorganisations, IEnumerable<Tenant> tenants, List<string> errors)
     {
@@ -147,6 +172,36 @@ internal sealed class HierarchyBuilder
             {
                 Mergers.Record(new TenantMerger(tenant.Id, into.Tenant, date));
             }
+        }
+    }
+
+    private void AddEarlierSubtree(EarlierVersionCheck check, AdminUnitRow row, UnitKey key, HierarchyVersion version)
+    {
+        foreach (var child in check.EarlierChildren[row.Code])
+        {
+            var childKey = new UnitKey(key.Tenant, child.Code);
+            if (!check.CarriedOn.Contains(child.Code))
+            {
+                var ending = check.Ending[child.Code];
+                childKey = new UnitKey(key.Tenant, child.Code + "@" + version.Id);
+                var unit = new AdminUnit(childKey, child.Name, child.Level, child.Type, key) { Code = child.Code, Version = version.Id, ValidTo = ending.Effective };
+                Units[childKey] = unit;
+                Children[key].Add(unit);
+                Children[childKey] = [];
+                if (ending.Kind == SuccessionKind.Merged)
+                {
+                    var to = check.First[ending.NewCode].Key;
+                    Successors[childKey] = to;
+                    if (!Predecessors.TryGetValue(to, out var list))
+                    {
+                        Predecessors[to] = list = [];
+                    }
+
+                    list.Add(childKey);
+                }
+            }
+
+            AddEarlierSubtree(check, child, childKey, version);
         }
     }
 

@@ -42,7 +42,8 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
     /// <summary>
     /// A unit with its ancestors and children as of a date (empty code: the nation and the tenant's
     /// provinces), or null when the code names no unit. A code not in force that day gives the latest
-    /// unit it named (a district after 2025-07-01), with all its children. Shared with the dashboard.
+    /// unit it named (a district after 2025-07-01), with the children it had on its last day (not the
+    /// 2021 communes merged away before). Shared with the dashboard.
     /// <paramref name="wholeNation"/>: the nation's children are every province in force that day (the
     /// ministry reads the nation; 63 on 2025-06-30, 34 from 2025-07-01), not the tenant's.
     /// </summary>
@@ -60,9 +61,10 @@ public sealed class CatalogService(Hierarchy.Catalog catalog, AccessControl acce
 
         var response = new GetUnitResponse { Unit = ToProto(unit, catalog) };
         response.Ancestors.AddRange(catalog.AncestorsOf(unit.Key).Select(u => ToProto(u, catalog)));
+        var day = unit.InForceOn(on) ? on : unit.ValidTo is { } end && end <= on ? end.AddDays(-1) : unit.ValidFrom;
         var children = unit.Key == UnitKey.Nation
             ? wholeNation ? catalog.ChildrenOf(UnitKey.Nation).Where(p => p.InForceOn(on)) : ProvincesOf(catalog, tenant, on)
-            : catalog.ChildrenOf(unit.Key).Where(c => c.InForceOn(on) || !unit.InForceOn(on));
+            : catalog.ChildrenOf(unit.Key).Where(c => c.InForceOn(day));
         response.Children.AddRange(children.Select(u => ToProto(u, catalog)));
         return response;
     }
