@@ -10,7 +10,7 @@ using Grpc.Core;
 /// </summary>
 internal sealed class Freshness(NationalRun run)
 {
-    private readonly AdminUnit _probeCommune = run.Data.Communes.First(c => c.Key.Tenant == run.ProbeProvince.Key.Tenant && c.InForceOn(new DateOnly(run.LastYear, 12, 1)));
+    private readonly AdminUnit _probeCommune = ProbeCommune(run);
     private int _probeSequence;
 
     /// <summary>Milliseconds from acknowledgement to fresh, per way of seeing it, over <paramref name="duration"/>.</summary>
@@ -92,4 +92,19 @@ internal sealed class Freshness(NationalRun run)
     }
 
     private static long Complaints(UnitRollup r) => r.Values.Single(v => v.DataElement == "complaints_received").Value;
+
+    /// <summary>
+    /// A commune of the probe province in force in December of the last year: one of the data's, else
+    /// any of the catalog's (at a small scale the data may hold none that existed then: Thái Nguyên's
+    /// 2021 communes are not all those of 2021-2025).
+    /// </summary>
+    private static AdminUnit ProbeCommune(NationalRun run)
+    {
+        var december = new DateOnly(run.LastYear, 12, 1);
+        bool Fits(AdminUnit c) => c.Level == "commune" && c.Key.Tenant == run.ProbeProvince.Key.Tenant && c.InForceOn(december);
+        return run.Data.Communes.FirstOrDefault(Fits) ?? Descendants(run.Catalog, run.ProbeProvince.Key).First(Fits);
+    }
+
+    private static IEnumerable<AdminUnit> Descendants(Aggregation.Hierarchy.Catalog catalog, UnitKey key) =>
+        catalog.ChildrenOf(key).SelectMany(c => Descendants(catalog, c.Key).Prepend(c));
 }
