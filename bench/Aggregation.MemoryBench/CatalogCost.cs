@@ -18,7 +18,7 @@ internal static class CatalogCost
         var variants = new (string Name, string Directory, bool AllProvinces)[]
         {
             ("first version only (2021-2025), national", Variant(shipped, WithoutReorganisations, null), true),
-            ("+ 2025-07 for provinces 19 and 06 only, national", Variant(shipped, null, OnlyProvinces(shipped, "19", "06")), true),
+            ("+ 2025-07 for provinces 19 and 06 only, national", Variant(shipped, null, CatalogVariants.MappingOfProvinces(shipped, "19", "06")), true),
             ("+ 2025-07 for all 63 provinces (shipped), national", shipped, true),
             ("shipped, default deployment (2 tenants)", shipped, false),
         };
@@ -73,25 +73,6 @@ internal static class CatalogCost
 
     private static string WithoutReorganisations(string tenantsJson) =>
         Regex.Replace(tenantsJson, @"""reorganisations""\s*:\s*\[.*?\],", "", RegexOptions.Singleline);
-
-    /// <summary>The shipped 1 July mapping cut to the rows of some old provinces (their units' codes, from the first units file).</summary>
-    private static string OnlyProvinces(string shipped, params string[] provinces)
-    {
-        var parents = File.ReadLines(Path.Combine(shipped, "units-2021-2025.csv")).Skip(1).Select(l => l.Split(',')).ToDictionary(f => f[0], f => f[3], StringComparer.Ordinal);
-        string ProvinceOf(string code)
-        {
-            while (parents.TryGetValue(code, out var parent) && parent.Length > 0)
-            {
-                code = parent;
-            }
-
-            return code;
-        }
-
-        var lines = File.ReadLines(Path.Combine(shipped, "reorganisations", "2025-07-01.csv"))
-            .Where(l => l.StartsWith('#') || l.StartsWith("level,", StringComparison.Ordinal) || (l.Split(',') is [_, var old, ..] && old.Length > 0 && provinces.Contains(ProvinceOf(old))));
-        return string.Join('\n', lines) + "\n";
-    }
 
     private static string Variant(string shipped, Func<string, string>? tenants, string? mapping)
     {

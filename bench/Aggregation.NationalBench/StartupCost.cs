@@ -22,7 +22,7 @@ internal static class StartupCost
             File.Copy(file, copy, overwrite: true);
         }
 
-        File.WriteAllText(Path.Combine(twoProvinces, "reorganisations", "2025-07-01.csv"), MappingOfProvinces(shipped, "19", "06"));
+        File.WriteAllText(Path.Combine(twoProvinces, "reorganisations", "2025-07-01.csv"), CatalogVariants.MappingOfProvinces(shipped, "19", "06"));
 
         var pgDirectory = Path.Combine(Path.GetTempPath(), $"aggregation-startup-{Environment.ProcessId}");
         var postgres = await EmbeddedPostgres.StartAsync(pgDirectory, NullLogger.Instance);
@@ -74,24 +74,5 @@ internal static class StartupCost
         var seconds = watch.Elapsed.TotalSeconds;
         await silos.StopAsync();
         return seconds;
-    }
-
-    /// <summary>The shipped 1 July mapping cut to the rows of some old provinces (their units' codes, from the first units file).</summary>
-    private static string MappingOfProvinces(string shipped, params string[] provinces)
-    {
-        var parents = File.ReadLines(Path.Combine(shipped, "units-2021-2025.csv")).Skip(1).Select(l => l.Split(',')).ToDictionary(f => f[0], f => f[3], StringComparer.Ordinal);
-        string ProvinceOf(string code)
-        {
-            while (parents.TryGetValue(code, out var parent) && parent.Length > 0)
-            {
-                code = parent;
-            }
-
-            return code;
-        }
-
-        var lines = File.ReadLines(Path.Combine(shipped, "reorganisations", "2025-07-01.csv"))
-            .Where(l => l.StartsWith('#') || l.StartsWith("level,", StringComparison.Ordinal) || (l.Split(',') is [_, var old, ..] && old.Length > 0 && provinces.Contains(ProvinceOf(old))));
-        return string.Join('\n', lines) + "\n";
     }
 }
