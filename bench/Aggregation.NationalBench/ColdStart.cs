@@ -44,7 +44,7 @@ internal static class ColdStart
         results.Measured(new(converged ? "cold start to correct national rollups, s" : "cold start: national rollups NOT correct after, s", cold.Elapsed.TotalSeconds, null, null));
     }
 
-    /// <summary>What a start reads: the checkpoints the units wrote once idle after the load (their number and sizes).</summary>
+    /// <summary>What a start reads: the checkpoints the units wrote once idle after the load (their number and sizes, and what PostgreSQL stored).</summary>
     private static async Task PrintCheckpointsAsync(NationalRun run)
     {
         await using var connection = new NpgsqlConnection(run.ConnectionString);
@@ -53,11 +53,12 @@ internal static class ColdStart
             SELECT count(*), coalesce(sum(octet_length(payload)), 0)::bigint,
                    coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY octet_length(payload)), 0),
                    coalesce(max(octet_length(payload)), 0),
-                   pg_total_relation_size('unit_checkpoints')
+                   pg_total_relation_size('unit_checkpoints'),
+                   coalesce(sum(pg_column_size(payload)), 0)::bigint
               FROM unit_checkpoints
             """, connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        Console.WriteLine($"checkpoints: {reader.GetInt64(0):N0} units, payloads {reader.GetInt64(1) / 1e6:N1} MB (median {reader.GetInt32(2):N0} B, largest {reader.GetInt32(3):N0} B), table {reader.GetInt64(4) / 1e6:N1} MB");
+        Console.WriteLine($"checkpoints: {reader.GetInt64(0):N0} units, payloads {reader.GetInt64(1) / 1e6:N1} MB (median {reader.GetInt32(2):N0} B, largest {reader.GetInt32(3):N0} B), stored {reader.GetInt64(5) / 1e6:N1} MB, table {reader.GetInt64(4) / 1e6:N1} MB");
     }
 }

@@ -32,31 +32,38 @@ var run = await NationalRun.StartAsync(catalog, catalogDirectory, data, options)
 try
 {
     // ---- 1. Bulk load through SubmitReports against binary COPY of the same values (Ingest.cs).
+    var wal = new WalWritten(run.ConnectionString);
+    await wal.PrintSinceLastAsync("the load");
     var ingested = await Ingest.RunAsync(run, results);
     var loaded = Stopwatch.StartNew();
     await Disk.MeasureAsync(run, results, ingested.Reports);
 
     // When each phase starts, after the load: units write their checkpoints once idle (Rollup:CheckpointWhenIdle).
-    void Phase(string name) => Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {name}, {loaded.Elapsed.TotalSeconds:F0} s after the load");
+    // Each phase also says how much WAL PostgreSQL wrote since the previous one (WalWritten.cs).
+    async Task Phase(string name)
+    {
+        Console.WriteLine($"[{DateTime.UtcNow:HH:mm:ss}] {name}, {loaded.Elapsed.TotalSeconds:F0} s after the load");
+        await wal.PrintSinceLastAsync(name);
+    }
 
-    Phase("the SQL baselines");
+    await Phase("the SQL baselines");
     // ---- The SQL-at-read-time and batch-rebuild designs on the same values (SqlBaseline.cs).
     var sql = await SqlBaseline.PrepareAsync(run);
 
-    Phase("the check and the reads");
+    await Phase("the check and the reads");
     // ---- Correctness, then reads of a province and the nation against SQL at read time (Reads.cs).
     var mismatches = await Reads.CheckAsync(run, sql);
     await Reads.RunAsync(run, sql, results, options.Quick);
 
-    Phase("unary load");
+    await Phase("unary load");
     // ---- Unary submissions at fixed offered rates, with freshness probes (UnaryLoad.cs, Freshness.cs).
     await UnaryLoad.RunAsync(run, results, options, sql.RebuildSeconds);
 
-    Phase("memory");
+    await Phase("memory");
     // ---- Memory after the full load (Memory.cs).
     await Memory.MeasureAsync(run, results);
 
-    Phase("cold start");
+    await Phase("cold start");
     // ---- Cold start: a new server on the same database until the nation is correct again (ColdStart.cs).
     await ColdStart.RunAsync(run, results, options);
 

@@ -45,10 +45,78 @@ public sealed class UnitCheckpointTests
     }
 
     [Fact]
+    public void A_communes_checkpoint_is_stored_compressed_in_a_quarter_of_its_plain_form_and_reads_back_the_same()
+    {
+        // Five years of a commune's monthly reports, keys as a district system makes them: they repeat
+        // the unit's code and the period, which is what compression takes out.
+        var values = Enumerable.Range(0, 60).SelectMany(month => Enumerable.Range(0, 5).Select(e =>
+            new CheckpointValue("prostitution-prevention-2021-2025", $"element_{e}", month,
+                new ValueSlot(month * 3 + e, [], false, March.AddDays(month * 30), $"district-164-05443-{2021 + month / 12}-{month % 12 + 1:D2}-monthly", March.AddDays(month * 30).AddMinutes(2))))).ToList();
+        var checkpoint = new UnitCheckpoint { AppliedSeq = 60, Values = values };
+
+        var stored = checkpoint.Encode();
+        var plain = UncompressedLength(stored);
+
+        Assert.True(stored.Length * 3 < plain, $"{stored.Length} bytes stored for {plain} plain");
+        Assert.Equal(values.Select(Describe), UnitCheckpoint.Decode(60, stored)!.Values.Select(Describe));
+    }
+
+    [Fact]
+    public void A_checkpoint_written_before_compression_is_still_read()
+    {
+        // The plain form (format 1) of one value, as checkpoints were stored before: read as it is,
+        // so units do not replay their whole ledger after an upgrade.
+        var value = new CheckpointValue("programme-a", "awareness_activities", 2, new ValueSlot(3, [], false, March, "key-1", March.AddMinutes(5)));
+        byte[] formatOne =
+        [
+            1, 3, .. Str("programme-a"), .. Str("awareness_activities"), .. Str("key-1"),
+            1, 2, .. Time(March), .. Time(March.AddMinutes(5)),
+            1, 0, 1, 2, 0, 0, 6, 0,
+        ];
+
+        var decoded = UnitCheckpoint.Decode(7, formatOne);
+
+        Assert.NotNull(decoded);
+        Assert.Equal([Describe(value)], decoded.Values.Select(Describe));
+    }
+
+    [Fact]
+    public void A_compressed_checkpoint_that_is_damaged_is_not_read_and_the_unit_replays_its_ledger()
+    {
+        var values = Enumerable.Range(0, 100).Select(i => new CheckpointValue("programme-a", "awareness_activities", i, new ValueSlot(i, [], false, March, $"key-{i}"))).ToList();
+        var stored = new UnitCheckpoint { AppliedSeq = 1, Values = values }.Encode();
+        Assert.Equal(2, stored[0]);
+
+        Assert.Null(UnitCheckpoint.Decode(1, stored[..^8]));
+        Assert.Null(UnitCheckpoint.Decode(1, [2, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F]));
+    }
+
+    [Fact]
     public void A_payload_of_another_format_is_not_read()
     {
         Assert.Null(UnitCheckpoint.Decode(1, "{\"AppliedSeq\":1}"u8.ToArray()));
         Assert.Null(UnitCheckpoint.Decode(1, []));
+    }
+
+    private static int UncompressedLength(byte[] stored)
+    {
+        Assert.Equal(2, stored[0]);
+        using var r = new BinaryReader(new MemoryStream(stored, 1, stored.Length - 1));
+        return r.Read7BitEncodedInt();
+    }
+
+    private static byte[] Str(string s) => [(byte)s.Length, .. System.Text.Encoding.UTF8.GetBytes(s)];
+
+    private static byte[] Time(DateTimeOffset t)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer))
+        {
+            w.Write7BitEncodedInt64(t.UtcTicks);
+            w.Write7BitEncodedInt(0);
+        }
+
+        return buffer.ToArray();
     }
 
     private static string Describe(CheckpointValue v) =>

