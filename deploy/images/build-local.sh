@@ -58,11 +58,14 @@ dotnet_root=${DOTNET_ROOT:-$(dirname "$(readlink -f "$(command -v dotnet)")")}
 missing "$sdk" && timed "build of $sdk" build -t "$sdk" -f "$images/dotnet-sdk.Containerfile" "$dotnet_root"
 missing "$runtime" && timed "build of $runtime" build -t "$runtime" -f "$images/dotnet-runtime.Containerfile" "$dotnet_root"
 
-# The build stage restores from this machine's NuGet cache (and its configured source on a miss).
+# The build stage restores from this machine's NuGet cache, and reaches its package source (for
+# the vulnerability audit, and any package not cached) trusting what this machine trusts.
 nuget=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 mkdir -p "$nuget"
+certificates=/etc/ssl/certs/ca-certificates.crt
 timed "build of $server" podman build --network host \
   -v "$nuget:/root/.nuget/packages" \
+  -v "$certificates:$certificates:ro" \
   --build-arg SDK_IMAGE="$sdk" --build-arg RUNTIME_IMAGE="$runtime" \
   -t "$server" -f "$root/deploy/docker/Dockerfile" "$root"
 

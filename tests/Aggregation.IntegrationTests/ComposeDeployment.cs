@@ -71,7 +71,7 @@ internal sealed partial class ComposeDeployment : IAsyncDisposable
         var deployment = new ComposeDeployment($"aggregation-test-{Guid.NewGuid():N}"[..27], environment);
         try
         {
-            var build = await deployment.RunAsync("deploy/images/build-local.sh", [], buildWithin);
+            var build = await deployment.RunAsync(Path.Combine(Root, "deploy", "images", "build-local.sh"), [], buildWithin);
             foreach (Match assignment in ExportedVariable().Matches(build))
             {
                 environment[assignment.Groups[1].Value] = assignment.Groups[2].Value;
@@ -94,8 +94,23 @@ internal sealed partial class ComposeDeployment : IAsyncDisposable
     /// <summary>The gRPC address of one silo, bypassing the front end.</summary>
     public string SiloAddress(int silo) => $"http://127.0.0.1:{_environment[$"SILO{silo}_GRPC_PORT"]}";
 
-    /// <summary>SIGKILL to a service's container: what a crash or an out-of-memory kill does.</summary>
-    public Task KillAsync(string service) => PodmanAsync("kill", Container(service));
+    /// <summary>
+    /// SIGKILL to the process a service's container runs, from the host: what a crash or the
+    /// out-of-memory killer does. (`podman kill` would count as an operator's stop, which the
+    /// restart policy leaves stopped.)
+    /// </summary>
+    public async Task KillAsync(string service)
+    {
+        var pid = (await PodmanAsync("inspect", "--format", "{{.State.Pid}}", Container(service))).Trim();
+        using var kill = Process.Start("kill", ["-KILL", pid])!;
+        await kill.WaitForExitAsync();
+        Assert.True(kill.ExitCode == 0, $"kill -KILL {pid} ({service}) failed");
+        _log.AppendLine(CultureInfo.InvariantCulture, $"kill -KILL {pid} ({service}'s server process)");
+    }
+
+    /// <summary>How many times the engine has restarted the service's container (its restart policy at work).</summary>
+    public async Task<int> RestartCountAsync(string service) =>
+        int.Parse((await PodmanAsync("inspect", "--format", "{{.RestartCount}}", Container(service))).Trim(), CultureInfo.InvariantCulture);
 
     /// <summary>A graceful stop (SIGTERM, then the engine's grace period), as an upgrade stops a silo.</summary>
     public Task StopAsync(string service) => PodmanAsync("stop", "--time", "30", Container(service));
@@ -154,6 +169,9 @@ internal sealed partial class ComposeDeployment : IAsyncDisposable
         try
         {
             await ComposeAsync(TimeSpan.FromMinutes(2), "down", "-v", "-t", "10");
+
+            // podman-compose 1.0.3 declares the project's (unused) bridge network and leaves it behind.
+            await PodmanAsync("network", "rm", "-f", $"{Project}_default");
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
         {
@@ -165,7 +183,7 @@ internal sealed partial class ComposeDeployment : IAsyncDisposable
     private string Container(string service) => $"{Project}_{service}_1";
 
     private Task<string> ComposeAsync(TimeSpan within, params string[] arguments) =>
-        RunAsync("podman-compose", ["-p", Project, "-f", ComposeFile, .. arguments], within);
+        RunAsync("podman-compose", ["--podman-path", Path.Combine(Root, "deploy", "compose", "podman-host-network"), "-p", Project, "-f", ComposeFile, .. arguments], within);
 
     private Task<string> PodmanAsync(params string[] arguments) => RunAsync("podman", arguments, TimeSpan.FromMinutes(1));
 

@@ -55,6 +55,11 @@ public sealed class ContainerDeploymentTests(ITestOutputHelper output)
             (await DurabilityTests.LedgerKeysAsync(deployment.ConnectionString)).Order(StringComparer.Ordinal));
         await DurabilityTests.WaitForOracleAsync(deployment.MinistryChannel, oracle, TimeSpan.FromSeconds(60));
         Assert.Empty((await new Operations.OperationsClient(deployment.Channel).AuditRollupsAsync(new AuditRollupsRequest())).Differences);
+
+        // restart: unless-stopped: the engine starts the crashed silo again and it serves.
+        await deployment.WaitServingAsync(deployment.SiloAddress(1), TimeSpan.FromSeconds(90));
+        Assert.Equal(1, await deployment.RestartCountAsync("silo1"));
+        output.WriteLine($"silo1 restarted by the engine and serving {clock.Elapsed.TotalSeconds:0.0} s after it was killed");
     }
 
     private async Task RollingRestartAsync(ComposeDeployment deployment)
