@@ -29,6 +29,13 @@ runtime=localhost/aggregation-dotnet-runtime:10.0
 server=${SERVER_IMAGE:-localhost/aggregation-server:local}
 
 say() { echo "build-local: $*" >&2; }
+for tool in podman debootstrap dotnet; do
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
+    say "$tool is not installed (Debian packages: podman podman-compose runc debootstrap; the .NET SDK for dotnet)"
+    exit 1
+  }
+done
+PATH=$PATH:/usr/sbin
 missing() { ! podman image exists "$1"; }
 timed() {
   local what=$1 started=$SECONDS
