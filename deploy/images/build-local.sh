@@ -70,11 +70,13 @@ missing "$runtime" && timed "build of $runtime" build -t "$runtime" -f "$images/
 nuget=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 mkdir -p "$nuget"
 certificates=/etc/ssl/certs/ca-certificates.crt
+trust=()
+[ -f "$certificates" ] && trust=(-v "$certificates:$certificates:ro")
 # --layers=false: no intermediate images to cache, so repeated builds (each tree a new build) do
 # not pile up layers in the store; the previous server image, untagged now, is removed after.
 timed "build of $server" podman build --network host --layers=false \
   -v "$nuget:/root/.nuget/packages" \
-  -v "$certificates:$certificates:ro" \
+  "${trust[@]}" \
   --build-arg SDK_IMAGE="$sdk" --build-arg RUNTIME_IMAGE="$runtime" \
   --label org.aggregation.build=local \
   -t "$server" -f "$root/deploy/docker/Dockerfile" "$root"
