@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests need when it is missing (PostgreSQL's
-# server, Chromium, LibreOffice, Poppler's pdftotext, Prometheus), then runs every test. The tests start their
+# server, Chromium, LibreOffice, Poppler's pdftotext, Prometheus, podman), then runs every test. The tests start their
 # own private PostgreSQL from the installed server binaries, and their own headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,11 @@ have_postgres || missing+=(postgresql)
 # from Liberation) and read each page's words with pdftotext.
 command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation2)
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+# The container test builds images from Debian's packages (debootstrap) and runs deploy/compose
+# under podman with the runc runtime (deploy/images/containers.conf).
+{ command -v podman && command -v podman-compose && { command -v debootstrap || [ -x /usr/sbin/debootstrap ]; } &&
+  { command -v runc || [ -x /usr/sbin/runc ]; }; } >/dev/null 2>&1 ||
+  missing+=(podman podman-compose runc debootstrap uidmap slirp4netns fuse-overlayfs)
 # The metrics test scrapes a running server with a real Prometheus, started by the test on loopback.
 [ -x /usr/bin/prometheus ] || [ -n "${AGGREGATION_PROMETHEUS:-}" ] || missing+=(prometheus)
 

@@ -11,9 +11,10 @@ using YamlDotNet.Serialization;
 namespace Aggregation.IntegrationTests;
 
 /// <summary>
-/// deploy/ cannot run here (no container engine, no cluster). What can be checked is: every setting
-/// the compose file and the Kubernetes manifests give binds to a real option with the intended
-/// value, ports and names agree across files, and the schema applies cleanly and idempotently.
+/// What can be checked without running deploy/: every setting the compose file and the Kubernetes
+/// manifests give binds to a real option with the intended value, ports and names agree across
+/// files, and the schema applies cleanly and idempotently. The Kubernetes manifests are checked only
+/// here (no cluster); the compose file also runs for real under podman (ContainerDeploymentTests).
 /// </summary>
 public sealed class DeploymentConfigTests
 {
@@ -23,32 +24,53 @@ public sealed class DeploymentConfigTests
     private static readonly string[] PodVariables = ["ORLEANS_SERVICE_ID", "ORLEANS_CLUSTER_ID", "POD_NAMESPACE", "POD_NAME", "POD_IP"];
 
     [Fact]
-    public void Every_compose_silo_setting_binds_to_a_server_option()
+    public void Every_compose_silo_setting_binds_to_a_server_option_and_each_silo_has_ports_of_its_own()
     {
+        // What compose does with ${NAME:-default} when NAME is not set.
         var compose = Yaml(Path.Combine(Deploy, "compose", "compose.yaml")).Single();
         var services = Map(compose["services"]);
         var silos = services.Where(s => s.Key.StartsWith("silo", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, silos.Count);
-        foreach (var (_, silo) in silos)
+        var ports = new List<int>();
+        var grpcPorts = new Dictionary<string, int>();
+        foreach (var (name, silo) in silos)
         {
-            var env = Map(Map(silo)["environment"]).ToDictionary(e => e.Key, e => (string)e.Value);
+            // Host networking: the silos, PostgreSQL and nginx meet on loopback.
+            Assert.Equal("host", Map(silo)["network_mode"]);
+            var env = Map(Map(silo)["environment"]).ToDictionary(e => e.Key, e => Defaults((string)e.Value));
             AssertBinds(env);
             var options = Bind(env);
-            Assert.Equal(DatabaseMode.Postgres, options.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()!.Mode);
-            Assert.StartsWith("Host=postgres;", options.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()!.ConnectionString, StringComparison.Ordinal);
-            Assert.True(options.GetSection(SiloOptions.Section).Get<SiloOptions>()!.ListenOnAnyAddress);
-            Assert.Equal("auto", options.GetSection(SiloOptions.Section).Get<SiloOptions>()!.AdvertisedAddress);
-            Assert.Equal("http://0.0.0.0:5080", env["Kestrel__Endpoints__Grpc__Url"]);
+            var database = options.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>()!;
+            Assert.Equal(DatabaseMode.Postgres, database.Mode);
+            Assert.StartsWith("Host=127.0.0.1;Port=5432;", database.ConnectionString, StringComparison.Ordinal);
+            var orleans = options.GetSection(SiloOptions.Section).Get<SiloOptions>()!;
+            Assert.Equal(System.Net.IPAddress.Loopback, orleans.ResolveAdvertisedAddress());
+            var grpc = new Uri(env["Kestrel__Endpoints__Grpc__Url"]);
+            var web = new Uri(env["Kestrel__Endpoints__Web__Url"]);
+            Assert.Equal("127.0.0.1", grpc.Host);
+            grpcPorts[name] = grpc.Port;
+            ports.AddRange([grpc.Port, web.Port, orleans.SiloPort, orleans.GatewayPort]);
         }
 
-        var nginx = File.ReadAllText(Path.Combine(Deploy, "compose", "nginx.conf"));
-        foreach (var (name, _) in silos)
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+        Assert.All(services.Values, s => Assert.Equal("host", Map(s)["network_mode"]));
+
+        // nginx's template points at each silo's gRPC port, through the variable compose gives it.
+        var nginx = File.ReadAllText(Path.Combine(Deploy, "compose", "nginx.conf.template"));
+        var nginxEnv = Map(Map(services["grpc"])["environment"]).ToDictionary(e => e.Key, e => Defaults((string)e.Value));
+        foreach (var (name, port) in grpcPorts)
         {
-            Assert.Contains($"server {name}:5080", nginx, StringComparison.Ordinal);
+            var variable = $"{name.ToUpperInvariant()}_GRPC_PORT";
+            Assert.Contains($"server 127.0.0.1:${{{variable}}}", nginx, StringComparison.Ordinal);
+            Assert.Equal(port.ToString(System.Globalization.CultureInfo.InvariantCulture), nginxEnv[variable]);
         }
 
+        Assert.Contains("listen 127.0.0.1:${GRPC_PORT} http2;", nginx, StringComparison.Ordinal);
         Assert.Equal(["migrate"], ((List<object>)Map(services["migrate"])["command"]).Cast<string>());
     }
+
+    private static string Defaults(string value) =>
+        System.Text.RegularExpressions.Regex.Replace(value, @"\$\{[A-Z0-9_]+:-([^}]*)\}", m => m.Groups[1].Value);
 
     [Fact]
     public void The_kubernetes_manifests_agree_on_ports_names_secrets_and_cluster_identity()
