@@ -59,31 +59,39 @@ public sealed partial class MetricsTests(ServerFixture server) : IClassFixture<S
     [Fact]
     public void The_dashboard_queries_only_metrics_the_server_exports()
     {
-        // What the Prometheus exporter makes of each instrument: dots to underscores, the unit
-        // (seconds) as a suffix, _total on counters. Labels of the product's tags are excluded.
-        var exported = new HashSet<string>(StringComparer.Ordinal);
-        using (var listener = new MeterListener())
-        {
-            listener.InstrumentPublished = (instrument, _) =>
-            {
-                if (instrument.Meter.Name == AggregationTelemetry.Name)
-                {
-                    var name = instrument.Name.Replace('.', '_') + (instrument.Unit == "s" ? "_seconds" : "");
-                    exported.Add(instrument.GetType().Name.StartsWith("Counter", StringComparison.Ordinal) || instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal) ? name + "_total" : name);
-                }
-            };
-            _ = AggregationTelemetry.Meter;
-            listener.Start();
-        }
-
-        string[] labels = ["aggregation_tenant", "aggregation_outcome", "aggregation_rejection_reason", "aggregation_unit_level"];
-        var dashboard = File.ReadAllText(Path.Combine(RepositoryRoot(), "deploy", "grafana", "aggregation.json"));
-        var queried = DashboardMetric().Matches(dashboard).Select(m => m.Value).Where(n => !labels.Contains(n))
-            .Select(n => HistogramSeries().Replace(n, "")).ToHashSet(StringComparer.Ordinal);
+        var exported = ExportedMetrics();
+        var queried = MetricsNamedIn(Path.Combine("deploy", "grafana", "aggregation.json"));
 
         var withoutPanel = exported.Except(queried).ToList();
         Assert.Empty(queried.Except(exported));
         Assert.Empty(withoutPanel);
+    }
+
+    [Fact]
+    public void The_alert_rules_name_only_metrics_the_server_exports()
+    {
+        var named = MetricsNamedIn(AlertRules);
+
+        Assert.NotEmpty(named);
+        Assert.Empty(named.Except(ExportedMetrics()));
+    }
+
+    [Fact]
+    public async Task Prometheus_loads_the_alert_rules_and_evaluates_every_one_against_a_running_server()
+    {
+        var target = new Uri(server.WebAddress).Authority;
+        await using var prometheus = await PrometheusServer.StartAsync(target, Path.Combine(RepositoryRoot(), AlertRules));
+
+        // Evaluated once every second: each rule's health turns from "unknown" to "ok", or to "err"
+        // with the reason when its query cannot run.
+        var rules = await Eventually.WaitAsync(
+            prometheus.RulesAsync,
+            loaded => loaded.Count > 0 && loaded.All(r => r.Health != "unknown"),
+            TimeSpan.FromSeconds(30),
+            loaded => $"{loaded.Count} rules: " + string.Join("; ", loaded.Select(r => $"{r.Name} {r.Health}")));
+
+        Assert.Equal(10, rules.Count);
+        Assert.All(rules, r => Assert.True(r.Health == "ok", $"{r.Name}: {r.Health} {r.Error}"));
     }
 
     [Fact]
@@ -145,6 +153,38 @@ public sealed partial class MetricsTests(ServerFixture server) : IClassFixture<S
         ReportedAt = Timestamp.FromDateTimeOffset(new DateTimeOffset(2024, 7, 2, 9, 0, 0, TimeSpan.Zero)),
         Values = { new DataValue { DataElement = "complaints_received", Number = complaints } },
     };
+
+    private static readonly string AlertRules = Path.Combine("deploy", "prometheus", "alerts.yml");
+
+    /// <summary>
+    /// The product's metrics as the Prometheus exporter names them: dots to underscores, the unit
+    /// (seconds) as a suffix, _total on counters.
+    /// </summary>
+    private static HashSet<string> ExportedMetrics()
+    {
+        var exported = new HashSet<string>(StringComparer.Ordinal);
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, _) =>
+        {
+            if (instrument.Meter.Name == AggregationTelemetry.Name)
+            {
+                var name = instrument.Name.Replace('.', '_') + (instrument.Unit == "s" ? "_seconds" : "");
+                exported.Add(instrument.GetType().Name.StartsWith("Counter", StringComparison.Ordinal) || instrument.GetType().Name.StartsWith("ObservableCounter", StringComparison.Ordinal) ? name + "_total" : name);
+            }
+        };
+        _ = AggregationTelemetry.Meter;
+        listener.Start();
+        return exported;
+    }
+
+    /// <summary>The product's metrics a file in the repository queries (histogram series as their metric; the product's label names excluded).</summary>
+    private static HashSet<string> MetricsNamedIn(string relativePath)
+    {
+        string[] labels = ["aggregation_tenant", "aggregation_outcome", "aggregation_rejection_reason", "aggregation_unit_level"];
+        var text = File.ReadAllText(Path.Combine(RepositoryRoot(), relativePath));
+        return DashboardMetric().Matches(text).Select(m => m.Value).Where(n => !labels.Contains(n))
+            .Select(n => HistogramSeries().Replace(n, "")).ToHashSet(StringComparer.Ordinal);
+    }
 
     private static string RepositoryRoot()
     {

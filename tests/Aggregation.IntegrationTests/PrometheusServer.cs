@@ -24,8 +24,11 @@ internal sealed class PrometheusServer : IAsyncDisposable
         _http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    /// <summary>Starts Prometheus scraping <paramref name="target"/> (host:port, path /metrics) and waits until it is ready.</summary>
-    public static async Task<PrometheusServer> StartAsync(string target)
+    /// <summary>
+    /// Starts Prometheus scraping <paramref name="target"/> (host:port, path /metrics), evaluating the
+    /// rule files given (as an operator's Prometheus loads deploy/prometheus/alerts.yml), and waits until it is ready.
+    /// </summary>
+    public static async Task<PrometheusServer> StartAsync(string target, params string[] ruleFiles)
     {
         var binary = Binary() ?? throw new InvalidOperationException("Prometheus is not installed: run the tests through tests/run.sh, which installs Debian's prometheus package.");
         var directory = Directory.CreateTempSubdirectory("aggregation-prometheus-").FullName;
@@ -35,6 +38,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
               scrape_interval: 1s
               scrape_timeout: 1s
               evaluation_interval: 1s
+            rule_files: [{string.Join(", ", ruleFiles.Select(f => $"'{f}'"))}]
             scrape_configs:
               - job_name: aggregation
                 metrics_path: /metrics
@@ -103,6 +107,18 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
 
         return double.Parse(result[0].GetProperty("value")[1].GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Every loaded rule as Prometheus last evaluated it: its name, health ("ok", "err", "unknown") and last error.</summary>
+    public async Task<IReadOnlyList<(string Name, string Health, string Error)>> RulesAsync()
+    {
+        var body = await _http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/rules", UriKind.Relative));
+        return
+        [
+            .. body.GetProperty("data").GetProperty("groups").EnumerateArray()
+                .SelectMany(g => g.GetProperty("rules").EnumerateArray())
+                .Select(r => (r.GetProperty("name").GetString()!, r.GetProperty("health").GetString()!, r.TryGetProperty("lastError", out var e) ? e.GetString() ?? "" : "")),
+        ];
     }
 
     /// <summary>The health of the scrape target as Prometheus last saw it ("up", "down", "unknown"), with its last error.</summary>
