@@ -72,16 +72,21 @@ public sealed class UnitCheckpoint
     public byte[] Encode()
     {
         var plain = EncodePlain();
-        var compressed = new byte[1 + 5 + BrotliEncoder.GetMaxCompressedLength(plain.Length)];
-        compressed[0] = CompressedFormatVersion;
-        var header = 1 + Write7BitEncoded(compressed.AsSpan(1), plain.Length);
-        if (!BrotliEncoder.TryCompress(plain, compressed.AsSpan(header), out var written, CompressionQuality, window: 22)
-            || header + written >= plain.Length)
+        var body = new byte[BrotliEncoder.GetMaxCompressedLength(plain.Length)];
+        if (!BrotliEncoder.TryCompress(plain, body, out var written, CompressionQuality, window: 22))
         {
             return plain;
         }
 
-        return compressed.AsSpan(0, header + written).ToArray();
+        using var compressed = new MemoryStream(written + 6);
+        using (var w = new BinaryWriter(compressed, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(CompressedFormatVersion);
+            w.Write7BitEncodedInt(plain.Length);
+            w.Write(body, 0, written);
+        }
+
+        return compressed.Length < plain.Length ? compressed.ToArray() : plain;
     }
 
     private byte[] EncodePlain()
@@ -223,20 +228,6 @@ public sealed class UnitCheckpoint
 
         var plain = new byte[length];
         return BrotliDecoder.TryDecompress(payload.AsSpan(header), plain, out var written) && written == length ? plain : null;
-    }
-
-    private static int Write7BitEncoded(Span<byte> destination, int value)
-    {
-        var n = 0;
-        var v = (uint)value;
-        while (v >= 0x80)
-        {
-            destination[n++] = (byte)(v | 0x80);
-            v >>= 7;
-        }
-
-        destination[n++] = (byte)v;
-        return n;
     }
 
     private static void WriteTime(BinaryWriter w, DateTimeOffset time)
